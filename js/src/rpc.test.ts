@@ -1,0 +1,78 @@
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { FakeModel } from "../test/fake-model";
+import { Rpc, RpcFailure } from "./rpc";
+import { ScopedModel } from "./scoped-model";
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe("Rpc", () => {
+  it("resolves a request with the reply carrying its id", async () => {
+    const model = new FakeModel({});
+    const rpc = new Rpc(new ScopedModel(model));
+    const answer = rpc.request<{ n: number }>("count", { of: "lines" });
+    const [sent] = model.requests();
+    expect(sent).toMatchObject({ type: "request", kind: "count", payload: { of: "lines" } });
+    model.receive({ type: "reply", id: sent?.id, ok: true, result: { n: 3 } });
+    await expect(answer).resolves.toEqual({ n: 3 });
+    expect(rpc.outstanding).toBe(0);
+  });
+
+  it("rejects with the error Python reported, keeping its code and status", async () => {
+    const model = new FakeModel({});
+    const rpc = new Rpc(new ScopedModel(model));
+    const answer = rpc.request("logs");
+    const id = model.requests()[0]?.id;
+    model.receive({
+      type: "reply",
+      id,
+      ok: false,
+      error: { message: "needs CAN_MANAGE", error_code: "PERMISSION_DENIED", status: 403 },
+    });
+    const failure = await answer.catch((reason: unknown) => reason);
+    expect(failure).toBeInstanceOf(RpcFailure);
+    expect((failure as RpcFailure).errorCode).toBe("PERMISSION_DENIED");
+    expect((failure as RpcFailure).status).toBe(403);
+  });
+
+  it("ignores replies addressed to another view of the same model", async () => {
+    const model = new FakeModel({});
+    const mine = new Rpc(new ScopedModel(model));
+    const theirs = new Rpc(new ScopedModel(model));
+    const answer = mine.request("hello");
+    const id = model.requests()[0]?.id;
+    model.receive({ type: "reply", id: "someone-else-1", ok: true, result: "wrong" });
+    expect(mine.outstanding).toBe(1);
+    model.receive({ type: "reply", id, ok: true, result: "right" });
+    await expect(answer).resolves.toBe("right");
+    expect(theirs.outstanding).toBe(0);
+  });
+
+  it("gives up after the timeout with a message naming the request", async () => {
+    vi.useFakeTimers();
+    const rpc = new Rpc(new ScopedModel(new FakeModel({})));
+    const answer = rpc.request("slow", {}, { timeoutMs: 1000 });
+    vi.advanceTimersByTime(1001);
+    await expect(answer).rejects.toThrow('no answer from Python to "slow" within 1 s');
+    expect(rpc.outstanding).toBe(0);
+  });
+
+  it("rejects pending requests and stops listening when closed", async () => {
+    const model = new FakeModel({});
+    const rpc = new Rpc(new ScopedModel(model));
+    const answer = rpc.request("hello");
+    rpc.close();
+    await expect(answer).rejects.toThrow("closed");
+    expect(model.listenerCount()).toBe(0);
+    await expect(rpc.request("again")).rejects.toThrow("closed");
+  });
+
+  it("rejects when the caller aborts", async () => {
+    const rpc = new Rpc(new ScopedModel(new FakeModel({})));
+    const controller = new AbortController();
+    const answer = rpc.request("logs", {}, { signal: controller.signal });
+    controller.abort();
+    await expect(answer).rejects.toThrow("aborted");
+  });
+});

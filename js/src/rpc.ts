@@ -1,0 +1,133 @@
+/**
+ * Request/response over anywidget custom messages.
+ *
+ * Every request carries an id; Python answers with the same id. Replies reach every view of the
+ * model, so each Rpc keeps its own pending map and ignores ids it did not issue. Listening starts
+ * in the constructor, before any request can be sent, so no reply is lost.
+ */
+import type { ScopedModel } from "./scoped-model";
+
+export interface RpcError {
+  message: string;
+  error_code?: string;
+  status?: number;
+}
+
+export interface RpcReply {
+  type: "reply";
+  id: string;
+  ok: boolean;
+  result?: unknown;
+  error?: RpcError;
+}
+
+export class RpcFailure extends Error {
+  readonly errorCode: string | undefined;
+  readonly status: number | undefined;
+
+  constructor(error: RpcError) {
+    super(error.message);
+    this.name = "RpcFailure";
+    this.errorCode = error.error_code;
+    this.status = error.status;
+  }
+}
+
+interface Pending {
+  resolve: (value: unknown) => void;
+  reject: (reason: Error) => void;
+  timer: ReturnType<typeof setTimeout>;
+}
+
+export interface RequestOptions {
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+let viewCounter = 0;
+
+function isReply(msg: unknown): msg is RpcReply {
+  return (
+    typeof msg === "object" &&
+    msg !== null &&
+    (msg as { type?: unknown }).type === "reply" &&
+    typeof (msg as { id?: unknown }).id === "string"
+  );
+}
+
+export class Rpc {
+  private readonly pending = new Map<string, Pending>();
+  private readonly prefix: string;
+  private sequence = 0;
+  private closed = false;
+  private readonly onMessage = (msg: unknown): void => this.handle(msg);
+
+  constructor(
+    // biome-ignore lint/suspicious/noExplicitAny: any synced state will do; only messages are used.
+    private readonly model: ScopedModel<any>,
+    private readonly defaultTimeoutMs = 60_000,
+  ) {
+    viewCounter += 1;
+    this.prefix = `${Date.now().toString(36)}-${viewCounter}-${Math.random().toString(36).slice(2, 8)}`;
+    model.on("msg:custom", this.onMessage);
+  }
+
+  /** Sends `{type: "request", kind, id, payload}` and resolves with Python's `result`. */
+  request<T>(kind: string, payload: object = {}, options: RequestOptions = {}): Promise<T> {
+    if (this.closed) {
+      return Promise.reject(new Error("the panel view was closed"));
+    }
+    this.sequence += 1;
+    const id = `${this.prefix}-${this.sequence}`;
+    const timeoutMs = options.timeoutMs ?? this.defaultTimeoutMs;
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(new Error(`no answer from Python to "${kind}" within ${timeoutMs / 1000} s`));
+      }, timeoutMs);
+      this.pending.set(id, { resolve: resolve as (value: unknown) => void, reject, timer });
+      options.signal?.addEventListener("abort", () => this.settle(id, new Error("aborted")), {
+        once: true,
+      });
+      this.model.send({ type: "request", kind, id, payload });
+    });
+  }
+
+  /** Stops listening and rejects whatever is still waiting. */
+  close(): void {
+    this.closed = true;
+    this.model.off("msg:custom", this.onMessage);
+    for (const id of [...this.pending.keys()]) {
+      this.settle(id, new Error("the panel view was closed"));
+    }
+  }
+
+  get outstanding(): number {
+    return this.pending.size;
+  }
+
+  private handle(msg: unknown): void {
+    if (!isReply(msg) || !this.pending.has(msg.id)) {
+      return;
+    }
+    if (msg.ok) {
+      this.settle(msg.id, undefined, msg.result);
+    } else {
+      this.settle(msg.id, new RpcFailure(msg.error ?? { message: "unknown error" }));
+    }
+  }
+
+  private settle(id: string, error: Error | undefined, result?: unknown): void {
+    const entry = this.pending.get(id);
+    if (entry === undefined) {
+      return;
+    }
+    this.pending.delete(id);
+    clearTimeout(entry.timer);
+    if (error === undefined) {
+      entry.resolve(result);
+    } else {
+      entry.reject(error);
+    }
+  }
+}

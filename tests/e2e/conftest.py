@@ -1,0 +1,62 @@
+"""End-to-end fixtures: a JupyterLab server and Playwright pages in Debian's Chromium."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Page
+
+from harness.lab import JupyterLab
+from harness.notebook import NotebookPage
+
+CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
+
+# Flags for a headless Chromium on a machine with no network but loopback: without the
+# background-networking ones it keeps trying to reach Google's hosts.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
+    """Points pytest-playwright at Debian's Chromium; Playwright never downloads a browser."""
+    if not CHROMIUM.is_file():
+        pytest.skip(
+            f"no Chromium at {CHROMIUM}: install it with `apt-get install chromium` (as root) "
+            "or set CHROMIUM to another build"
+        )
+    return {
+        **browser_type_launch_args,
+        "executable_path": str(CHROMIUM),
+        "args": [*browser_type_launch_args.get("args", []), *CHROMIUM_ARGS],
+    }
+
+
+@pytest.fixture(scope="session")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterLab]:
+    """A JupyterLab server on a free loopback port with a random token, for the whole session."""
+    server = JupyterLab(tmp_path_factory.mktemp("jupyterlab"))
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def notebook(page: Page, lab: JupyterLab) -> Iterator[NotebookPage]:
+    """A notebook page helper; its kernel is shut down after the test."""
+    helper = NotebookPage(page, lab)
+    yield helper
+    helper.shutdown_kernel()

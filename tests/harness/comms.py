@@ -1,0 +1,86 @@
+"""A kernel-less comm that records what a widget sends, installed through `comm.create_comm`.
+
+Outside a kernel ipywidgets gets a DummyComm that drops every message. The `comm` package makes
+`create_comm` replaceable for exactly this (ipykernel replaces it with the real one), so tests
+see the same messages a front end would, without mocking anything of ours.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import comm
+from comm.base_comm import BaseComm
+
+
+@dataclass
+class PublishedMessage:
+    msg_type: str
+    data: dict[str, Any]
+    buffers: list[Any]
+
+
+@dataclass
+class CommLog:
+    """Everything every recording comm published while installed."""
+
+    messages: list[PublishedMessage] = field(default_factory=list)
+
+    def custom(self) -> list[dict[str, Any]]:
+        """Contents of custom messages (`widget.send(...)`), oldest first."""
+        return [
+            m.data["content"]
+            for m in self.messages
+            if m.msg_type == "comm_msg" and m.data.get("method") == "custom"
+        ]
+
+    def state_updates(self) -> list[dict[str, Any]]:
+        """State the kernel pushed to the front end (`method: update`), oldest first."""
+        return [
+            m.data["state"]
+            for m in self.messages
+            if m.msg_type == "comm_msg" and m.data.get("method") == "update"
+        ]
+
+
+class RecordingComm(BaseComm):
+    def __init__(self, log: CommLog, **kwargs: Any) -> None:
+        self._log = log
+        super().__init__(**kwargs)
+
+    def publish_msg(
+        self,
+        msg_type: str,
+        data: dict[str, Any] | None = None,
+        metadata: dict[str, Any] | None = None,
+        buffers: list[Any] | None = None,
+        **keys: Any,
+    ) -> None:
+        self._log.messages.append(PublishedMessage(msg_type, dict(data or {}), list(buffers or [])))
+
+
+@contextmanager
+def recording_comms() -> Iterator[CommLog]:
+    log = CommLog()
+    original = comm.create_comm
+    comm.create_comm = lambda *args, **kwargs: RecordingComm(log, *args, **kwargs)
+    try:
+        yield log
+    finally:
+        comm.create_comm = original
+
+
+def front_end_message(content: dict[str, Any]) -> dict[str, Any]:
+    """A comm message as the front end sends it for `model.send(content)`."""
+    return {"content": {"data": {"method": "custom", "content": content}}, "buffers": []}
+
+
+def front_end_update(state: dict[str, Any]) -> dict[str, Any]:
+    """A comm message as the front end sends it for `model.set(...); model.save_changes()`."""
+    return {
+        "content": {"data": {"method": "update", "state": state, "buffer_paths": []}},
+        "buffers": [],
+    }
