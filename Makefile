@@ -79,7 +79,7 @@ test: bootstrap chromium lint js-test py-test
 
 demo: bootstrap
 	@echo "Starting JupyterLab on notebooks/quickstart.ipynb; open the URL it prints."
-	$(BIN)/jupyter lab --no-browser $(ALLOW_ROOT) --ServerApp.root_dir="$(CURDIR)/notebooks" quickstart.ipynb
+	cd notebooks && ../$(BIN)/jupyter lab --no-browser $(ALLOW_ROOT) quickstart.ipynb
 
 format: $(PY_STAMP) $(JS_STAMP)
 	$(BIN)/ruff format src tests benchmarks

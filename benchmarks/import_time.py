@@ -22,7 +22,10 @@ CASES: list[tuple[str, str]] = [
     ("import serving_panel", "import serving_panel"),
     ("from serving_panel import EndpointPanel", "from serving_panel import EndpointPanel"),
     ("peer: import databricks.sdk", "import databricks.sdk"),
-    ("peer: from databricks.sdk import WorkspaceClient", "from databricks.sdk import WorkspaceClient"),
+    (
+        "peer: from databricks.sdk import WorkspaceClient",
+        "from databricks.sdk import WorkspaceClient",
+    ),
 ]
 
 PROBE = """
