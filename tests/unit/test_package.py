@@ -32,7 +32,7 @@ def test_lazy_attributes_resolve_and_are_listed() -> None:
 
 def test_unknown_attributes_raise_attribute_error() -> None:
     with pytest.raises(AttributeError, match="NoSuchThing"):
-        serving_panel.NoSuchThing  # type: ignore[attr-defined]  # noqa: B018
+        serving_panel.NoSuchThing  # noqa: B018
 
 
 def test_cli_reports_its_version(capsys: pytest.CaptureFixture[str]) -> None:

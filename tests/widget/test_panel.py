@@ -78,4 +78,5 @@ def test_repr_is_short(comms: CommLog) -> None:
 def test_mimebundle_is_a_widget_view(comms: CommLog) -> None:
     bundle = EndpointPanel("ads-endpoint")._repr_mimebundle_()
     data = bundle[0] if isinstance(bundle, tuple) else bundle
+    assert data is not None
     assert "application/vnd.jupyter.widget-view+json" in data
