@@ -1,0 +1,1 @@
+"""The local workspace: a Databricks-compatible serving-endpoints server on one machine."""

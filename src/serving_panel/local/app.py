@@ -1,0 +1,94 @@
+"""The Starlette app: routes, one error handler that writes Databricks error bodies, and the
+lifespan that resumes interrupted updates and stops builds on shutdown."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from serving_panel.local.errors import ApiError
+from serving_panel.local.faults import FaultMiddleware, Faults
+from serving_panel.local.routes import control, endpoints, permissions, scim
+from serving_panel.local.workspace import Workspace
+
+log = logging.getLogger(__name__)
+
+
+async def well_known(request: Request) -> JSONResponse:
+    """Host metadata databricks-sdk asks for, unauthenticated, before anything else."""
+    ws: Workspace = request.app.state.workspace
+    base = str(request.base_url).rstrip("/")
+    return JSONResponse(
+        {"oidc_endpoint": f"{base}/oidc", "workspace_id": ws.workspace_id, "cloud": "aws"}
+    )
+
+
+async def api_error(request: Request, error: Exception) -> Response:
+    assert isinstance(error, ApiError)
+    return JSONResponse(error.body(), status_code=error.status, headers=error.headers)
+
+
+async def http_error(request: Request, error: Exception) -> Response:
+    assert isinstance(error, HTTPException)
+    if error.status_code == 404:
+        body = {
+            "error_code": "ENDPOINT_NOT_FOUND",
+            "message": f"No API found for '{request.method} {request.url.path}'",
+        }
+    elif error.status_code == 405:
+        body = {
+            "error_code": "BAD_REQUEST",
+            "message": f"Method {request.method} is not allowed for '{request.url.path}'",
+        }
+    else:
+        body = {"error_code": "BAD_REQUEST", "message": str(error.detail)}
+    return JSONResponse(body, status_code=error.status_code)
+
+
+async def unexpected_error(request: Request, error: Exception) -> Response:
+    log.exception("unexpected error on %s %s", request.method, request.url.path)
+    return JSONResponse(
+        {"error_code": "INTERNAL_ERROR", "message": f"{type(error).__name__}: {error}"},
+        status_code=500,
+    )
+
+
+def create_app(workspace: Workspace) -> Starlette:
+    faults = Faults() if workspace.enable_faults else None
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        resumed = workspace.start()
+        if resumed:
+            log.info("resumed interrupted updates: %s", ", ".join(resumed))
+        yield
+        workspace.lifecycle.shutdown()
+
+    middleware = [Middleware(FaultMiddleware, faults=faults)] if faults is not None else []
+    app = Starlette(
+        routes=[
+            Route("/.well-known/databricks-config", well_known, methods=["GET"]),
+            *endpoints.routes,
+            *permissions.routes,
+            *scim.routes,
+            *control.routes,
+        ],
+        middleware=middleware,
+        exception_handlers={
+            ApiError: api_error,
+            HTTPException: http_error,
+            Exception: unexpected_error,
+        },
+        lifespan=lifespan,
+    )
+    app.state.workspace = workspace
+    app.state.faults = faults
+    return app

@@ -1,0 +1,94 @@
+"""Who is calling, and what they may do on an endpoint.
+
+Tokens map to users or service principals; principals belong to groups (nested groups count).
+Members of `admins` hold CAN_MANAGE on every endpoint, inherited from `/serving-endpoints/`.
+Everyone else gets the highest of their own and their groups' direct grants.
+
+What each level allows (Databricks documents get, query, update and delete; the rest is this
+workspace's decision, documented in docs/local-workspace.md):
+
+    CAN_VIEW    get, list, metrics, openapi, read the ACL and permission levels
+    CAN_QUERY   + invocations
+    CAN_MANAGE  + update config, tags, AI gateway, rate limits, notifications, delete,
+                  change permissions, and read build logs and server logs (they can hold
+                  request payloads and whatever a model prints)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from serving_panel.local.errors import ApiError, invalid_token, missing_token, permission_denied
+from serving_panel.local.store import Principal, Store
+
+LEVELS = ("CAN_VIEW", "CAN_QUERY", "CAN_MANAGE")
+RANK = {level: rank for rank, level in enumerate(LEVELS, start=1)}
+ADMINS_GROUP = "admins"
+USERS_GROUP = "users"
+INHERITED_FROM = "/serving-endpoints/"
+
+LEVEL_DESCRIPTIONS = {
+    "CAN_VIEW": "Can view the endpoint",
+    "CAN_QUERY": "Can view and query the endpoint",
+    "CAN_MANAGE": "Can manage the endpoint",
+}
+
+
+@dataclass(frozen=True)
+class Caller:
+    principal: Principal
+    groups: tuple[Principal, ...]
+
+    @property
+    def is_admin(self) -> bool:
+        return any(group.name == ADMINS_GROUP for group in self.groups)
+
+    @property
+    def label(self) -> str:
+        return self.principal.name
+
+
+def authenticate(store: Store, authorization: str | None) -> Caller:
+    """The caller behind an `Authorization: Bearer <token>` header."""
+    if not authorization:
+        raise missing_token()
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise missing_token()
+    principal = store.principal_for_token(token.strip())
+    if principal is None:
+        raise invalid_token()
+    return Caller(principal, tuple(store.groups_of(principal)))
+
+
+def effective_level(store: Store, caller: Caller, endpoint_id: str) -> str | None:
+    if caller.is_admin:
+        return "CAN_MANAGE"
+    ids = [caller.principal.id, *(group.id for group in caller.groups)]
+    levels = store.direct_levels(endpoint_id, ids)
+    return max(levels, key=lambda level: RANK.get(level, 0), default=None)
+
+
+def require(
+    store: Store, caller: Caller, endpoint_id: str, endpoint_name: str, needed: str, action: str
+) -> str:
+    """The caller's level on the endpoint, or a 403 naming the level the action needs."""
+    level = effective_level(store, caller, endpoint_id)
+    if level is None or RANK[level] < RANK[needed]:
+        raise permission_denied(caller.label, needed, endpoint_name, action)
+    return level
+
+
+def is_valid_level(level: object) -> bool:
+    return isinstance(level, str) and level in RANK
+
+
+def check_level(level: object, field: str) -> str:
+    if not is_valid_level(level):
+        raise ApiError(
+            400,
+            "INVALID_PARAMETER_VALUE",
+            f"{field}: must be one of {', '.join(LEVELS)}, got {level!r}",
+        )
+    assert isinstance(level, str)
+    return level

@@ -1,0 +1,96 @@
+"""Errors the local workspace answers with, as Databricks writes them.
+
+Domain code raises `ApiError`; one handler in the app turns it into
+`{"error_code": "...", "message": "..."}` with the status. Nothing here knows HTTP libraries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+
+class ApiError(Exception):
+    def __init__(
+        self,
+        status: int,
+        error_code: str | int,
+        message: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.error_code = error_code
+        self.message = message
+        self.headers = dict(headers or {})
+
+    def body(self) -> dict[str, Any]:
+        return {"error_code": self.error_code, "message": self.message}
+
+
+def invalid(field: str, rule: str) -> ApiError:
+    """400 INVALID_PARAMETER_VALUE naming the field and the rule it broke."""
+    return ApiError(400, "INVALID_PARAMETER_VALUE", f"{field}: {rule}" if field else rule)
+
+
+def endpoint_not_found(name: str) -> ApiError:
+    return ApiError(404, "RESOURCE_DOES_NOT_EXIST", f"Endpoint with name '{name}' does not exist.")
+
+
+def endpoint_id_not_found(endpoint_id: str) -> ApiError:
+    return ApiError(
+        404,
+        "RESOURCE_DOES_NOT_EXIST",
+        f"Serving endpoint with id '{endpoint_id}' does not exist.",
+    )
+
+
+def served_model_not_found(endpoint: str, served_model: str, known: list[str]) -> ApiError:
+    names = ", ".join(known) or "none"
+    return ApiError(
+        404,
+        "RESOURCE_DOES_NOT_EXIST",
+        f"Served model '{served_model}' does not exist on endpoint '{endpoint}' "
+        f"(served entities: {names}).",
+    )
+
+
+def already_exists(name: str) -> ApiError:
+    return ApiError(409, "RESOURCE_ALREADY_EXISTS", f"Endpoint with name '{name}' already exists.")
+
+
+def update_in_progress(name: str) -> ApiError:
+    return ApiError(
+        409,
+        "RESOURCE_CONFLICT",
+        f"Endpoint '{name}' is already being updated (config_update is IN_PROGRESS); "
+        "wait until the current update finishes.",
+    )
+
+
+def permission_denied(principal: str, needed: str, endpoint: str, action: str) -> ApiError:
+    return ApiError(
+        403,
+        "PERMISSION_DENIED",
+        f"User {principal} does not have {needed} permission on endpoint {endpoint}; "
+        f"{action} needs {needed} or higher.",
+    )
+
+
+def invalid_token() -> ApiError:
+    # What the real service answers for an unknown or revoked token: 403 with an integer code.
+    return ApiError(
+        403,
+        403,
+        "Invalid access token.",
+        headers={"X-Databricks-Reason-Phrase": "Invalid access token."},
+    )
+
+
+def missing_token() -> ApiError:
+    return ApiError(
+        401,
+        "UNAUTHENTICATED",
+        "Credential was not sent or was of an unsupported type for this API.",
+    )

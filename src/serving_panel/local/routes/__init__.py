@@ -1,0 +1,1 @@
+"""HTTP routes of the local workspace, one module per API family."""

@@ -1,0 +1,70 @@
+"""What every route needs: the caller, the JSON body, and the endpoint it names."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from serving_panel.local import auth
+from serving_panel.local.errors import ApiError, endpoint_not_found, invalid
+from serving_panel.local.store import Endpoint
+from serving_panel.local.workspace import Workspace
+
+MAX_BODY_BYTES = 16 * 1024 * 1024
+
+
+def workspace(request: Request) -> Workspace:
+    ws: Workspace = request.app.state.workspace
+    return ws
+
+
+def caller(request: Request) -> auth.Caller:
+    return auth.authenticate(workspace(request).store, request.headers.get("authorization"))
+
+
+async def read_body(request: Request) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise _too_large(int(declared))
+    chunks = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise _too_large(size)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _too_large(size: int) -> ApiError:
+    return invalid("body", f"request bodies are limited to 16 MB; this one is {size} bytes or more")
+
+
+async def read_json(request: Request, *, optional: bool = False) -> dict[str, Any]:
+    """The request's JSON object body; an empty body is `{}` where the route allows it."""
+    raw = await read_body(request)
+    if not raw.strip():
+        if optional:
+            return {}
+        raise invalid("body", "a JSON object is required")
+    try:
+        value = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise invalid("body", f"Invalid JSON given in the body of the request: {error}") from error
+    if not isinstance(value, dict):
+        raise invalid("body", f"must be a JSON object, got {type(value).__name__}")
+    return value
+
+
+def endpoint_named(request: Request, name: str) -> Endpoint:
+    found = workspace(request).store.endpoint_by_name(name)
+    if found is None:
+        raise endpoint_not_found(name)
+    return found
+
+
+def json_response(body: Any, status: int = 200) -> JSONResponse:
+    return JSONResponse(body, status_code=status)

@@ -1,0 +1,58 @@
+"""/__local: this workspace's own control routes (not part of the Databricks API).
+
+`/__local/faults` (GET, POST, DELETE) exists only when the workspace runs with faults enabled,
+and, like every control route, needs an admin's token.
+"""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from serving_panel.local.errors import ApiError
+from serving_panel.local.faults import Faults
+from serving_panel.local.routes.common import caller, json_response, read_json
+
+
+def _admin(request: Request) -> None:
+    who = caller(request)
+    if not who.is_admin:
+        raise ApiError(403, "PERMISSION_DENIED", f"User {who.label} is not a workspace admin.")
+
+
+def _faults(request: Request) -> Faults:
+    faults: Faults | None = request.app.state.faults
+    if faults is None:
+        raise ApiError(
+            404,
+            "ENDPOINT_NOT_FOUND",
+            "Fault injection is off; start the workspace with --enable-faults.",
+        )
+    return faults
+
+
+async def get_faults(request: Request) -> JSONResponse:
+    _admin(request)
+    return json_response(_faults(request).state())
+
+
+async def add_faults(request: Request) -> JSONResponse:
+    _admin(request)
+    faults = _faults(request)
+    faults.configure(await read_json(request))
+    return json_response(faults.state())
+
+
+async def clear_faults(request: Request) -> JSONResponse:
+    _admin(request)
+    faults = _faults(request)
+    faults.clear()
+    return json_response(faults.state())
+
+
+routes = [
+    Route("/__local/faults", get_faults, methods=["GET"]),
+    Route("/__local/faults", add_faults, methods=["POST"]),
+    Route("/__local/faults", clear_faults, methods=["DELETE"]),
+]

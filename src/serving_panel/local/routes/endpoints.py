@@ -1,0 +1,293 @@
+"""/api/2.0/serving-endpoints: create, list, get, delete, config, logs, metrics and attributes."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from serving_panel.local import auth, operations, validation, views
+from serving_panel.local.errors import (
+    ApiError,
+    endpoint_not_found,
+    invalid,
+    served_model_not_found,
+)
+from serving_panel.local.routes.common import (
+    caller,
+    endpoint_named,
+    json_response,
+    read_json,
+    workspace,
+)
+from serving_panel.local.store import Endpoint, now_ms
+
+PREFIX = "/api/2.0/serving-endpoints"
+
+
+async def create(request: Request) -> JSONResponse:
+    who = caller(request)
+    endpoint = operations.create_endpoint(
+        workspace(request), who.principal, await read_json(request)
+    )
+    return json_response(views.detailed(endpoint, "CAN_MANAGE"))
+
+
+async def list_endpoints(request: Request) -> JSONResponse:
+    who = caller(request)
+    ws = workspace(request)
+    visible = [
+        views.summary(e)
+        for e in ws.store.list_endpoints()
+        if auth.effective_level(ws.store, who, e.id) is not None
+    ]
+    return json_response({"endpoints": visible})
+
+
+async def get(request: Request) -> JSONResponse:
+    who = caller(request)
+    endpoint = endpoint_named(request, request.path_params["name"])
+    level = auth.require(
+        workspace(request).store, who, endpoint.id, endpoint.name, "CAN_VIEW", "reading it"
+    )
+    return json_response(views.detailed(endpoint, level))
+
+
+async def delete(request: Request) -> JSONResponse:
+    who = caller(request)
+    ws = workspace(request)
+    endpoint = endpoint_named(request, request.path_params["name"])
+    auth.require(ws.store, who, endpoint.id, endpoint.name, "CAN_MANAGE", "deleting it")
+    operations.delete_endpoint(ws, endpoint)
+    return json_response({})
+
+
+async def update_config(request: Request) -> JSONResponse:
+    who = caller(request)
+    ws = workspace(request)
+    endpoint = endpoint_named(request, request.path_params["name"])
+    level = auth.require(
+        ws.store, who, endpoint.id, endpoint.name, "CAN_MANAGE", "updating its config"
+    )
+    updated = operations.update_config(ws, who.principal, endpoint, await read_json(request))
+    return json_response(views.detailed(updated, level))
+
+
+def _entity_names(endpoint: Endpoint) -> list[str]:
+    names: list[str] = []
+    for config in (endpoint.pending_config, endpoint.config):
+        for entity in (config or {}).get("served_entities", []):
+            if entity["name"] not in names:
+                names.append(entity["name"])
+    return names
+
+
+def _built_in(endpoint: Endpoint, entity_name: str, config_version: int | None) -> int | None:
+    """The config version whose build produced the entity as that config serves it."""
+    for config in (endpoint.pending_config, endpoint.config):
+        if config is None:
+            continue
+        if config_version is not None and int(config["config_version"]) != config_version:
+            continue
+        for entity in config.get("served_entities", []):
+            if entity["name"] == entity_name:
+                return int(entity.get("_built_in", config["config_version"]))
+    return config_version
+
+
+async def _config_version(request: Request) -> int | None:
+    """`config_version` from the query string or, as the Databricks docs show, a GET body."""
+    raw: Any = request.query_params.get("config_version")
+    if raw is None:
+        body = await read_json(request, optional=True)
+        raw = body.get("config_version")
+    if raw is None or raw == "":
+        return None
+    try:
+        version = int(raw)
+    except (TypeError, ValueError) as error:
+        raise invalid("config_version", f"must be a positive integer, got {raw!r}") from error
+    if version < 1:
+        raise invalid("config_version", f"must be a positive integer, got {raw!r}")
+    return version
+
+
+async def build_logs(request: Request) -> JSONResponse:
+    who = caller(request)
+    ws = workspace(request)
+    endpoint = endpoint_named(request, request.path_params["name"])
+    auth.require(ws.store, who, endpoint.id, endpoint.name, "CAN_MANAGE", "reading build logs")
+    served = request.path_params["served_model"]
+    version = await _config_version(request)
+    names = _entity_names(endpoint)
+    if served not in names and version is None:
+        raise served_model_not_found(endpoint.name, served, names)
+    built_in = _built_in(endpoint, served, version)
+    text = ws.logs.read(endpoint.id, served, built_in, "build") if built_in is not None else None
+    if text is None:
+        if served not in names:
+            raise served_model_not_found(endpoint.name, served, names)
+        if version is not None:
+            raise ApiError(
+                404,
+                "RESOURCE_DOES_NOT_EXIST",
+                f"No build logs for served model '{served}' in config version {version}.",
+            )
+        text = ""
+    return json_response({"logs": text})
+
+
+async def server_logs(request: Request) -> JSONResponse:
+    who = caller(request)
+    ws = workspace(request)
+    endpoint = endpoint_named(request, request.path_params["name"])
+    auth.require(ws.store, who, endpoint.id, endpoint.name, "CAN_MANAGE", "reading server logs")
+    served = request.path_params["served_model"]
+    version = await _config_version(request)
+    names = _entity_names(endpoint)
+    if served not in names:
+        raise served_model_not_found(endpoint.name, served, names)
+    built_in = _built_in(endpoint, served, version)
+    text = ws.logs.read(endpoint.id, served, built_in, "server") if built_in is not None else None
+    return json_response({"logs": text or ""})
+
+
+async def metrics(request: Request) -> Response:
+    who = caller(request)
+    ws = workspace(request)
+    endpoint = endpoint_named(request, request.path_params["name"])
+    auth.require(ws.store, who, endpoint.id, endpoint.name, "CAN_VIEW", "reading metrics")
+    lines = [
+        "# HELP served_entity_ready Whether the served entity of the current config is ready.",
+        "# TYPE served_entity_ready gauge",
+    ]
+    for entity in (endpoint.config or {}).get("served_entities", []):
+        ready = 1 if entity["state"]["deployment"] == "DEPLOYMENT_READY" else 0
+        lines.append(f'served_entity_ready{{served_entity_name="{entity["name"]}"}} {ready}')
+    return Response("\n".join(lines) + "\n", media_type="text/plain; version=0.0.4")
+
+
+async def openapi(request: Request) -> JSONResponse:
+    who = caller(request)
+    ws = workspace(request)
+    endpoint = endpoint_named(request, request.path_params["name"])
+    auth.require(ws.store, who, endpoint.id, endpoint.name, "CAN_VIEW", "reading its OpenAPI")
+    return json_response(views.invocation_openapi(endpoint))
+
+
+async def patch_tags(request: Request) -> JSONResponse:
+    who = caller(request)
+    ws = workspace(request)
+    endpoint = endpoint_named(request, request.path_params["name"])
+    auth.require(ws.store, who, endpoint.id, endpoint.name, "CAN_MANAGE", "changing its tags")
+    body = await read_json(request, optional=True)
+    add = validation.parse_tags(body.get("add_tags") or [], "add_tags")
+    delete_keys = body.get("delete_tags") or []
+    if not isinstance(delete_keys, list) or not all(isinstance(k, str) for k in delete_keys):
+        raise invalid("delete_tags", "must be a list of tag keys")
+
+    def change(current: Endpoint) -> Endpoint:
+        tags = {t["key"]: t for t in current.attributes.get("tags", [])}
+        for key in delete_keys:
+            tags.pop(key, None)
+        for tag in add:
+            tags[tag["key"]] = tag
+        attributes = {**current.attributes, "tags": list(tags.values())}
+        if not tags:
+            attributes.pop("tags")
+        return replace(current, attributes=attributes, updated_ms=now_ms())
+
+    updated = ws.store.update_endpoint(endpoint.id, change)
+    if updated is None:
+        raise endpoint_not_found(endpoint.name)
+    return json_response({"tags": updated.attributes.get("tags", [])})
+
+
+async def put_ai_gateway(request: Request) -> JSONResponse:
+    who = caller(request)
+    ws = workspace(request)
+    endpoint = endpoint_named(request, request.path_params["name"])
+    auth.require(ws.store, who, endpoint.id, endpoint.name, "CAN_MANAGE", "changing its AI gateway")
+    gateway = validation.parse_ai_gateway(await read_json(request, optional=True), "")
+
+    def change(current: Endpoint) -> Endpoint:
+        attributes = {**current.attributes, "ai_gateway": gateway}
+        if not gateway:
+            attributes.pop("ai_gateway")
+        return replace(current, attributes=attributes, updated_ms=now_ms())
+
+    if ws.store.update_endpoint(endpoint.id, change) is None:
+        raise endpoint_not_found(endpoint.name)
+    return json_response(gateway)
+
+
+async def put_rate_limits(request: Request) -> JSONResponse:
+    who = caller(request)
+    ws = workspace(request)
+    endpoint = endpoint_named(request, request.path_params["name"])
+    auth.require(ws.store, who, endpoint.id, endpoint.name, "CAN_MANAGE", "changing rate limits")
+    body = await read_json(request, optional=True)
+    limits = validation.parse_rate_limits(body.get("rate_limits") or [], "rate_limits")
+
+    def change(current: Endpoint) -> Endpoint:
+        return replace(
+            current, attributes={**current.attributes, "rate_limits": limits}, updated_ms=now_ms()
+        )
+
+    if ws.store.update_endpoint(endpoint.id, change) is None:
+        raise endpoint_not_found(endpoint.name)
+    return json_response({"rate_limits": limits})
+
+
+async def patch_notifications(request: Request) -> JSONResponse:
+    who = caller(request)
+    ws = workspace(request)
+    endpoint = endpoint_named(request, request.path_params["name"])
+    auth.require(
+        ws.store, who, endpoint.id, endpoint.name, "CAN_MANAGE", "changing its notifications"
+    )
+    body = await read_json(request, optional=True)
+    notifications = body.get("email_notifications")
+    if notifications is not None:
+        notifications = validation.check_object(notifications, "email_notifications")
+        for key in ("on_update_failure", "on_update_success"):
+            value = notifications.get(key, [])
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise invalid(f"email_notifications.{key}", "must be a list of email addresses")
+
+    def change(current: Endpoint) -> Endpoint:
+        attributes = dict(current.attributes)
+        if notifications:
+            attributes["email_notifications"] = notifications
+        else:
+            attributes.pop("email_notifications", None)
+        return replace(current, attributes=attributes, updated_ms=now_ms())
+
+    if ws.store.update_endpoint(endpoint.id, change) is None:
+        raise endpoint_not_found(endpoint.name)
+    return json_response({"email_notifications": notifications or {}, "name": endpoint.name})
+
+
+_ONE = PREFIX + "/{name}"
+_SERVED = _ONE + "/served-models/{served_model}"
+
+routes = [
+    Route(PREFIX, create, methods=["POST"]),
+    Route(PREFIX + "/", create, methods=["POST"]),
+    Route(PREFIX, list_endpoints, methods=["GET"]),
+    Route(PREFIX + "/", list_endpoints, methods=["GET"]),
+    Route(_ONE, get, methods=["GET"]),
+    Route(_ONE, delete, methods=["DELETE"]),
+    Route(_ONE + "/config", update_config, methods=["PUT"]),
+    Route(_SERVED + "/build-logs", build_logs, methods=["GET"]),
+    Route(_SERVED + "/logs", server_logs, methods=["GET"]),
+    Route(_ONE + "/metrics", metrics, methods=["GET"]),
+    Route(_ONE + "/openapi", openapi, methods=["GET"]),
+    Route(_ONE + "/tags", patch_tags, methods=["PATCH"]),
+    Route(_ONE + "/ai-gateway", put_ai_gateway, methods=["PUT"]),
+    Route(_ONE + "/rate-limits", put_rate_limits, methods=["PUT"]),
+    Route(_ONE + "/notifications", patch_notifications, methods=["PATCH"]),
+]

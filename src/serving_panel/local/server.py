@@ -1,0 +1,71 @@
+"""Runs a workspace under uvicorn on a socket bound before start-up, so port 0 works and the
+address is known; reports readiness once the server accepts connections."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+from collections.abc import Callable
+from pathlib import Path
+
+import uvicorn
+
+from serving_panel.local.app import create_app
+from serving_panel.local.workspace import Workspace
+
+Ready = Callable[[str, Workspace], None]
+
+
+def bind(host: str, port: int) -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(2048)
+    sock.setblocking(False)
+    return sock
+
+
+def serve(
+    data_dir: Path,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    seed: str | None = None,
+    enable_faults: bool = False,
+    on_ready: Ready | None = None,
+    log_level: str = "warning",
+) -> None:
+    """Serves until SIGINT or SIGTERM (uvicorn shuts down gracefully on either)."""
+    logging.basicConfig(
+        level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
+    )
+    workspace = Workspace(data_dir, enable_faults=enable_faults)
+    if seed is not None:
+        from serving_panel.local.seed import apply_seed
+
+        apply_seed(workspace, seed)
+    sock = bind(host, port)
+    address = f"http://{host}:{sock.getsockname()[1]}"
+    config = uvicorn.Config(
+        create_app(workspace), log_level=log_level, access_log=False, lifespan="on"
+    )
+    server = uvicorn.Server(config)
+
+    async def main() -> None:
+        async def announce() -> None:
+            while not server.started and not server.should_exit:
+                await asyncio.sleep(0.01)
+            if server.started and on_ready is not None:
+                on_ready(address, workspace)
+
+        announcer = asyncio.create_task(announce())
+        try:
+            await server.serve(sockets=[sock])
+        finally:
+            announcer.cancel()
+
+    try:
+        asyncio.run(main())
+    finally:
+        workspace.close()

@@ -1,0 +1,78 @@
+"""One local workspace: its data directory, wired to the store, model store, logs and builds.
+
+The data directory holds `workspace.db` (SQLite), `models/`, `logs/`, `workspace.json` (the
+workspace id) and `admin-token` (mode 0600), so a stop and a start of the same directory keep
+everything, tokens included.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from pathlib import Path
+
+from serving_panel.local import identities
+from serving_panel.local.lifecycle import Lifecycle
+from serving_panel.local.logstore import LogStore
+from serving_panel.local.models import ModelStore, ModelStoreError
+from serving_panel.local.store import Store
+
+ADMIN_TOKEN_FILE = "admin-token"  # noqa: S105 - a file name, not a secret
+DATABASE_FILE = "workspace.db"
+
+
+def open_store(data_dir: Path) -> Store:
+    return Store(data_dir / DATABASE_FILE)
+
+
+def admin_token(data_dir: Path, store: Store) -> str:
+    """The admin's token kept in the data directory, created on first use."""
+    admin = identities.ensure_admin(store)
+    path = data_dir / ADMIN_TOKEN_FILE
+    if path.is_file():
+        token = path.read_text().strip()
+        if store.principal_for_token(token) is not None:
+            return token
+    token = store.create_token(admin, "admin token written at first start")
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(token + "\n")
+    return token
+
+
+class Workspace:
+    def __init__(self, data_dir: Path, *, enable_faults: bool = False) -> None:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        self.data_dir = data_dir
+        self.enable_faults = enable_faults
+        self.store = open_store(data_dir)
+        self.models = ModelStore(data_dir / "models")
+        self.logs = LogStore(data_dir / "logs")
+        self.lifecycle = Lifecycle(self.store, self.models, self.logs)
+        self.workspace_id = self._workspace_id()
+        self.admin_token = admin_token(data_dir, self.store)
+
+    def _workspace_id(self) -> str:
+        path = self.data_dir / "workspace.json"
+        if path.is_file():
+            return str(json.loads(path.read_text())["workspace_id"])
+        workspace_id = str(secrets.randbelow(9 * 10**15) + 10**15)
+        path.write_text(json.dumps({"workspace_id": workspace_id}))
+        return workspace_id
+
+    def start(self) -> list[str]:
+        """Resumes updates a previous run left IN_PROGRESS; returns their endpoint names."""
+        return self.lifecycle.reconcile()
+
+    def close(self) -> None:
+        self.lifecycle.shutdown()
+        self.store.close()
+
+    def model_problem(self, name: str, version: str) -> str | None:
+        """Why a served entity's model can't be served, or None when it is registered."""
+        try:
+            self.models.resolve(name, version)
+        except ModelStoreError as error:
+            return str(error)
+        return None
