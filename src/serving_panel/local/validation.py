@@ -376,8 +376,8 @@ def parse_ai_gateway(raw: Any, field: str) -> dict[str, Any]:
     gateway: dict[str, Any] = {}
     for key in AI_GATEWAY_FIELDS:
         value = body.get(key)
-        if value is None:
-            continue
+        if value is None or value == [] or value == {}:
+            continue  # the service leaves unset and empty fields out
         if key == "rate_limits":
             if not isinstance(value, list):
                 raise invalid(_join(field, key), "must be a list")

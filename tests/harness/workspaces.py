@@ -1,0 +1,36 @@
+"""Local workspaces for tests: started over real HTTP, with the demo models registered."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from serving_panel.local.demo_models import write_demo_models
+from serving_panel.local.handle import LocalWorkspace
+
+#: The slow demo model's load time in tests: long enough to catch an update in progress.
+SLOW_SECONDS = "4"
+
+# name -> (demo model, number of versions)
+REGISTERED = {
+    "ads1": ("regressor", 2),
+    "main.default.sentiment": ("classifier", 1),
+    "broken": ("broken", 1),
+    "slow": ("slow", 1),
+}
+
+
+def start_workspace(data_dir: Path, models: dict[str, Path], **options: object) -> LocalWorkspace:
+    env = {"SERVING_PANEL_DEMO_SLOW_SECONDS": SLOW_SECONDS}
+    workspace = LocalWorkspace.start(data_dir=data_dir, env=env, **options)  # type: ignore[arg-type]
+    try:
+        for name, (model, versions) in REGISTERED.items():
+            for _ in range(versions):
+                workspace.register_model(name, models[model])
+    except BaseException:
+        workspace.stop()
+        raise
+    return workspace
+
+
+def demo_model_dirs(target: Path) -> dict[str, Path]:
+    return write_demo_models(target)
