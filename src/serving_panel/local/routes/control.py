@@ -1,18 +1,29 @@
 """/__local: this workspace's own control routes (not part of the Databricks API).
 
+`/__local/openapi.json` serves the checked-in OpenAPI document of every route (no token).
 `/__local/faults` (GET, POST, DELETE) exists only when the workspace runs with faults enabled,
-and, like every control route, needs an admin's token.
+and needs an admin's token.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from serving_panel.local.errors import ApiError
 from serving_panel.local.faults import Faults
 from serving_panel.local.routes.common import caller, json_response, read_json
+
+
+OPENAPI_DOCUMENT = Path(__file__).resolve().parents[1] / "openapi.json"
+
+
+async def openapi_document(request: Request) -> Response:
+    """The contract of this workspace's routes, as checked in next to the code."""
+    return Response(OPENAPI_DOCUMENT.read_bytes(), media_type="application/json")
 
 
 def _admin(request: Request) -> None:
@@ -52,6 +63,7 @@ async def clear_faults(request: Request) -> JSONResponse:
 
 
 routes = [
+    Route("/__local/openapi.json", openapi_document, methods=["GET"]),
     Route("/__local/faults", get_faults, methods=["GET"]),
     Route("/__local/faults", add_faults, methods=["POST"]),
     Route("/__local/faults", clear_faults, methods=["DELETE"]),
