@@ -17,9 +17,9 @@ import time
 from collections.abc import Callable
 
 import requests
-from _common import percentile, table
 from databricks.sdk import WorkspaceClient
 
+from _common import percentile, table
 from serving_panel.local.handle import LocalWorkspace
 
 Poll = Callable[[], None]

@@ -17,7 +17,6 @@ from serving_panel.local.errors import ApiError
 from serving_panel.local.faults import Faults
 from serving_panel.local.routes.common import caller, json_response, read_json
 
-
 OPENAPI_DOCUMENT = Path(__file__).resolve().parents[1] / "openapi.json"
 
 
