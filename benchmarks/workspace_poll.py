@@ -80,7 +80,11 @@ def main() -> None:
 
         def sdk() -> Poll:
             client = WorkspaceClient(host=ws.host, token=ws.token)
-            return lambda: client.serving_endpoints.get("polled") and None
+
+            def poll() -> None:
+                client.serving_endpoints.get("polled")
+
+            return poll
 
         clients: dict[str, Callable[[], Poll]] = {"requests.Session": plain, "databricks-sdk": sdk}
         rows = []
