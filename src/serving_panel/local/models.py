@@ -148,11 +148,7 @@ class ModelStore:
             chosen = version if version is not None else self._next_version(model_root)
             target = model_root / str(chosen)
             if (target / _REGISTERED_FILE).exists():
-                raise ModelStoreError(
-                    f"model {name!r} already has version {chosen} in the local model store; "
-                    "registered versions are never replaced (register without a version to "
-                    f"add version {self._next_version(model_root)})"
-                )
+                raise self._duplicate(name, chosen, model_root)
             registered_at_ms = time.time_ns() // 1_000_000
             record = {
                 "name": name,
@@ -165,9 +161,10 @@ class ModelStore:
                 os.rename(staging, target)
             except OSError as error:
                 if (target / _REGISTERED_FILE).exists():
-                    # Another process registered this version first: with no version asked
-                    # for, take the next one; otherwise the check above reports the duplicate.
-                    continue
+                    # Another process registered this version first.
+                    if version is None:
+                        continue  # take the next one
+                    raise self._duplicate(name, chosen, model_root) from error
                 if target.exists():
                     raise ModelStoreError(
                         f"cannot register model {name!r} version {chosen}: {target} exists but "
@@ -178,6 +175,13 @@ class ModelStore:
                     f"cannot register model {name!r} version {chosen}: {error.strerror}"
                 ) from error
             return RegisteredModel(name, chosen, target / _MODEL_SUBDIR, registered_at_ms)
+
+    def _duplicate(self, name: str, version: int, model_root: Path) -> ModelStoreError:
+        return ModelStoreError(
+            f"model {name!r} already has version {version} in the local model store; "
+            "registered versions are never replaced (register without a version to "
+            f"add version {self._next_version(model_root)})"
+        )
 
     @staticmethod
     def _next_version(model_root: Path) -> int:
