@@ -76,17 +76,17 @@ class Faults:
             if not isinstance(path, str) or not path.startswith("/"):
                 raise invalid(f"{field_name}.path", "must be a path glob starting with /")
             retry_after = raw.get("retry_after", 1)
-            if retry_after is not None and (not isinstance(retry_after, int) or retry_after < 0):
+            if retry_after is not None and (not _is_int(retry_after) or retry_after < 0):
                 raise invalid(f"{field_name}.retry_after", "must be a whole number of seconds")
             times = raw.get("times")
-            if times is not None and (not isinstance(times, int) or times < 1):
+            if times is not None and (not _is_int(times) or times < 1):
                 raise invalid(f"{field_name}.times", "must be a positive integer or null")
             offset = raw.get("offset", 0)
-            if not isinstance(offset, int) or offset < 0:
+            if not _is_int(offset) or offset < 0:
                 raise invalid(f"{field_name}.offset", "must be a non-negative integer")
             parsed.append(FaultRule(method, path, int(status), retry_after, offset, times))
         latency = body.get("latency_ms")
-        if latency is not None and (not isinstance(latency, int) or not 0 <= latency <= 60_000):
+        if latency is not None and (not _is_int(latency) or not 0 <= latency <= 60_000):
             raise invalid("latency_ms", "must be an integer between 0 and 60000")
         with self._lock:
             self.rules.extend(parsed)
@@ -114,6 +114,10 @@ class Faults:
                     continue
                 return rule
         return None
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 class FaultMiddleware:

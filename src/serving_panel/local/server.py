@@ -4,9 +4,11 @@ address is known; reports readiness once the server accepts connections."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import signal
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import uvicorn
@@ -15,6 +17,21 @@ from serving_panel.local.app import create_app
 from serving_panel.local.workspace import Workspace
 
 Ready = Callable[[str, Workspace], None]
+
+
+class _Server(uvicorn.Server):
+    """uvicorn, minus its habit of re-raising SIGINT/SIGTERM after a graceful shutdown: that
+    skipped our cleanup and made Ctrl-C exit with a traceback and a non-zero code."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        signals = (signal.SIGINT, signal.SIGTERM)
+        previous = {sig: signal.signal(sig, self.handle_exit) for sig in signals}
+        try:
+            yield
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -52,7 +69,7 @@ def serve(
     config = uvicorn.Config(
         create_app(workspace), log_level=log_level, access_log=False, lifespan="on"
     )
-    server = uvicorn.Server(config)
+    server = _Server(config)
 
     async def main() -> None:
         async def announce() -> None:

@@ -70,7 +70,7 @@ def check_name(value: Any, field: str, what: str = "name") -> str:
         raise invalid(field, f"{what} is required and must be a non-empty string")
     if len(value) > MAX_NAME_LENGTH:
         raise invalid(field, f"{what} must be at most {MAX_NAME_LENGTH} characters")
-    if not NAME_RULE.match(value):
+    if not NAME_RULE.fullmatch(value):
         raise invalid(
             field,
             f"{what} {value!r} may only contain letters, digits, dashes and underscores",
@@ -169,7 +169,7 @@ def _served_entity(raw: Any, field: str, legacy: bool, model_check: ModelCheck) 
             raise invalid(f"{field}.{kind}", "is required for a registered model")
         problem = model_check(name, version)
         if problem is not None:
-            raise invalid(f"{field}.entity_version", problem)
+            raise invalid(f"{field}.{'model_version' if legacy else 'entity_version'}", problem)
         if "workload_size" in entity and (
             "min_provisioned_concurrency" in entity or "max_provisioned_concurrency" in entity
         ):

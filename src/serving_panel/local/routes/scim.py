@@ -21,30 +21,46 @@ GROUP_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:Group"
 SP_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:ServicePrincipal"
 LIST_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
 
-_CLAUSE = re.compile(r'^\s*(\w+)\s+(eq|co|sw|ne)\s+"((?:[^"\\]|\\.)*)"\s*$', re.IGNORECASE)
+_CLAUSE = re.compile(r'\s*(\w+)\s+(eq|co|sw|ne)\s+"((?:[^"\\]|\\.)*)"\s*', re.IGNORECASE)
+_JOIN = re.compile(r"(and|or)\b", re.IGNORECASE)
 
 
 def _scim_error(detail: str) -> ApiError:
     return ApiError(400, "INVALID_PARAMETER_VALUE", detail)
 
 
+def _tokens(text: str) -> list[list[tuple[str, str, str]]]:
+    """`a eq "x" and b co "y" or c sw "z"` → [[a, b], [c]]: `and` binds tighter than `or`.
+
+    Scanned left to right so quoted values may contain the words and/or."""
+    alternatives: list[list[tuple[str, str, str]]] = [[]]
+    position = 0
+    while True:
+        clause = _CLAUSE.match(text, position)
+        if clause is None:
+            rest = text[position:].strip() or "(nothing)"
+            raise _scim_error(
+                f'filter: cannot parse {rest!r}; use attribute op "value" '
+                "with op one of eq, ne, co, sw, joined by and/or"
+            )
+        value = re.sub(r"\\(.)", r"\1", clause.group(3)).lower()
+        alternatives[-1].append((clause.group(1), clause.group(2).lower(), value))
+        position = clause.end()
+        if position >= len(text):
+            return alternatives
+        join = _JOIN.match(text, position)
+        if join is None:
+            raise _scim_error(f"filter: expected 'and' or 'or' at {text[position:]!r}")
+        if join.group(1).lower() == "or":
+            alternatives.append([])
+        position = join.end()
+
+
 def parse_filter(text: str | None) -> Callable[[dict[str, Any]], bool]:
     """`attr op "value"` clauses joined by `and` or `or` (no parentheses); case-insensitive."""
-    if not text:
+    if not text or not text.strip():
         return lambda resource: True
-    groups = re.split(r"\s+or\s+", text, flags=re.IGNORECASE)
-    alternatives = []
-    for group in groups:
-        clauses = []
-        for clause in re.split(r"\s+and\s+", group, flags=re.IGNORECASE):
-            match = _CLAUSE.match(clause)
-            if match is None:
-                raise _scim_error(
-                    f'filter: cannot parse {clause.strip()!r}; use attribute op "value" '
-                    "with op one of eq, ne, co, sw"
-                )
-            clauses.append((match.group(1), match.group(2).lower(), match.group(3).lower()))
-        alternatives.append(clauses)
+    alternatives = _tokens(text)
 
     def matches(resource: dict[str, Any]) -> bool:
         lowered = {k.lower(): v for k, v in resource.items()}
