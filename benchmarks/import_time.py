@@ -20,6 +20,7 @@ import sys
 
 CASES: list[tuple[str, str]] = [
     ("import serving_panel", "import serving_panel"),
+    ("from serving_panel import ServingClient", "from serving_panel import ServingClient"),
     ("from serving_panel import EndpointPanel", "from serving_panel import EndpointPanel"),
     ("peer: import databricks.sdk", "import databricks.sdk"),
     (
@@ -57,7 +58,7 @@ def main() -> None:
         samples = [measure(statement) for _ in range(args.runs)]
         median_ms = statistics.median(seconds for seconds, _ in samples) * 1000
         rows.append((label, median_ms, any(pandas for _, pandas in samples)))
-    peer_ms = rows[2][1]
+    peer_ms = rows[3][1]
     print(f"{'case':50} {'median ms':>10} {'/ sdk':>6}  pandas loaded")
     for label, ms, pandas in rows:
         print(f"{label:50} {ms:10.1f} {ms / peer_ms:6.2f}  {'yes' if pandas else 'no'}")

@@ -11,11 +11,17 @@ from typing import TYPE_CHECKING, Any
 from serving_panel._version import __version__
 
 if TYPE_CHECKING:
+    from serving_panel.client import ServingClient
+    from serving_panel.local.handle import LocalWorkspace
     from serving_panel.panel import EndpointPanel
 
-__all__ = ["EndpointPanel", "__version__"]
+__all__ = ["EndpointPanel", "LocalWorkspace", "ServingClient", "__version__"]
 
-_LAZY = {"EndpointPanel": "serving_panel.panel"}
+_LAZY = {
+    "EndpointPanel": "serving_panel.panel",
+    "LocalWorkspace": "serving_panel.local.handle",
+    "ServingClient": "serving_panel.client",
+}
 
 
 def __getattr__(name: str) -> Any:

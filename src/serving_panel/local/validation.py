@@ -10,11 +10,10 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from serving_panel import _rules
 from serving_panel.local.errors import invalid
 
-NAME_RULE = re.compile(r"^[A-Za-z0-9_-]+$")
-# No source gives the service's limit; 63 is this workspace's assumption (docs/local-workspace.md).
-MAX_NAME_LENGTH = 63
+MAX_NAME_LENGTH = _rules.MAX_NAME_LENGTH
 MAX_SERVED_ENTITIES = 15
 MAX_ENVIRONMENT_VARS = 30
 WORKLOAD_SIZES = {"Small": 4, "Medium": 8, "Large": 16}
@@ -66,15 +65,10 @@ def check_object(value: Any, field: str) -> dict[str, Any]:
 
 
 def check_name(value: Any, field: str, what: str = "name") -> str:
-    if not isinstance(value, str) or not value:
-        raise invalid(field, f"{what} is required and must be a non-empty string")
-    if len(value) > MAX_NAME_LENGTH:
-        raise invalid(field, f"{what} must be at most {MAX_NAME_LENGTH} characters")
-    if not NAME_RULE.fullmatch(value):
-        raise invalid(
-            field,
-            f"{what} {value!r} may only contain letters, digits, dashes and underscores",
-        )
+    problem = _rules.name_problem(value, what)
+    if problem is not None:
+        raise invalid(field, problem)
+    assert isinstance(value, str)
     return value
 
 
@@ -99,9 +93,7 @@ def check_int(value: Any, field: str, low: int, high: int | None = None) -> int:
     return value
 
 
-def default_entity_name(entity_name: str, version: str) -> str:
-    # UC names carry dots, which served-entity names can't: use the model's own last part.
-    return f"{entity_name.split('.')[-1]}-{version}"
+default_entity_name = _rules.default_entity_name
 
 
 def _check_environment(value: Any, field: str) -> dict[str, str]:
@@ -222,16 +214,16 @@ def _traffic(raw: Any, field: str, names: list[str]) -> dict[str, Any]:
             raise invalid(route_field, "served_entity_name (or served_model_name) is required")
         if target not in names:
             raise invalid(
-                f"{route_field}.served_entity_name",
-                f"{target!r} is not a served entity of this config "
-                f"(served entities: {', '.join(names)})",
+                f"{route_field}.served_entity_name", _rules.unknown_route_problem(target, names)
             )
         if target in seen:
             raise invalid(route_field, f"{target!r} has more than one route")
         seen.add(target)
-        percentage = check_int(
-            route.get("traffic_percentage"), f"{route_field}.traffic_percentage", 0, 100
-        )
+        percentage = route.get("traffic_percentage")
+        problem = _rules.percentage_problem(percentage)
+        if problem is not None:
+            raise invalid(f"{route_field}.traffic_percentage", problem)
+        assert isinstance(percentage, int)
         total += percentage
         normalized.append(
             {
@@ -240,8 +232,9 @@ def _traffic(raw: Any, field: str, names: list[str]) -> dict[str, Any]:
                 "traffic_percentage": percentage,
             }
         )
-    if total != 100:
-        raise invalid(f"{field}.routes", f"traffic percentages must add up to 100, got {total}")
+    total_problem = _rules.total_problem(total)
+    if total_problem is not None:
+        raise invalid(f"{field}.routes", total_problem)
     return {"routes": normalized}
 
 
@@ -305,10 +298,7 @@ def parse_config(raw: Any, prefix: str, model_check: ModelCheck) -> dict[str, An
             ]
         }
     else:
-        raise invalid(
-            _join(prefix, "traffic_config"),
-            "is required when an endpoint serves more than one entity",
-        )
+        raise invalid(_join(prefix, "traffic_config"), _rules.TRAFFIC_REQUIRED)
     result: dict[str, Any] = {"served_entities": entities, "traffic_config": traffic}
     if "auto_capture_config" in config:
         result["auto_capture_config"] = check_object(

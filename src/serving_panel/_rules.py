@@ -1,0 +1,49 @@
+"""The naming and traffic rules of serving endpoints, with their messages.
+
+Shared by the local workspace (which enforces them) and ServingClient (which checks them before
+sending), so both say the same thing. Pure: no imports from either side.
+"""
+
+from __future__ import annotations
+
+import re
+
+NAME_PATTERN = re.compile(r"[A-Za-z0-9_-]+")
+# No source gives the service's limit; 63 is an assumption (docs/local-workspace.md).
+MAX_NAME_LENGTH = 63
+
+
+def name_problem(value: object, what: str) -> str | None:
+    """Why `value` is not a valid endpoint or served-entity name, or None."""
+    if not isinstance(value, str) or not value:
+        return f"{what} is required and must be a non-empty string"
+    if len(value) > MAX_NAME_LENGTH:
+        return f"{what} must be at most {MAX_NAME_LENGTH} characters"
+    if not NAME_PATTERN.fullmatch(value):
+        return f"{what} {value!r} may only contain letters, digits, dashes and underscores"
+    return None
+
+
+def percentage_problem(value: object) -> str | None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        return f"must be an integer, got {value!r}"
+    if not 0 <= value <= 100:
+        return f"must be between 0 and 100, got {value}"
+    return None
+
+
+def total_problem(total: int) -> str | None:
+    return None if total == 100 else f"traffic percentages must add up to 100, got {total}"
+
+
+def unknown_route_problem(target: str, names: list[str]) -> str:
+    return f"{target!r} is not a served entity of this config (served entities: {', '.join(names)})"
+
+
+TRAFFIC_REQUIRED = "is required when an endpoint serves more than one entity"
+
+
+def default_entity_name(entity_name: str, version: str) -> str:
+    """`{model}-{version}`; UC names carry dots, which served-entity names can't, so the last
+    part of the model's name is used."""
+    return f"{entity_name.split('.')[-1]}-{version}"

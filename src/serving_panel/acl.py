@@ -1,0 +1,485 @@
+"""Permission plans for a serving endpoint's ACL: what to send, and what it will do.
+
+The permissions API has two writes with very different blast radii: PATCH upserts the listed
+principals and leaves everyone else alone, while PUT *replaces* the whole direct ACL (people have
+lost grants by sending a PUT with one entry). This module turns "what the user wants" into the
+exact request, picks PATCH whenever nothing is removed, re-sends every untouched direct grant
+when a PUT is unavoidable, refuses to "remove" inherited entries, warns before anyone loses the
+ability to manage the endpoint, and fingerprints the direct ACL so a PUT is only sent when the
+ACL is still the one the user reviewed.
+
+Pure on purpose: stdlib only, no HTTP, no other serving_panel module, so the client, the panel
+and the tests share one planner and a preview is exactly what will be sent.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = [
+    "KINDS",
+    "LEVELS",
+    "PATH_TEMPLATE",
+    "AclError",
+    "AclPlan",
+    "Change",
+    "Grant",
+    "PrincipalKey",
+    "StaleAclError",
+    "apply_plan",
+    "check_unchanged",
+    "direct_acl",
+    "fingerprint",
+    "grants_from_json",
+    "plan_changes",
+    "plan_grant",
+    "plan_revoke",
+]
+
+LEVELS = ("CAN_VIEW", "CAN_QUERY", "CAN_MANAGE")
+"""Permission levels of a serving endpoint, lowest first."""
+
+KINDS = ("user", "group", "service_principal")
+"""Principal kinds; each maps to one request key in `_KEY_OF`."""
+
+PrincipalKey = tuple[str, str]
+"""(kind, name): how a principal is addressed in plans."""
+
+PATH_TEMPLATE = "/api/2.0/permissions/serving-endpoints/{endpoint_id}"
+"""Where plans are sent; the endpoint is addressed by id, never by name."""
+
+_KEY_OF = {
+    "user": "user_name",
+    "group": "group_name",
+    "service_principal": "service_principal_name",
+}
+_KIND_OF = {key: kind for kind, key in _KEY_OF.items()}
+_RANK = {level: rank for rank, level in enumerate(LEVELS)}
+
+
+class AclError(ValueError):
+    """A plan that can't be made: names the principal or field and the rule it breaks."""
+
+
+class StaleAclError(AclError):
+    """The ACL changed after it was shown, so a plan computed from it may clobber someone."""
+
+
+@dataclass(frozen=True, slots=True)
+class Grant:
+    """One permission a principal holds, direct or inherited, as the GET response lists it."""
+
+    kind: str
+    name: str
+    level: str
+    inherited: bool
+    inherited_from: tuple[str, ...] = ()
+    display_name: str | None = None
+
+    @property
+    def principal(self) -> PrincipalKey:
+        return (self.kind, self.name)
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One principal's direct level before and after a plan (None = no direct grant)."""
+
+    principal: PrincipalKey
+    before: str | None
+    after: str | None
+
+    def __post_init__(self) -> None:
+        if self.before == self.after:
+            raise ValueError(f"{_who(self.principal)}: a change needs different levels")
+
+    @property
+    def kind_of_change(self) -> str:
+        """Which way the level moves: grant, upgrade, downgrade or revoke (unknown ranks lowest)."""
+        if self.before is None:
+            return "grant"
+        if self.after is None:
+            return "revoke"
+        return "upgrade" if _rank(self.after) > _rank(self.before) else "downgrade"
+
+
+@dataclass(frozen=True, slots=True)
+class AclPlan:
+    """The one request a change needs, and everything a preview should show about it."""
+
+    method: str | None
+    body: dict[str, Any]
+    before: dict[PrincipalKey, str]
+    after: dict[PrincipalKey, str]
+    changes: tuple[Change, ...]
+    warnings: tuple[str, ...]
+    fingerprint: str
+
+    def describe(self, endpoint_id: str | None = None) -> str:
+        """The exact API call(s) and the diff, as plain text for a preview."""
+        if self.method is None:
+            lines = ["No change: the direct ACL already matches."]
+        else:
+            path = PATH_TEMPLATE.format(endpoint_id=endpoint_id or "{endpoint_id}")
+            body = json.dumps(self.body, indent=2)
+            if self.method == "PUT":
+                lines = [
+                    f"1. GET {path}",
+                    f"   re-read; stop unless the direct ACL still has fingerprint "
+                    f"{self.fingerprint}",
+                    f"2. PUT {path}  (replaces the whole direct ACL)",
+                    body,
+                ]
+            else:
+                lines = [f"PATCH {path}  (merges; other principals untouched)", body]
+            lines.append("Changes:")
+            lines.extend(f"  {_describe_change(change)}" for change in self.changes)
+        if self.warnings:
+            lines.append("Warnings:")
+            lines.extend(f"  ! {warning}" for warning in self.warnings)
+        return "\n".join(lines)
+
+
+def grants_from_json(permissions: Mapping[str, Any]) -> list[Grant]:
+    """Flatten a GET response's access_control_list[*].all_permissions into grants.
+
+    Unknown levels are kept as they are: dropping one here would drop it from a later PUT.
+    An entry naming no principal is an error, because a PUT could never re-send it.
+    """
+    raw = permissions.get("access_control_list") or []
+    if not isinstance(raw, list):
+        raise AclError("access_control_list: must be a list")
+    grants: list[Grant] = []
+    for index, entry in enumerate(raw):
+        field = f"access_control_list[{index}]"
+        if not isinstance(entry, Mapping):
+            raise AclError(f"{field}: must be a JSON object")
+        kind, name = _principal_of(entry, field)
+        display = entry.get("display_name")
+        display_name = display if isinstance(display, str) else None
+        for position, item in enumerate(entry.get("all_permissions") or []):
+            where = f"{field}.all_permissions[{position}]"
+            if not isinstance(item, Mapping):
+                raise AclError(f"{where}: must be a JSON object")
+            level = item.get("permission_level")
+            if not isinstance(level, str) or not level:
+                raise AclError(f"{where}.permission_level: must be a non-empty string")
+            sources = item.get("inherited_from_object") or []
+            grants.append(
+                Grant(
+                    kind=kind,
+                    name=name,
+                    level=level,
+                    inherited=bool(item.get("inherited", False)),
+                    inherited_from=tuple(str(source) for source in sources),
+                    display_name=display_name,
+                )
+            )
+    return grants
+
+
+def direct_acl(grants: Iterable[Grant]) -> dict[PrincipalKey, str]:
+    """Direct levels by principal, the part a PUT replaces; the highest wins if several."""
+    direct: dict[PrincipalKey, str] = {}
+    for grant in grants:
+        if grant.inherited:
+            continue
+        held = direct.get(grant.principal)
+        if held is None or _sort_level(grant.level) > _sort_level(held):
+            direct[grant.principal] = grant.level
+    return dict(sorted(direct.items()))
+
+
+def fingerprint(permissions: Mapping[str, Any]) -> str:
+    """A stable hash of the direct ACL only: what our writes could clobber.
+
+    Inherited entries, display names and entry order don't change it.
+    """
+    return _fingerprint_of(direct_acl(grants_from_json(permissions)))
+
+
+def check_unchanged(shown_fingerprint: str, current: Mapping[str, Any]) -> None:
+    """Stop a write planned from an ACL that has changed since the user reviewed it."""
+    now = fingerprint(current)
+    if now != shown_fingerprint:
+        raise StaleAclError(
+            "The endpoint's direct permissions changed since they were shown "
+            f"(fingerprint {shown_fingerprint}, now {now}); nothing was sent. "
+            "Re-read the permissions and review the change again before applying it."
+        )
+
+
+def plan_changes(
+    permissions: Mapping[str, Any],
+    desired: Mapping[PrincipalKey, str | None],
+    *,
+    caller: PrincipalKey | None = None,
+) -> AclPlan:
+    """Plan the request that gives each principal in `desired` its new direct level.
+
+    None removes a direct grant; principals not in `desired` keep theirs. Additions and level
+    changes go out as a PATCH of just those entries; any removal needs a PUT of the full
+    resulting direct list, which never contains an inherited-only principal.
+    """
+    grants = grants_from_json(permissions)
+    before = direct_acl(grants)
+    inherited = _inherited(grants)
+    wanted = _validated(desired)
+    warnings: list[str] = []
+
+    after = dict(before)
+    for principal, level in sorted(wanted.items()):
+        if level is not None:
+            after[principal] = level
+            continue
+        if principal in after:
+            del after[principal]
+        elif principal in inherited:
+            raise AclError(
+                f"{_who(principal)}: {_inherited_text(inherited[principal])}; "
+                "inherited permissions can't be removed here"
+            )
+        else:
+            warnings.append(f"{_who(principal)} has no direct permission; nothing to remove.")
+    after = dict(sorted(after.items()))
+
+    changes = tuple(
+        Change(principal, before.get(principal), after.get(principal))
+        for principal in sorted(before.keys() | after.keys())
+        if before.get(principal) != after.get(principal)
+    )
+    shown = _fingerprint_of(before)
+    if not changes:
+        return AclPlan(None, {}, before, after, (), tuple(warnings), shown)
+
+    removes = any(change.after is None for change in changes)
+    method = "PUT" if removes else "PATCH"
+    entries = after if removes else {c.principal: c.after for c in changes if c.after}
+    body = {"access_control_list": [_entry(p, level) for p, level in sorted(entries.items())]}
+
+    warnings.extend(_inheritance_notes(changes, inherited))
+    if method == "PUT":
+        warnings.extend(_put_notes(before, after, changes))
+    warnings.extend(_manage_notes(before, after, inherited, caller))
+    return AclPlan(method, body, before, after, changes, tuple(warnings), shown)
+
+
+def plan_grant(
+    permissions: Mapping[str, Any],
+    kind: str,
+    name: str,
+    level: str,
+    *,
+    caller: PrincipalKey | None = None,
+) -> AclPlan:
+    """A PATCH of one entry; no request at all when the principal already has that level."""
+    given: object = level  # typed str, but a None here would silently plan a revoke
+    if given is None:
+        raise AclError(
+            f"{_who((kind, name))}: permission_level is required to grant; use plan_revoke "
+            "to remove a grant"
+        )
+    return plan_changes(permissions, {(kind, name): level}, caller=caller)
+
+
+def plan_revoke(
+    permissions: Mapping[str, Any],
+    kind: str,
+    name: str,
+    *,
+    caller: PrincipalKey | None = None,
+) -> AclPlan:
+    """A PUT of the full direct list minus this principal (PATCH can't remove anyone)."""
+    return plan_changes(permissions, {(kind, name): None}, caller=caller)
+
+
+def apply_plan(direct: Mapping[PrincipalKey, str], plan: AclPlan) -> dict[PrincipalKey, str]:
+    """What the server's direct ACL becomes: PATCH upserts, PUT replaces, no plan keeps it."""
+    if plan.method is None:
+        return dict(sorted(direct.items()))
+    if plan.method not in ("PATCH", "PUT"):
+        raise AclError(f"method: {plan.method!r} is not one of PATCH, PUT")
+    result = dict(direct) if plan.method == "PATCH" else {}
+    for index, entry in enumerate(plan.body.get("access_control_list", [])):
+        field = f"access_control_list[{index}]"
+        principal = _principal_of(entry, field)
+        level = entry.get("permission_level")
+        if not isinstance(level, str):
+            raise AclError(f"{field}.permission_level: must be a string")
+        result[principal] = level
+    return dict(sorted(result.items()))
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+
+def _rank(level: str) -> int:
+    return _RANK.get(level, -1)
+
+
+def _sort_level(level: str) -> tuple[int, str]:
+    """Known levels by rank; unknown ones below CAN_VIEW, by name so the choice is stable."""
+    return (_rank(level), level)
+
+
+def _who(principal: PrincipalKey) -> str:
+    kind, name = principal
+    return f"{kind.replace('_', ' ')} {name}"
+
+
+def _principal_of(entry: Mapping[str, Any], field: str) -> PrincipalKey:
+    """(kind, name) from exactly one of user_name / group_name / service_principal_name."""
+    given = [(key, entry.get(key)) for key in _KIND_OF if entry.get(key) is not None]
+    if len(given) != 1:
+        raise AclError(
+            f"{field}: exactly one of user_name, group_name or service_principal_name is required"
+        )
+    [(key, name)] = given
+    if not isinstance(name, str) or not name:
+        raise AclError(f"{field}.{key}: must be a non-empty string")
+    return (_KIND_OF[key], name)
+
+
+def _entry(principal: PrincipalKey, level: str) -> dict[str, str]:
+    kind, name = principal
+    return {_KEY_OF[kind]: name, "permission_level": level}
+
+
+def _fingerprint_of(direct: Mapping[PrincipalKey, str]) -> str:
+    canonical = json.dumps(sorted([kind, name, level] for (kind, name), level in direct.items()))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]
+
+
+def _validated(desired: Mapping[PrincipalKey, str | None]) -> dict[PrincipalKey, str | None]:
+    """The desired map with every key and level checked, or an AclError naming the field."""
+    checked: dict[PrincipalKey, str | None] = {}
+    for key, level in desired.items():
+        if not (isinstance(key, tuple) and len(key) == 2):
+            raise AclError(f"principal {key!r}: must be a (kind, name) pair")
+        kind, name = key
+        if kind not in KINDS:
+            raise AclError(f"principal kind {kind!r}: must be one of {', '.join(KINDS)}")
+        if not isinstance(name, str) or not name.strip():
+            raise AclError(f"{_KEY_OF[kind]} {name!r}: must be a non-empty string")
+        if level is not None and level not in LEVELS:
+            raise AclError(
+                f"permission_level for {_who(key)}: {level!r} is not one of "
+                f"{', '.join(LEVELS)} (or None to remove the direct grant)"
+            )
+        checked[(kind, name)] = level
+    return checked
+
+
+def _inherited(grants: Iterable[Grant]) -> dict[PrincipalKey, list[Grant]]:
+    found: dict[PrincipalKey, list[Grant]] = {}
+    for grant in grants:
+        if grant.inherited:
+            found.setdefault(grant.principal, []).append(grant)
+    return found
+
+
+def _inherited_text(grants: list[Grant]) -> str:
+    """E.g. 'CAN_MANAGE is inherited from /serving-endpoints/'."""
+    parts = []
+    for grant in sorted(grants, key=lambda g: _sort_level(g.level), reverse=True):
+        source = ", ".join(grant.inherited_from) or "a parent object"
+        parts.append(f"{grant.level} is inherited from {source}")
+    return "; ".join(parts)
+
+
+def _best_inherited(grants: list[Grant]) -> str:
+    return max((grant.level for grant in grants), key=_sort_level)
+
+
+def _describe_change(change: Change) -> str:
+    mark = {"grant": "+", "upgrade": "^", "downgrade": "v", "revoke": "-"}[change.kind_of_change]
+    before = change.before or "(none)"
+    after = change.after or "(none)"
+    return f"{mark} {_who(change.principal)}: {before} -> {after} ({change.kind_of_change})"
+
+
+def _inheritance_notes(
+    changes: tuple[Change, ...], inherited: Mapping[PrincipalKey, list[Grant]]
+) -> list[str]:
+    """Say when an inherited level makes a revoke or a downgrade weaker than it looks."""
+    notes = []
+    for change in changes:
+        grants = inherited.get(change.principal)
+        if not grants:
+            continue
+        best = _best_inherited(grants)
+        if change.after is None:
+            notes.append(
+                f"{_who(change.principal)} keeps access: {_inherited_text(grants)}; "
+                "only the direct grant is removed."
+            )
+        elif _rank(best) > _rank(change.after):
+            notes.append(
+                f"{_who(change.principal)} still has {best} through inheritance "
+                f"({_inherited_text(grants)}); a direct {change.after} doesn't lower it."
+            )
+    return notes
+
+
+def _put_notes(
+    before: Mapping[PrincipalKey, str],
+    after: Mapping[PrincipalKey, str],
+    changes: tuple[Change, ...],
+) -> list[str]:
+    changed = {change.principal for change in changes}
+    unchanged = [principal for principal in after if principal not in changed]
+    notes = [
+        f"PUT replaces every direct grant: {len(after)} entr{'y' if len(after) == 1 else 'ies'} "
+        f"sent, {len(unchanged)} of them re-sent unchanged so they are kept; anyone missing "
+        "from the body loses their direct grant."
+    ]
+    for principal in unchanged:
+        if before[principal] not in _RANK:
+            notes.append(
+                f"{_who(principal)} holds {before[principal]!r}, a level this client doesn't "
+                "know; it is re-sent as is and the server may reject it."
+            )
+    return notes
+
+
+def _manage_notes(
+    before: Mapping[PrincipalKey, str],
+    after: Mapping[PrincipalKey, str],
+    inherited: Mapping[PrincipalKey, list[Grant]],
+    caller: PrincipalKey | None,
+) -> list[str]:
+    """Lock-out guard: who can still manage the endpoint once the plan has been applied."""
+    notes = []
+    managers = {
+        principal: manage
+        for principal, grants in sorted(inherited.items())
+        if (manage := [grant for grant in grants if grant.level == "CAN_MANAGE"])
+    }
+    if "CAN_MANAGE" not in after.values():
+        if managers:
+            through = "; ".join(
+                f"{_who(principal)} ({_inherited_text(manage)})"
+                for principal, manage in managers.items()
+            )
+            who = f"only {through} can still manage it"
+        else:
+            who = "no inherited CAN_MANAGE is listed, so only workspace admins can still manage it"
+        notes.append(f"After this change no principal holds CAN_MANAGE directly; {who}.")
+    if (
+        caller is not None
+        and before.get(caller) == "CAN_MANAGE"
+        and after.get(caller) != "CAN_MANAGE"
+    ):
+        now = after.get(caller)
+        what = f"lowers it to {now}" if now else "removes it"
+        keeps = (
+            f" You keep {_best_inherited(inherited[caller])} through inheritance."
+            if caller in inherited
+            else " Unless a group you belong to manages it, you won't be able to undo this."
+        )
+        notes.append(f"You ({_who(caller)}) hold CAN_MANAGE directly and this plan {what}.{keeps}")
+    return notes

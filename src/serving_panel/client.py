@@ -1,0 +1,491 @@
+"""ServingClient: the serving-endpoints and permissions REST APIs, typed, with DataFrames.
+
+    client = ServingClient()                      # DATABRICKS_HOST/TOKEN or ~/.databrickscfg
+    client.endpoints_df(detailed=True)            # the fleet, one row per endpoint
+    client.grant("ads-endpoint", "CAN_QUERY", user="jsmith@example.com")
+    client.wait("ads-endpoint", until="ready")
+
+Every method that takes an endpoint accepts its name; permission methods also accept its id.
+"""
+
+from __future__ import annotations
+
+import builtins
+import re
+import sys
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any
+
+from serving_panel import acl, validate
+from serving_panel._http import RetryPolicy, Timeout, Transport
+from serving_panel.config import Connection, from_sdk, resolve
+from serving_panel.errors import (
+    ApiError,
+    ClientValidationError,
+    ResourceDoesNotExist,
+    UpdateFailed,
+    WaitTimedOut,
+)
+from serving_panel.types import Endpoint, PermissionLevel, Permissions, QueryResult
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from serving_panel.logs import LogRecord
+    from serving_panel.metrics import MetricSample
+
+API = "/api/2.0/serving-endpoints"
+PERMISSIONS = "/api/2.0/permissions/serving-endpoints"
+_ENDPOINT_ID = re.compile(r"^[0-9a-f]{32}$")
+_WAIT_UNTIL = ("not_updating", "ready")
+
+
+class ServingClient:
+    """A client for one workspace: a pooled session, timeouts and retries on every call."""
+
+    def __init__(
+        self,
+        host: str | None = None,
+        token: str | None = None,
+        *,
+        profile: str | None = None,
+        timeout: float | Timeout | None = None,
+        retries: RetryPolicy | int | None = None,
+        max_workers: int = 16,
+        connection: Connection | None = None,
+    ) -> None:
+        self.connection = connection or resolve(host, token, profile=profile)
+        if isinstance(retries, int):
+            retries = RetryPolicy(attempts=retries + 1)
+        self._transport = Transport(
+            self.connection, timeout=timeout, retry=retries, pool_size=max(16, max_workers)
+        )
+        self.max_workers = max_workers
+        self._ids: dict[str, str] = {}
+
+    @classmethod
+    def from_sdk(cls, workspace_client_or_config: object, **options: Any) -> ServingClient:
+        """Borrows databricks-sdk's authentication (any auth type it supports, including the
+        runtime's inside a Databricks notebook) instead of re-implementing it."""
+        return cls(connection=from_sdk(workspace_client_or_config), **options)
+
+    @property
+    def host(self) -> str:
+        return self.connection.host
+
+    def __repr__(self) -> str:
+        return f"ServingClient(host={self.host!r}, auth={self.connection.auth_type!r})"
+
+    def close(self) -> None:
+        self._transport.close()
+
+    def __enter__(self) -> ServingClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # Plumbing ------------------------------------------------------------------------------
+
+    def _json(self, method: str, path: str, body: Any = None, **kwargs: Any) -> Any:
+        return self._transport.request(method, path, json_body=body, **kwargs).json()
+
+    def endpoint_id(self, endpoint: str) -> str:
+        """The id the permissions API needs, from an endpoint's name (or the id itself)."""
+        if _ENDPOINT_ID.match(endpoint):
+            return endpoint
+        cached = self._ids.get(endpoint)
+        if cached is None:
+            cached = self.get(endpoint).id
+        return cached
+
+    # Endpoints -----------------------------------------------------------------------------
+
+    def list(self) -> builtins.list[Endpoint]:
+        """Every endpoint the caller can see (the API returns them in one page)."""
+        answer = self._json("GET", API)
+        return [Endpoint.from_json(item) for item in answer.get("endpoints") or []]
+
+    def get(self, name: str) -> Endpoint:
+        validate.endpoint_name(name)
+        endpoint = Endpoint.from_json(self._json("GET", f"{API}/{name}"))
+        if endpoint.id:
+            self._ids[endpoint.name] = endpoint.id
+        return endpoint
+
+    def create(
+        self,
+        name: str,
+        served_entities: Sequence[Mapping[str, Any]] | None = None,
+        *,
+        traffic: Mapping[str, int] | None = None,
+        tags: Mapping[str, str | None] | None = None,
+        description: str | None = None,
+        **fields: Any,
+    ) -> Endpoint:
+        """Creates an endpoint; its first config builds in the background (see `wait`).
+
+        `traffic` maps served entity names to percentages; other create fields (ai_gateway,
+        email_notifications, route_optimized, ...) pass through as keyword arguments.
+        """
+        validate.endpoint_name(name)
+        body: dict[str, Any] = {"name": name, **fields}
+        if served_entities is not None:
+            body["config"] = validate.config(served_entities, traffic, "config")
+        if tags:
+            body["tags"] = [_tag(key, value) for key, value in tags.items()]
+        if description is not None:
+            body["description"] = description
+        endpoint = Endpoint.from_json(self._json("POST", API, body))
+        self._ids[endpoint.name] = endpoint.id
+        return endpoint
+
+    def update_config(
+        self,
+        name: str,
+        served_entities: Sequence[Mapping[str, Any]],
+        *,
+        traffic: Mapping[str, int] | None = None,
+        **fields: Any,
+    ) -> Endpoint:
+        """Replaces the endpoint's config (PUT); the new one builds in the background."""
+        validate.endpoint_name(name)
+        body = {**validate.config(served_entities, traffic, ""), **fields}
+        return Endpoint.from_json(self._json("PUT", f"{API}/{name}/config", body))
+
+    def delete(self, name: str) -> None:
+        validate.endpoint_name(name)
+        self._json("DELETE", f"{API}/{name}", accept="*/*")
+        self._ids.pop(name, None)
+
+    def update_tags(
+        self,
+        name: str,
+        add: Mapping[str, str | None] | None = None,
+        remove: Iterable[str] = (),
+    ) -> dict[str, str | None]:
+        """Adds or replaces tags and deletes others; returns the endpoint's tags afterwards."""
+        validate.endpoint_name(name)
+        body: dict[str, Any] = {}
+        if add:
+            body["add_tags"] = [_tag(key, value) for key, value in add.items()]
+        removed = list(remove)
+        if removed:
+            body["delete_tags"] = removed
+        answer = self._json("PATCH", f"{API}/{name}/tags", body)
+        return {t["key"]: t.get("value") for t in answer.get("tags") or []}
+
+    def build_logs(
+        self, name: str, served_entity: str, *, config_version: int | None = None
+    ) -> str:
+        return self._logs(name, served_entity, "build-logs", config_version)
+
+    def logs(self, name: str, served_entity: str, *, config_version: int | None = None) -> str:
+        """The most recent server log lines of a served entity."""
+        return self._logs(name, served_entity, "logs", config_version)
+
+    def _logs(self, name: str, served: str, kind: str, version: int | None) -> str:
+        validate.endpoint_name(name)
+        validate.served_entity_name(served, "served_entity")
+        params = {"config_version": version} if version is not None else None
+        answer = self._json("GET", f"{API}/{name}/served-models/{served}/{kind}", params=params)
+        return str(answer.get("logs") or "")
+
+    def log_records(
+        self,
+        name: str,
+        served_entity: str,
+        *,
+        kind: str = "server",
+        config_version: int | None = None,
+    ) -> builtins.list[LogRecord]:
+        from serving_panel.logs import parse_log_text
+
+        if kind not in ("server", "build"):
+            raise ClientValidationError(f"kind: must be 'server' or 'build', got {kind!r}")
+        fetch = self.logs if kind == "server" else self.build_logs
+        return parse_log_text(fetch(name, served_entity, config_version=config_version))
+
+    def metrics_text(self, name: str) -> str:
+        validate.endpoint_name(name)
+        return self._transport.request("GET", f"{API}/{name}/metrics", accept="text/plain").text
+
+    def metrics(self, name: str) -> builtins.list[MetricSample]:
+        """The endpoint's current metrics, parsed from Prometheus text."""
+        from serving_panel.metrics import parse_prometheus_text
+
+        return parse_prometheus_text(self.metrics_text(name))
+
+    def openapi(self, name: str) -> dict[str, Any]:
+        validate.endpoint_name(name)
+        answer: dict[str, Any] = self._json("GET", f"{API}/{name}/openapi", accept="text/plain")
+        return answer
+
+    def query(
+        self,
+        name: str,
+        payload: Mapping[str, Any] | None = None,
+        *,
+        served_entity: str | None = None,
+        **inputs: Any,
+    ) -> QueryResult:
+        """Invokes the endpoint (CAN_QUERY); `served_entity` targets one entity directly.
+
+        Give the body as `payload` or as keywords: dataframe_split=, dataframe_records=,
+        instances=, inputs=, or a DataFrame as `dataframe=` (sent as dataframe_split).
+        """
+        validate.endpoint_name(name)
+        body = dict(payload or {})
+        frame = inputs.pop("dataframe", None)
+        if frame is not None:
+            body["dataframe_split"] = frame.to_dict(orient="split")
+        body.update(inputs)
+        if not body:
+            raise ClientValidationError(
+                "query: give an input (dataframe_split, dataframe_records, instances or inputs)"
+            )
+        path = f"/serving-endpoints/{name}/invocations"
+        if served_entity is not None:
+            validate.served_entity_name(served_entity, "served_entity")
+            path = f"/serving-endpoints/{name}/served-models/{served_entity}/invocations"
+        response = self._transport.request("POST", path, json_body=body)
+        return QueryResult.from_json(response.json(), response.headers.get("served-model-name"))
+
+    # Waiting -------------------------------------------------------------------------------
+
+    def wait(
+        self,
+        name: str,
+        *,
+        until: str = "not_updating",
+        timeout: float = 1200.0,
+        poll_s: float = 2.0,
+        progress: bool | None = None,
+        on_poll: Callable[[Endpoint], None] | None = None,
+    ) -> Endpoint:
+        """Polls until the endpoint's update is over (`not_updating`) or it is `ready`.
+
+        Raises `UpdateFailed` with each failed entity's message and the tail of its build log
+        when the update fails, and `WaitTimedOut` naming the last state seen; never waits past
+        `timeout`. `progress` shows a tqdm bar (default: only inside a notebook).
+        """
+        if until not in _WAIT_UNTIL:
+            raise ClientValidationError(f"until: must be one of {', '.join(_WAIT_UNTIL)}")
+        deadline = time.monotonic() + timeout
+        bar = _progress_bar(name, progress)
+        try:
+            while True:
+                endpoint = self.get(name)
+                if on_poll is not None:
+                    on_poll(endpoint)
+                if bar is not None:
+                    bar.set_postfix_str(endpoint.state, refresh=False)
+                    bar.update(1)
+                if endpoint.config_update in ("UPDATE_FAILED", "UPDATE_CANCELED"):
+                    raise self._update_failed(endpoint)
+                if endpoint.config_update != "IN_PROGRESS" and (
+                    until == "not_updating" or endpoint.ready == "READY"
+                ):
+                    return endpoint
+                if until == "ready" and endpoint.config_update == "NOT_UPDATING":
+                    raise UpdateFailed(
+                        f"{name} is not updating and not ready ({endpoint.state}); "
+                        "waiting longer would not change that",
+                        endpoint=endpoint,
+                    )
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise WaitTimedOut(
+                        f"{name} still {endpoint.state} (config_update={endpoint.config_update}) "
+                        f"after {timeout:g} s"
+                    )
+                time.sleep(min(poll_s, remaining))
+        finally:
+            if bar is not None:
+                bar.close()
+
+    def _update_failed(self, endpoint: Endpoint) -> UpdateFailed:
+        config = endpoint.pending_config or endpoint.config
+        failed = [
+            e
+            for e in (config.served_entities if config else ())
+            if e.deployment_state in ("DEPLOYMENT_FAILED", "DEPLOYMENT_ABORTED")
+        ]
+        lines = [f"{endpoint.name}: update {endpoint.config_update} ({endpoint.state})"]
+        tail = ""
+        for entity in failed:
+            lines.append(f"  {entity.name}: {entity.deployment_message or entity.deployment_state}")
+        if failed:
+            try:
+                log = self.build_logs(
+                    endpoint.name,
+                    failed[0].name,
+                    config_version=config.config_version if config else None,
+                )
+                tail = "\n".join(log.rstrip("\n").splitlines()[-20:])
+                lines.append(f"  last build log lines of {failed[0].name}:")
+                lines.extend(f"    {line}" for line in tail.splitlines())
+            except ApiError as error:
+                lines.append(f"  (build log unavailable: {error.error_code})")
+        return UpdateFailed("\n".join(lines), endpoint=endpoint, build_log_tail=tail)
+
+    # Permissions ---------------------------------------------------------------------------
+
+    def permissions(self, endpoint: str) -> Permissions:
+        endpoint_id = self.endpoint_id(endpoint)
+        return Permissions.from_json(self._json("GET", f"{PERMISSIONS}/{endpoint_id}"))
+
+    def permission_levels(self, endpoint: str) -> builtins.list[PermissionLevel]:
+        endpoint_id = self.endpoint_id(endpoint)
+        answer = self._json("GET", f"{PERMISSIONS}/{endpoint_id}/permissionLevels")
+        return [PermissionLevel.from_json(level) for level in answer.get("permission_levels") or []]
+
+    def set_permissions(
+        self, endpoint: str, access_control_list: Sequence[Mapping[str, Any]]
+    ) -> Permissions:
+        """PUT: replaces every direct grant with this list. Prefer `grant` and `revoke`."""
+        endpoint_id = self.endpoint_id(endpoint)
+        body = {"access_control_list": [dict(entry) for entry in access_control_list]}
+        return Permissions.from_json(self._json("PUT", f"{PERMISSIONS}/{endpoint_id}", body))
+
+    def update_permissions(
+        self, endpoint: str, access_control_list: Sequence[Mapping[str, Any]]
+    ) -> Permissions:
+        """PATCH: adds or changes the listed principals' grants, leaving the others alone."""
+        endpoint_id = self.endpoint_id(endpoint)
+        body = {"access_control_list": [dict(entry) for entry in access_control_list]}
+        return Permissions.from_json(self._json("PATCH", f"{PERMISSIONS}/{endpoint_id}", body))
+
+    def apply_plan(self, endpoint: str, plan: acl.AclPlan) -> Permissions:
+        """Sends a plan made from a read of the ACL, after checking the ACL has not changed
+        since that read (`StaleAclError` otherwise)."""
+        endpoint_id = self.endpoint_id(endpoint)
+        if plan.method is None:
+            return self.permissions(endpoint_id)
+        if plan.method == "PUT":
+            current = self._json("GET", f"{PERMISSIONS}/{endpoint_id}")
+            acl.check_unchanged(plan.fingerprint, current)
+        answer = self._json(plan.method, f"{PERMISSIONS}/{endpoint_id}", plan.body)
+        return Permissions.from_json(answer)
+
+    def grant(
+        self,
+        endpoint: str,
+        level: str,
+        *,
+        user: str | None = None,
+        group: str | None = None,
+        service_principal: str | None = None,
+    ) -> Permissions:
+        """Gives one principal a direct level (a PATCH: nobody else's grant is touched)."""
+        kind, name = _principal(user, group, service_principal)
+        current = self._json("GET", f"{PERMISSIONS}/{self.endpoint_id(endpoint)}")
+        return self.apply_plan(endpoint, acl.plan_grant(current, kind, name, level))
+
+    def revoke(
+        self,
+        endpoint: str,
+        *,
+        user: str | None = None,
+        group: str | None = None,
+        service_principal: str | None = None,
+        expected_fingerprint: str | None = None,
+    ) -> Permissions:
+        """Removes one principal's direct grant: re-reads the ACL, then PUTs the full direct
+        list without it. Refuses (`StaleAclError`) if the ACL changed since it was read, or
+        since `expected_fingerprint` (the `Permissions.fingerprint` you reviewed). Inherited
+        grants can't be revoked here."""
+        kind, name = _principal(user, group, service_principal)
+        current = self._json("GET", f"{PERMISSIONS}/{self.endpoint_id(endpoint)}")
+        if expected_fingerprint is not None:
+            acl.check_unchanged(expected_fingerprint, current)
+        return self.apply_plan(endpoint, acl.plan_revoke(current, kind, name))
+
+    # DataFrames ----------------------------------------------------------------------------
+
+    def endpoints_df(self, *, detailed: bool = False) -> pd.DataFrame:
+        """One row per endpoint. `detailed=True` also fetches each endpoint's details
+        (traffic, per-entity state, your level) concurrently over a bounded pool."""
+        from serving_panel import frames
+
+        endpoints = self.list()
+        if detailed and endpoints:
+            with ThreadPoolExecutor(max_workers=self.max_workers) as pool:
+                endpoints = list(pool.map(lambda e: self._get_or_keep(e), endpoints))
+        return frames.endpoints_frame(endpoints)
+
+    def _get_or_keep(self, endpoint: Endpoint) -> Endpoint:
+        try:
+            return self.get(endpoint.name)
+        except ResourceDoesNotExist:
+            return endpoint  # deleted between the list and the get
+
+    def entities_df(self, name: str) -> pd.DataFrame:
+        from serving_panel import frames
+
+        return frames.entities_frame(self.get(name))
+
+    def routes_df(self, name: str) -> pd.DataFrame:
+        from serving_panel import frames
+
+        return frames.routes_frame(self.get(name))
+
+    def permissions_df(self, endpoint: str) -> pd.DataFrame:
+        from serving_panel import frames
+
+        return frames.permissions_frame(self.permissions(endpoint), endpoint)
+
+    def logs_df(
+        self,
+        name: str,
+        served_entity: str,
+        *,
+        kind: str = "server",
+        config_version: int | None = None,
+    ) -> pd.DataFrame:
+        from serving_panel import frames
+
+        records = self.log_records(name, served_entity, kind=kind, config_version=config_version)
+        return frames.logs_frame(records, served_entity)
+
+    def metrics_df(self, name: str) -> pd.DataFrame:
+        from serving_panel import frames
+
+        return frames.metrics_frame(self.metrics(name))
+
+
+def _tag(key: str, value: str | None) -> dict[str, str]:
+    return {"key": key} if value is None else {"key": key, "value": value}
+
+
+def _principal(
+    user: str | None, group: str | None, service_principal: str | None
+) -> tuple[str, str]:
+    given = [
+        (kind, value)
+        for kind, value in (
+            ("user", user),
+            ("group", group),
+            ("service_principal", service_principal),
+        )
+        if value is not None
+    ]
+    if len(given) != 1:
+        raise ClientValidationError(
+            "principal: give exactly one of user=, group= or service_principal="
+        )
+    return given[0]
+
+
+def _progress_bar(name: str, progress: bool | None) -> Any:
+    if progress is None:
+        progress = "ipykernel" in sys.modules and hasattr(sys.stdout, "flush")
+    if not progress:
+        return None
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:
+        return None
+    return tqdm(desc=f"waiting for {name}", unit="poll", leave=False)

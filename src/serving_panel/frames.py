@@ -1,0 +1,203 @@
+"""DataFrames of what ServingClient reads, with real dtypes: strings as `string`, states and
+levels as categoricals (ordered where order means something), counts as nullable `Int64`,
+flags as nullable `boolean`, and times as UTC datetimes. pandas is imported here only, and this
+module only when a DataFrame is asked for."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from serving_panel.types import UI_STATES, Endpoint, EndpointConfig, Permissions
+
+if TYPE_CHECKING:
+    from serving_panel.logs import LogRecord
+    from serving_panel.metrics import MetricSample
+
+READY = ("READY", "NOT_READY")
+CONFIG_UPDATE = ("NOT_UPDATING", "IN_PROGRESS", "UPDATE_FAILED", "UPDATE_CANCELED")
+DEPLOYMENT = (
+    "DEPLOYMENT_CREATING",
+    "DEPLOYMENT_RECOVERING",
+    "DEPLOYMENT_READY",
+    "DEPLOYMENT_FAILED",
+    "DEPLOYMENT_ABORTED",
+)
+LEVELS = ("CAN_VIEW", "CAN_QUERY", "CAN_MANAGE")
+LOG_LEVELS = ("TRACE", "DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+KINDS = ("user", "group", "service_principal")
+
+
+def _category(values: Sequence[Any], known: Sequence[str], *, ordered: bool = False) -> pd.Series:
+    """A categorical over the known values plus any new ones the service sent (kept, not NaN)."""
+    extra = sorted({v for v in values if v is not None and v not in known})
+    dtype = pd.CategoricalDtype([*known, *extra], ordered=ordered)
+    series: pd.Series = pd.Series(values, dtype=dtype)
+    return series
+
+
+def _times(values: Sequence[Any]) -> pd.Series:
+    return pd.Series(pd.to_datetime(list(values), utc=True), dtype="datetime64[ns, UTC]")
+
+
+def _frame(columns: dict[str, pd.Series], order: Sequence[str]) -> pd.DataFrame:
+    frame: pd.DataFrame = pd.DataFrame(
+        {name: columns[name].reset_index(drop=True) for name in order}
+    )
+    return frame
+
+
+def endpoints_frame(endpoints: Iterable[Endpoint]) -> pd.DataFrame:
+    """One row per endpoint: state, what it serves, traffic, creator and times."""
+    rows = list(endpoints)
+
+    def config_of(e: Endpoint) -> EndpointConfig | None:
+        return e.config
+
+    def entities(e: Endpoint) -> str | None:
+        config = config_of(e)
+        if config is None:
+            return None
+        return ", ".join(entity.label for entity in config.served_entities)
+
+    def traffic(e: Endpoint) -> str | None:
+        config = config_of(e)
+        return config.traffic_summary() or None if config is not None else None
+
+    columns = {
+        "name": pd.Series([e.name for e in rows], dtype="string"),
+        "state": _category([e.state for e in rows], UI_STATES),
+        "ready": _category([e.ready for e in rows], READY),
+        "config_update": _category([e.config_update for e in rows], CONFIG_UPDATE),
+        "config_version": pd.Series(
+            [e.config.config_version if e.config else None for e in rows], dtype="Int64"
+        ),
+        "pending_version": pd.Series(
+            [e.pending_config.config_version if e.pending_config else None for e in rows],
+            dtype="Int64",
+        ),
+        "entities": pd.Series([entities(e) for e in rows], dtype="string"),
+        "traffic": pd.Series([traffic(e) for e in rows], dtype="string"),
+        "creator": pd.Series([e.creator for e in rows], dtype="string"),
+        "permission_level": _category([e.permission_level for e in rows], LEVELS, ordered=True),
+        "created": _times([e.created for e in rows]),
+        "updated": _times([e.updated for e in rows]),
+        "id": pd.Series([e.id for e in rows], dtype="string"),
+    }
+    return _frame(columns, list(columns))
+
+
+def entities_frame(endpoint: Endpoint) -> pd.DataFrame:
+    """One row per served entity of the current config and, while updating, the pending one."""
+    records: list[dict[str, Any]] = []
+    for label, config in (("current", endpoint.config), ("pending", endpoint.pending_config)):
+        if config is None:
+            continue
+        traffic = config.traffic()
+        for entity in config.served_entities:
+            records.append(
+                {
+                    "config": label,
+                    "config_version": config.config_version,
+                    "name": entity.name,
+                    "entity_name": entity.entity_name,
+                    "entity_version": entity.entity_version,
+                    "workload_size": entity.workload_size,
+                    "workload_type": entity.workload_type,
+                    "scale_to_zero": entity.scale_to_zero_enabled,
+                    "deployment_state": entity.deployment_state,
+                    "message": entity.deployment_message or None,
+                    "traffic_percentage": traffic.get(entity.name),
+                    "creator": entity.creator,
+                    "created": entity.created,
+                }
+            )
+
+    def col(key: str) -> list[Any]:
+        return [r[key] for r in records]
+
+    columns = {
+        "endpoint": pd.Series([endpoint.name] * len(records), dtype="string"),
+        "config": _category(col("config"), ("current", "pending")),
+        "config_version": pd.Series(col("config_version"), dtype="Int64"),
+        "name": pd.Series(col("name"), dtype="string"),
+        "entity_name": pd.Series(col("entity_name"), dtype="string"),
+        "entity_version": pd.Series(col("entity_version"), dtype="string"),
+        "workload_size": _category(col("workload_size"), ("Small", "Medium", "Large")),
+        "workload_type": pd.Series(col("workload_type"), dtype="string").astype("category"),
+        "scale_to_zero": pd.Series(col("scale_to_zero"), dtype="boolean"),
+        "deployment_state": _category(col("deployment_state"), DEPLOYMENT),
+        "message": pd.Series(col("message"), dtype="string"),
+        "traffic_percentage": pd.Series(col("traffic_percentage"), dtype="Int64"),
+        "creator": pd.Series(col("creator"), dtype="string"),
+        "created": _times(col("created")),
+    }
+    return _frame(columns, list(columns))
+
+
+def routes_frame(endpoint: Endpoint) -> pd.DataFrame:
+    """One row per traffic route of the current config and of the pending one."""
+    records = [
+        (label, config.config_version, route.served_entity_name, route.traffic_percentage)
+        for label, config in (("current", endpoint.config), ("pending", endpoint.pending_config))
+        if config is not None
+        for route in config.routes
+    ]
+    columns = {
+        "endpoint": pd.Series([endpoint.name] * len(records), dtype="string"),
+        "config": _category([r[0] for r in records], ("current", "pending")),
+        "config_version": pd.Series([r[1] for r in records], dtype="Int64"),
+        "served_entity_name": pd.Series([r[2] for r in records], dtype="string"),
+        "traffic_percentage": pd.Series([r[3] for r in records], dtype="Int64"),
+    }
+    return _frame(columns, list(columns))
+
+
+def permissions_frame(permissions: Permissions, endpoint: str | None = None) -> pd.DataFrame:
+    """One row per principal and level, direct and inherited, with where it comes from."""
+    grants = permissions.grants
+    columns = {
+        "endpoint": pd.Series([endpoint] * len(grants), dtype="string"),
+        "principal": pd.Series([g.name for g in grants], dtype="string"),
+        "kind": _category([g.kind for g in grants], KINDS),
+        "level": _category([g.level for g in grants], LEVELS, ordered=True),
+        "inherited": pd.Series([g.inherited for g in grants], dtype="boolean"),
+        "source": pd.Series(
+            [", ".join(g.inherited_from) if g.inherited else "direct" for g in grants],
+            dtype="string",
+        ),
+        "display_name": pd.Series([g.display_name for g in grants], dtype="string"),
+    }
+    return _frame(columns, list(columns))
+
+
+def logs_frame(records: Sequence[LogRecord], served_entity: str | None = None) -> pd.DataFrame:
+    """One row per log line: number, time, level, entity and message (unparsed lines kept)."""
+    columns = {
+        "line": pd.Series([r.line for r in records], dtype="Int64"),
+        "timestamp": _times([r.timestamp for r in records]),
+        "level": _category([r.level for r in records], LOG_LEVELS, ordered=True),
+        "served_entity": pd.Series([served_entity] * len(records), dtype="string"),
+        "message": pd.Series([r.message for r in records], dtype="string"),
+        "continuation": pd.Series([r.continuation for r in records], dtype="boolean"),
+    }
+    return _frame(columns, list(columns))
+
+
+def metrics_frame(samples: Sequence[MetricSample]) -> pd.DataFrame:
+    """One row per sample, with the labels as a dict column and each label as its own column."""
+    label_names = sorted({name for s in samples for name in dict(s.labels)})
+    columns: dict[str, pd.Series] = {
+        "family": pd.Series([s.family for s in samples], dtype="string"),
+        "name": pd.Series([s.name for s in samples], dtype="string"),
+        "type": pd.Series([s.type for s in samples], dtype="string").astype("category"),
+        "value": pd.Series([s.value for s in samples], dtype="float64"),
+        "labels": pd.Series([dict(s.labels) for s in samples], dtype="object"),
+    }
+    for label in label_names:
+        columns[f"label_{label}"] = pd.Series(
+            [dict(s.labels).get(label) for s in samples], dtype="string"
+        )
+    return _frame(columns, list(columns))

@@ -1,0 +1,420 @@
+"""ServingClient against a live local workspace over real HTTP: every method, every error
+class, retries against the workspace's own injected faults, grant/revoke and wait."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import pandas as pd
+import pytest
+
+from harness.api import Api, entity, settle, unique
+from serving_panel import ServingClient
+from serving_panel._http import RetryPolicy
+from serving_panel.acl import AclError, StaleAclError
+from serving_panel.errors import (
+    ApiError,
+    ClientValidationError,
+    ConnectionFailed,
+    InvalidParameterValue,
+    NotFound,
+    PermissionDenied,
+    RateLimited,
+    ResourceAlreadyExists,
+    ResourceConflict,
+    ResourceDoesNotExist,
+    TemporarilyUnavailable,
+    Unauthenticated,
+    UpdateFailed,
+    WaitTimedOut,
+)
+from serving_panel.local.handle import LocalWorkspace
+
+
+@pytest.fixture(scope="module")
+def client(workspace: LocalWorkspace) -> Iterator[ServingClient]:
+    with ServingClient(workspace.host, workspace.token) as serving:
+        yield serving
+
+
+@pytest.fixture(scope="module")
+def ready(client: ServingClient) -> Iterator[str]:
+    """ads1 v1 and v2 at 80/20, tagged, ready."""
+    name = unique("client")
+    client.create(
+        name,
+        [entity("ads1", "1"), entity("ads1", "2")],
+        traffic={"ads1-1": 80, "ads1-2": 20},
+        tags={"team": "ads"},
+        description="client tests",
+    )
+    client.wait(name)
+    yield name
+    client.delete(name)
+
+
+def test_get_and_list_return_typed_endpoints(client: ServingClient, ready: str) -> None:
+    endpoint = client.get(ready)
+    assert endpoint.name == ready
+    assert endpoint.state == "Ready"
+    assert endpoint.config is not None
+    assert endpoint.config.traffic() == {"ads1-1": 80, "ads1-2": 20}
+    assert [e.label for e in endpoint.config.served_entities] == ["ads1@1", "ads1@2"]
+    assert endpoint.tags == {"team": "ads"}
+    assert endpoint.created is not None and endpoint.created.tzinfo is not None
+    assert endpoint.to_json()["description"] == "client tests"
+    listed = {e.name: e for e in client.list()}
+    assert listed[ready].id == endpoint.id
+    assert "<script>" not in endpoint._repr_html_()
+
+
+def test_unknown_fields_survive(client: ServingClient, ready: str) -> None:
+    # route_optimized is always sent by the service but not modelled as an attribute here.
+    assert client.get(ready).to_json()["route_optimized"] is False
+    assert client.get(ready).get("route_optimized") is False
+
+
+def test_update_config_then_wait(client: ServingClient) -> None:
+    name = unique("client-update")
+    client.create(name, [entity("ads1", "1")])
+    client.wait(name)
+    pending = client.update_config(name, [entity("ads1", "2")])
+    assert pending.updating
+    assert pending.pending_config is not None
+    assert pending.pending_config.config_version == 2
+    done = client.wait(name, until="ready")
+    assert done.config is not None
+    assert done.config.config_version == 2
+    client.delete(name)
+    with pytest.raises(ResourceDoesNotExist):
+        client.get(name)
+
+
+def test_wait_on_a_failing_update_says_why(client: ServingClient) -> None:
+    name = unique("client-fail")
+    client.create(name, [entity("ads1", "1")])
+    client.wait(name)
+    client.update_config(name, [entity("broken", "1")])
+    with pytest.raises(UpdateFailed) as failure:
+        client.wait(name, timeout=120)
+    message = str(failure.value)
+    assert "UPDATE_FAILED" in message
+    assert "broken-1: model failed to load: RuntimeError" in message
+    assert "fails to load on purpose" in failure.value.build_log_tail
+    assert "Traceback" in message or "RuntimeError" in failure.value.build_log_tail
+    client.delete(name)
+
+
+def test_wait_gives_up_at_its_timeout_naming_the_last_state(client: ServingClient) -> None:
+    name = unique("client-slow")
+    client.create(name, [entity("slow", "1")])
+    started = time.monotonic()
+    with pytest.raises(WaitTimedOut, match=r"still Not ready \(updating\).*after 0.5 s"):
+        client.wait(name, timeout=0.5, poll_s=0.1)
+    assert time.monotonic() - started < 5
+    client.wait(name, timeout=120)
+    client.delete(name)
+
+
+def test_logs_metrics_openapi_and_tags(client: ServingClient, ready: str) -> None:
+    build = client.build_logs(ready, "ads1-2", config_version=1)
+    assert "resolved ads1 version 2" in build
+    assert isinstance(client.logs(ready, "ads1-1"), str)
+    records = client.log_records(ready, "ads1-2", kind="build")
+    assert records[0].level == "INFO"
+    assert records[0].timestamp is not None
+    samples = client.metrics(ready)
+    assert {(s.name, dict(s.labels)["served_entity_name"], s.value) for s in samples} == {
+        ("served_entity_ready", "ads1-1", 1.0),
+        ("served_entity_ready", "ads1-2", 1.0),
+    }
+    assert f"/serving-endpoints/{ready}/invocations" in client.openapi(ready)["paths"]
+    assert client.update_tags(ready, add={"tier": "gold"}, remove=["nope"]) == {
+        "team": "ads",
+        "tier": "gold",
+    }
+    assert client.update_tags(ready, remove=["tier"]) == {"team": "ads"}
+
+
+def test_dataframes_have_real_dtypes(client: ServingClient, ready: str) -> None:
+    fleet = client.endpoints_df(detailed=True)
+    row = fleet[fleet["name"] == ready].iloc[0]
+    assert row["state"] == "Ready"
+    assert row["traffic"] == "ads1-1 80% / ads1-2 20%"
+    assert row["entities"] == "ads1@1, ads1@2"
+    assert row["permission_level"] == "CAN_MANAGE"
+    assert str(fleet["created"].dtype) == "datetime64[ns, UTC]"
+    assert isinstance(fleet["state"].dtype, pd.CategoricalDtype)
+    assert fleet["permission_level"].cat.ordered
+    assert str(fleet["config_version"].dtype) == "Int64"
+    assert str(fleet["name"].dtype) == "string"
+
+    entities = client.entities_df(ready)
+    assert list(entities["name"]) == ["ads1-1", "ads1-2"]
+    assert list(entities["traffic_percentage"]) == [80, 20]
+    assert str(entities["traffic_percentage"].dtype) == "Int64"
+    assert str(entities["scale_to_zero"].dtype) == "boolean"
+    assert list(entities["deployment_state"].astype(str)) == ["DEPLOYMENT_READY"] * 2
+
+    routes = client.routes_df(ready)
+    assert list(zip(routes["served_entity_name"], routes["traffic_percentage"], strict=True)) == [
+        ("ads1-1", 80),
+        ("ads1-2", 20),
+    ]
+
+    permissions = client.permissions_df(ready)
+    admins = permissions[permissions["principal"] == "admins"].iloc[0]
+    assert bool(admins["inherited"]) is True
+    assert admins["source"] == "/serving-endpoints/"
+    assert admins["level"] == "CAN_MANAGE"
+    assert permissions["level"].cat.ordered
+
+    logs = client.logs_df(ready, "ads1-1", kind="build")
+    assert list(logs.columns) == [
+        "line",
+        "timestamp",
+        "level",
+        "served_entity",
+        "message",
+        "continuation",
+    ]
+    assert str(logs["timestamp"].dtype) == "datetime64[ns, UTC]"
+    assert set(logs["served_entity"]) == {"ads1-1"}
+
+    metrics = client.metrics_df(ready)
+    assert set(metrics["label_served_entity_name"]) == {"ads1-1", "ads1-2"}
+    assert str(metrics["value"].dtype) == "float64"
+
+
+def test_permissions_by_name_or_id(client: ServingClient, ready: str) -> None:
+    endpoint_id = client.get(ready).id
+    by_name = client.permissions(ready)
+    by_id = client.permissions(endpoint_id)
+    assert by_name.to_json() == by_id.to_json()
+    assert by_name.endpoint_id == endpoint_id
+    assert [level.permission_level for level in client.permission_levels(ready)] == [
+        "CAN_VIEW",
+        "CAN_QUERY",
+        "CAN_MANAGE",
+    ]
+
+
+def test_grant_and_revoke_touch_only_their_principal(
+    client: ServingClient, workspace: LocalWorkspace
+) -> None:
+    name = unique("client-acl")
+    client.create(name)
+    alice = f"{unique('alice')}@example.com"
+    bob = f"{unique('bob')}@example.com"
+    workspace.add_user(alice)
+    workspace.add_user(bob)
+    client.grant(name, "CAN_QUERY", user=alice)
+    granted = client.grant(name, "CAN_VIEW", user=bob)
+    assert granted.level_of("user", alice) == "CAN_QUERY"
+    assert granted.level_of("user", bob) == "CAN_VIEW"
+    revoked = client.revoke(name, user=alice)
+    assert revoked.level_of("user", alice) is None
+    assert revoked.level_of("user", bob) == "CAN_VIEW"
+    assert revoked.level_of("group", "admins") == "CAN_MANAGE"  # inherited, untouched
+    with pytest.raises(AclError, match="inherited"):
+        client.revoke(name, group="admins")
+    client.delete(name)
+
+
+def test_revoke_refuses_when_the_acl_changed_since_it_was_read(
+    client: ServingClient, workspace: LocalWorkspace
+) -> None:
+    name = unique("client-stale")
+    client.create(name)
+    carol = f"{unique('carol')}@example.com"
+    dave = f"{unique('dave')}@example.com"
+    workspace.add_user(carol)
+    workspace.add_user(dave)
+    client.grant(name, "CAN_QUERY", user=carol)
+    shown = client.permissions(name)
+    # Someone else changes the ACL after it was shown.
+    with ServingClient(workspace.host, workspace.token) as other:
+        other.grant(name, "CAN_VIEW", user=dave)
+    with pytest.raises(StaleAclError):
+        client.revoke(name, user=carol, expected_fingerprint=shown.fingerprint)
+    after = client.permissions(name)
+    assert after.level_of("user", carol) == "CAN_QUERY"
+    assert after.level_of("user", dave) == "CAN_VIEW"
+    client.delete(name)
+
+
+def test_set_and_update_permissions(client: ServingClient, workspace: LocalWorkspace) -> None:
+    name = unique("client-put")
+    client.create(name)
+    erin = f"{unique('erin')}@example.com"
+    workspace.add_user(erin)
+    patched = client.update_permissions(
+        name, [{"user_name": erin, "permission_level": "CAN_MANAGE"}]
+    )
+    assert patched.level_of("user", erin) == "CAN_MANAGE"
+    replaced = client.set_permissions(name, [])
+    assert replaced.level_of("user", erin) is None
+    assert replaced.level_of("group", "admins") == "CAN_MANAGE"
+    client.delete(name)
+
+
+def test_error_classes_carry_status_code_method_and_path(
+    client: ServingClient, workspace: LocalWorkspace, ready: str
+) -> None:
+    missing = unique("missing")
+    with pytest.raises(ResourceDoesNotExist) as not_found:
+        client.get(missing)
+    error = not_found.value
+    assert isinstance(error, NotFound)
+    assert (error.status, error.error_code, error.method) == (404, "RESOURCE_DOES_NOT_EXIST", "GET")
+    assert error.path == f"/api/2.0/serving-endpoints/{missing}"
+    with pytest.raises(ResourceAlreadyExists):
+        client.create(ready)
+    with pytest.raises(InvalidParameterValue, match="workload_size"):
+        client.create(unique("bad"), [entity(workload_size="Huge")])
+    stranger = ServingClient(workspace.host, workspace.add_user(f"{unique('x')}@example.com"))
+    with pytest.raises(PermissionDenied, match="CAN_VIEW"):
+        stranger.get(ready)
+    name = unique("client-busy")
+    client.create(name, [entity("slow", "1")])
+    with pytest.raises(ResourceConflict, match="IN_PROGRESS"):
+        client.update_config(name, [entity()])
+    client.wait(name, timeout=120)
+    client.delete(name)
+    forged = ServingClient(workspace.host, "dapi" + "f" * 32)
+    with pytest.raises(PermissionDenied, match="Invalid access token") as denied:
+        forged.list()
+    assert "dapi" not in str(denied.value) and "dapi" not in repr(denied.value)
+
+
+def test_unauthenticated_without_a_token(workspace: LocalWorkspace) -> None:
+    api = Api(workspace.host, None)
+    assert api.get("/api/2.0/serving-endpoints").status_code == 401
+    client = ServingClient(workspace.host, "dapi" + "0" * 32)
+    client._transport.session.auth = None  # the request then goes out with no token at all
+    with pytest.raises(Unauthenticated):
+        client.list()
+
+
+def test_retries_honour_retry_after_on_429_and_503(
+    client: ServingClient, api: Api, ready: str
+) -> None:
+    path = f"/api/2.0/serving-endpoints/{ready}"
+    api.post(
+        "/__local/faults",
+        json={
+            "rules": [
+                {"method": "GET", "path": path, "status": 429, "retry_after": 1, "times": 2},
+            ]
+        },
+    ).raise_for_status()
+    try:
+        started = time.monotonic()
+        assert client.get(ready).name == ready
+        assert time.monotonic() - started >= 2.0  # waited Retry-After twice
+        [rule] = api.get("/__local/faults").json()["rules"]
+        assert rule["seen"] == 3
+        api.delete("/__local/faults")
+        api.post(
+            "/__local/faults",
+            json={
+                "rules": [
+                    {"method": "GET", "path": path, "status": 503, "retry_after": 0, "times": 1},
+                ]
+            },
+        ).raise_for_status()
+        assert client.get(ready).name == ready
+    finally:
+        api.delete("/__local/faults")
+
+
+def test_when_retries_run_out_the_last_error_is_raised_whole(
+    workspace: LocalWorkspace, api: Api, ready: str
+) -> None:
+    path = f"/api/2.0/serving-endpoints/{ready}"
+    api.post(
+        "/__local/faults",
+        json={
+            "rules": [
+                {"method": "GET", "path": path, "status": 429, "retry_after": 7},
+                {"method": "DELETE", "path": path, "status": 503, "retry_after": 0},
+            ]
+        },
+    ).raise_for_status()
+    try:
+        impatient = ServingClient(workspace.host, workspace.token, retries=0)
+        with pytest.raises(RateLimited) as limited:
+            impatient.get(ready)
+        assert limited.value.error_code == "REQUEST_LIMIT_EXCEEDED"
+        assert limited.value.retry_after == 7
+        brief = ServingClient(workspace.host, workspace.token, retries=RetryPolicy(attempts=3))
+        with pytest.raises(TemporarilyUnavailable):
+            brief.delete(ready)
+    finally:
+        api.delete("/__local/faults")
+    assert settle(api, ready)["name"] == ready  # the refused DELETE changed nothing
+
+
+def test_connection_failures_are_retried_then_reported(workspace: LocalWorkspace) -> None:
+    from harness.lab import free_port
+
+    client = ServingClient(
+        f"http://127.0.0.1:{free_port()}",
+        "dapi-not-sent",
+        retries=RetryPolicy(attempts=2, backoff_s=0.01),
+    )
+    with pytest.raises(ConnectionFailed, match="connection refused") as failed:
+        client.list()
+    assert "dapi" not in str(failed.value)
+
+
+@pytest.mark.parametrize(
+    ("entities", "traffic"),
+    [
+        ([entity("ads1", "1"), entity("ads1", "2")], None),
+        ([entity("ads1", "1"), entity("ads1", "2")], {"ads1-1": 50, "ads1-2": 40}),
+        ([entity("ads1", "1"), entity("ads1", "2")], {"ads1-1": 50, "ads1-9": 50}),
+        ([entity("ads1", "1"), entity("ads1", "2")], {"ads1-1": 150, "ads1-2": -50}),
+        ([entity("ads1", "1", name="has.dot")], None),
+    ],
+)
+def test_client_side_checks_say_what_the_server_says(
+    client: ServingClient,
+    api: Api,
+    entities: list[dict[str, object]],
+    traffic: dict[str, int] | None,
+) -> None:
+    name = unique("parity")
+    with pytest.raises(ClientValidationError) as refused:
+        client.create(name, entities, traffic=traffic)
+    body: dict[str, object] = {"served_entities": entities}
+    if traffic is not None:
+        body["traffic_config"] = {
+            "routes": [
+                {"served_entity_name": k, "traffic_percentage": v} for k, v in traffic.items()
+            ]
+        }
+    answer = api.post("/api/2.0/serving-endpoints", json={"name": name, "config": body})
+    assert answer.status_code == 400
+    assert str(refused.value) == answer.json()["message"]
+
+
+def test_bad_endpoint_names_are_refused_before_sending(client: ServingClient) -> None:
+    with pytest.raises(ClientValidationError, match="may only contain letters"):
+        client.get("../admin")
+    with pytest.raises(ClientValidationError, match="principal: give exactly one"):
+        client.grant("x", "CAN_VIEW", user="a@b.c", group="g")
+
+
+def test_the_token_never_shows(workspace: LocalWorkspace, client: ServingClient) -> None:
+    assert workspace.token not in repr(client)
+    assert workspace.token not in repr(client.connection)
+    assert workspace.token not in str(client.connection)
+    assert workspace.token not in repr(client._transport.session.auth)
+    assert "Authorization" not in client._transport.session.headers
+
+
+def test_api_errors_are_serving_errors(client: ServingClient) -> None:
+    with pytest.raises(ApiError):
+        client.get(unique("nope"))
