@@ -418,3 +418,29 @@ def test_the_token_never_shows(workspace: LocalWorkspace, client: ServingClient)
 def test_api_errors_are_serving_errors(client: ServingClient) -> None:
     with pytest.raises(ApiError):
         client.get(unique("nope"))
+
+
+def test_local_workspace_hands_out_clients(workspace: LocalWorkspace) -> None:
+    email = f"{unique('handle')}@example.com"
+    token = workspace.add_user(email)
+    with workspace.client() as admin, workspace.client(token) as user:
+        name = unique("handle")
+        admin.create(name)
+        with pytest.raises(PermissionDenied):
+            user.get(name)
+        admin.grant(name, "CAN_VIEW", user=email)
+        assert user.get(name).permission_level == "CAN_VIEW"
+        admin.delete(name)
+
+
+def test_wait_reports_each_poll(client: ServingClient, capsys: pytest.CaptureFixture[str]) -> None:
+    name = unique("client-progress")
+    client.create(name, [entity("slow", "1")])
+    seen: list[str] = []
+    done = client.wait(
+        name, timeout=120, poll_s=0.2, progress=True, on_poll=lambda e: seen.append(e.state)
+    )
+    assert seen[0] == "Not ready (updating)"
+    assert seen[-1] == done.state == "Ready"
+    assert f"waiting for {name}" in capsys.readouterr().err
+    client.delete(name)

@@ -23,11 +23,14 @@ import time
 from collections.abc import Iterable
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from serving_panel.local import identities
 from serving_panel.local.models import ModelStore, RegisteredModel
 from serving_panel.local.workspace import ADMIN_TOKEN_FILE, open_store
+
+if TYPE_CHECKING:
+    from serving_panel.client import ServingClient
 
 START_TIMEOUT_S = 60.0
 
@@ -143,6 +146,15 @@ class LocalWorkspace:
         traceback: TracebackType | None,
     ) -> None:
         self.stop()
+
+    def client(self, token: str | None = None, **options: Any) -> ServingClient:
+        """A ServingClient for this workspace, as the admin or as the owner of `token`.
+
+        Imported here, on demand: the server side of the local workspace never imports the
+        client; only this convenience for the caller's process does."""
+        from serving_panel.client import ServingClient
+
+        return ServingClient(self.host, token or self.token, **options)
 
     # Identities and models -----------------------------------------------------------------
 

@@ -1,0 +1,46 @@
+"""The notebooks run top to bottom in a real kernel, and say what they claim to."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
+
+
+def run(name: str, tmp_path: Path) -> nbformat.NotebookNode:
+    notebook = nbformat.read(NOTEBOOKS / name, as_version=4)
+    NotebookClient(
+        notebook,
+        timeout=180,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(tmp_path)}},
+    ).execute()
+    return notebook
+
+
+def outputs(cell: nbformat.NotebookNode) -> str:
+    texts = []
+    for output in cell.get("outputs", []):
+        if "text" in output:
+            texts.append(output["text"])
+        data = output.get("data", {})
+        texts.append(data.get("text/plain", ""))
+    return "\n".join(texts)
+
+
+@pytest.mark.timeout(300)
+def test_permissions_notebook(tmp_path: Path) -> None:
+    notebook = run("permissions.ipynb", tmp_path)
+    code = [cell for cell in notebook.cells if cell.cell_type == "code"]
+    assert "'CAN_QUERY'" in outputs(code[2])  # the grant took
+    assert outputs(code[3]).strip() == "True"  # and the revoke removed it
+    plan = outputs(code[4])
+    assert "PUT /api/2.0/permissions/serving-endpoints/" in plan
+    assert "bob@example.com" in plan
+    assert "inherited" in outputs(code[5])
+    audit = outputs(code[6])
+    assert "ads-endpoint" in audit and "bob@example.com" in audit
