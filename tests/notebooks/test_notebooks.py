@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import nbformat
 import pytest
@@ -11,8 +12,8 @@ from nbclient import NotebookClient
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 
 
-def run(name: str, tmp_path: Path) -> nbformat.NotebookNode:
-    notebook = nbformat.read(NOTEBOOKS / name, as_version=4)
+def run(name: str, tmp_path: Path) -> Any:
+    notebook = nbformat.read(NOTEBOOKS / name, as_version=4)  # type: ignore[no-untyped-call]
     NotebookClient(
         notebook,
         timeout=180,
@@ -22,7 +23,7 @@ def run(name: str, tmp_path: Path) -> nbformat.NotebookNode:
     return notebook
 
 
-def outputs(cell: nbformat.NotebookNode) -> str:
+def outputs(cell: Any) -> str:
     texts = []
     for output in cell.get("outputs", []):
         if "text" in output:
