@@ -352,9 +352,9 @@ def test_agrees_with_prometheus_client(
     assert [(s.name, dict(s.labels)) for s in ours] == [(s.name, s.labels) for s in theirs]
     for mine, other in zip(ours, theirs, strict=True):
         assert same_value(mine.value, other.value)
-        expected = None if other.timestamp is None else round(float(other.timestamp) * 1000)
-        if mine.timestamp_ms is None or abs(mine.timestamp_ms) < 2**53:
-            assert mine.timestamp_ms == expected
+        # prometheus_client keeps float seconds: milliseconds / 1000
+        mine_seconds = None if mine.timestamp_ms is None else float(mine.timestamp_ms) / 1000
+        assert mine_seconds == other.timestamp
 
 
 @given(st.text())

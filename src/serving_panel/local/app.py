@@ -13,6 +13,7 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from serving_panel.local.errors import ApiError
 from serving_panel.local.faults import FaultMiddleware, Faults
@@ -61,6 +62,27 @@ async def unexpected_error(request: Request, error: Exception) -> Response:
     )
 
 
+class RejectControlCharacters:
+    """404 for paths holding control characters: Starlette's route patterns end in `$`, which
+    also matches before a trailing newline, so `/api/2.0/serving-endpoints/%0A` would list."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and any(ord(c) < 32 or ord(c) == 127 for c in scope["path"]):
+            response = JSONResponse(
+                {
+                    "error_code": "ENDPOINT_NOT_FOUND",
+                    "message": f"No API found for {scope['method']} {scope['path']!r}",
+                },
+                status_code=404,
+            )
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
 def create_app(workspace: Workspace) -> Starlette:
     faults = Faults() if workspace.enable_faults else None
 
@@ -72,7 +94,9 @@ def create_app(workspace: Workspace) -> Starlette:
         yield
         workspace.lifecycle.shutdown()
 
-    middleware = [Middleware(FaultMiddleware, faults=faults)] if faults is not None else []
+    middleware = [Middleware(RejectControlCharacters)]
+    if faults is not None:
+        middleware.append(Middleware(FaultMiddleware, faults=faults))
     app = Starlette(
         routes=[
             Route("/.well-known/databricks-config", well_known, methods=["GET"]),

@@ -69,7 +69,7 @@ class Faults:
             if not isinstance(raw, dict):
                 raise invalid(field_name, "must be a JSON object")
             status = raw.get("status")
-            if status not in _CODES:
+            if not _is_int(status) or status not in _CODES:
                 raise invalid(f"{field_name}.status", "must be 429 or 503")
             method = str(raw.get("method", "*")).upper()
             path = raw.get("path")
