@@ -73,3 +73,17 @@ def settle(api: Api, name: str, timeout_s: float = 90.0) -> dict[str, Any]:
         if time.monotonic() > deadline:
             raise AssertionError(f"{name} still IN_PROGRESS after {timeout_s} s: {body}")
         time.sleep(0.1)
+
+
+def wait_for(predicate: Any, timeout_s: float = 60.0, what: str = "condition") -> Any:
+    """Polls an API-visible condition until it holds (the API has no event stream to await)."""
+    import time
+
+    deadline = time.monotonic() + timeout_s
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout_s} s waiting for {what}")
+        time.sleep(0.1)

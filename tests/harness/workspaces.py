@@ -16,12 +16,21 @@ REGISTERED = {
     "main.default.sentiment": ("classifier", 1),
     "broken": ("broken", 1),
     "slow": ("slow", 1),
+    "streamer": ("streamer", 1),
 }
 
 
-def start_workspace(data_dir: Path, models: dict[str, Path], **options: object) -> LocalWorkspace:
-    env = {"SERVING_PANEL_DEMO_SLOW_SECONDS": SLOW_SECONDS}
-    workspace = LocalWorkspace.start(data_dir=data_dir, env=env, **options)  # type: ignore[arg-type]
+def start_workspace(
+    data_dir: Path,
+    models: dict[str, Path],
+    *,
+    env: dict[str, str] | None = None,
+    enable_faults: bool = False,
+) -> LocalWorkspace:
+    environment = {"SERVING_PANEL_DEMO_SLOW_SECONDS": SLOW_SECONDS, **(env or {})}
+    workspace = LocalWorkspace.start(
+        data_dir=data_dir, env=environment, enable_faults=enable_faults
+    )
     try:
         for name, (model, versions) in REGISTERED.items():
             for _ in range(versions):

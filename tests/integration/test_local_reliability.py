@@ -9,7 +9,7 @@ from pathlib import Path
 
 import requests
 
-from harness.api import Api, entity, settle, unique
+from harness.api import Api, entity, settle, unique, wait_for
 from harness.workspaces import start_workspace
 from serving_panel.local.handle import LocalWorkspace
 
@@ -47,6 +47,15 @@ def test_a_stop_and_start_keeps_endpoints_acls_tokens_and_logs(
     try:
         assert second.token == first.token
         admin = Api(second.host, second.token)
+
+        def served_again() -> bool:
+            body = admin.get("/api/2.0/serving-endpoints/kept").json()
+            entity_state = body["config"]["served_entities"][0]["state"]["deployment"]
+            # RECOVERING while its model server comes back after the restart, then READY.
+            assert entity_state in {"DEPLOYMENT_RECOVERING", "DEPLOYMENT_READY"}
+            return bool(entity_state == "DEPLOYMENT_READY")
+
+        wait_for(served_again, what="the model server to come back")
         assert admin.get("/api/2.0/serving-endpoints/kept").json() == before
         user = admin.as_user(user_token)
         assert user.get("/api/2.0/serving-endpoints/kept").json()["permission_level"] == "CAN_QUERY"

@@ -17,7 +17,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from serving_panel.local.errors import ApiError
 from serving_panel.local.faults import FaultMiddleware, Faults
-from serving_panel.local.routes import control, endpoints, permissions, scim
+from serving_panel.local.routes import control, endpoints, invocations, permissions, scim
 from serving_panel.local.workspace import Workspace
 
 log = logging.getLogger(__name__)
@@ -101,6 +101,7 @@ def create_app(workspace: Workspace) -> Starlette:
         routes=[
             Route("/.well-known/databricks-config", well_known, methods=["GET"]),
             *endpoints.routes,
+            *invocations.routes,
             *permissions.routes,
             *scim.routes,
             *control.routes,

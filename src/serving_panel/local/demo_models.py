@@ -13,7 +13,7 @@ import tempfile
 import warnings
 from pathlib import Path
 
-DEMO_MODEL_NAMES = ("regressor", "classifier", "broken", "slow")
+DEMO_MODEL_NAMES = ("regressor", "classifier", "broken", "slow", "streamer")
 
 # Read by the "slow" model when it loads, so one saved model can take as long as a test needs.
 SLOW_SECONDS_ENV = "SERVING_PANEL_DEMO_SLOW_SECONDS"
@@ -144,11 +144,79 @@ class SlowRegressor(PythonModel):
 set_model(SlowRegressor())
 '''
 
+_STREAMER_CODE = '''\
+"""Demo streaming model: reverses the order of the words of each prompt.
+
+Input: a "prompt" string column, as `{"dataframe_records": [{"prompt": "a b c"}]}`,
+`{"dataframe_split": ...}`, `{"inputs": {"prompt": ["a b c"]}}` or, as a completions request,
+`{"prompt": "a b c"}`. `predict` returns one string per prompt ("c b a"). `predict_stream`
+(MLflow allows exactly one prompt) yields one chunk per word of that string, shaped like a
+chat completion chunk: {"choices": [{"index": 0, "delta": {"content": "c"}}]}, then " b" and
+" a", so the contents joined are what `predict` returns.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+import pandas as pd
+from mlflow.models import set_model
+from mlflow.pyfunc import PythonModel
+
+
+def prompts(model_input: object) -> list[str]:
+    if isinstance(model_input, pd.DataFrame):
+        if "prompt" not in model_input.columns:
+            raise ValueError(
+                f"the streamer needs a column 'prompt', got columns: {list(model_input.columns)}"
+            )
+        values = list(model_input["prompt"])
+    elif isinstance(model_input, dict):
+        if "prompt" not in model_input:
+            raise ValueError(
+                f"the streamer needs a field 'prompt', got fields: {list(model_input)}"
+            )
+        values = np.atleast_1d(np.asarray(model_input["prompt"], dtype=object)).tolist()
+    elif isinstance(model_input, str):
+        values = [model_input]
+    else:
+        raise ValueError(
+            f"the streamer needs prompts, got {type(model_input).__name__}"
+        )
+    for value in values:
+        if not isinstance(value, str):
+            raise ValueError(f"each prompt must be a string, got {value!r}")
+    return values
+
+
+def reverse_words(prompt: str) -> list[str]:
+    return list(reversed(prompt.split()))
+
+
+class WordReverser(PythonModel):
+    def predict(self, context, model_input: pd.DataFrame, params=None) -> list[str]:
+        return [" ".join(reverse_words(prompt)) for prompt in prompts(model_input)]
+
+    def predict_stream(self, context, model_input: pd.DataFrame, params=None) -> Iterator[dict]:
+        values = prompts(model_input)
+        if len(values) != 1:
+            raise ValueError(f"the streamer streams one prompt at a time, got {len(values)}")
+        prompt = values[0]
+        for index, word in enumerate(reverse_words(prompt)):
+            content = word if index == 0 else " " + word
+            yield {"choices": [{"index": 0, "delta": {"content": content}}]}
+
+
+set_model(WordReverser())
+'''
+
 _CODE = {
     "regressor": _REGRESSOR_CODE,
     "classifier": _CLASSIFIER_CODE,
     "broken": _BROKEN_CODE,
     "slow": _SLOW_CODE,
+    "streamer": _STREAMER_CODE,
 }
 
 

@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from serving_panel.local.logformat import format_log_line
 from serving_panel.local.logstore import LogStore
@@ -34,12 +34,17 @@ from serving_panel.local.models import (
 )
 from serving_panel.local.store import Endpoint, Store, now_ms
 
+if TYPE_CHECKING:
+    from serving_panel.local.deployment import Deployment
+
 log = logging.getLogger(__name__)
 
 CREATING = "DEPLOYMENT_CREATING"
 READY = "DEPLOYMENT_READY"
 FAILED = "DEPLOYMENT_FAILED"
 ABORTED = "DEPLOYMENT_ABORTED"
+BUILT = "BUILT"  # a build that passed, before its model server starts (not an API state)
+BUILT_MESSAGE = "Build finished; starting the model server."
 
 _FORMATTED = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z (DEBUG|INFO|WARNING|ERROR) ")
 _STATE_KEYS = ("state", "creator", "creation_timestamp")
@@ -109,7 +114,11 @@ class Lifecycle:
         load_timeout_s: float = 300.0,
         environment: Mapping[str, str] | None = None,
         on_change: Callable[[str], None] | None = None,
+        deployment: Deployment | None = None,
+        deploy_timeout_s: float = 300.0,
     ) -> None:
+        self.deployment = deployment
+        self.deploy_timeout_s = deploy_timeout_s
         self.store = store
         self.models = models
         self.logs = logs
@@ -181,7 +190,9 @@ class Lifecycle:
             threads[0].join(remaining)
 
     def forget(self, endpoint_id: str) -> None:
-        """The endpoint was deleted: stop its model loads and drop its logs."""
+        """The endpoint was deleted: stop its builds, its model servers, and drop its logs."""
+        if self.deployment is not None:
+            self.deployment.remove(endpoint_id)
         with self._lock:
             self._deleted.add(endpoint_id)
             processes = list(self._processes.get(endpoint_id, ()))
@@ -226,11 +237,75 @@ class Lifecycle:
                 thread.start()
             for thread in threads:
                 thread.join()
-            if not self._stopping.is_set():
+            if self._stopping.is_set():
+                return
+            built = [
+                e for e in to_build if self._entity_state(endpoint_id, version, e["name"]) == BUILT
+            ]
+            if self.deployment is not None and len(built) == len(to_build):
+                self._deploy(endpoint_id, endpoint.name, version)
+            else:
                 self._finish(endpoint_id, version)
         except Exception:
             log.exception("build of endpoint %s version %s crashed", endpoint_id, version)
             self._finish(endpoint_id, version, crashed=True)
+
+    def _entity_state(self, endpoint_id: str, version: int, name: str) -> str | None:
+        endpoint = self.store.endpoint_by_id(endpoint_id)
+        pending = endpoint.pending_config if endpoint is not None else None
+        if pending is None or int(pending["config_version"]) != version:
+            return None
+        for entity in pending["served_entities"]:
+            if entity["name"] == name:
+                state: str = entity["state"]["deployment_state_message"]
+                if entity["state"]["deployment"] == CREATING and state == BUILT_MESSAGE:
+                    return BUILT
+                return str(entity["state"]["deployment"])
+        return None
+
+    def _deploy(self, endpoint_id: str, endpoint_name: str, version: int) -> None:
+        """Starts the new entities' model servers; once all are healthy the pending config
+        goes live, traffic switches to it, and the old config's servers drain and stop."""
+        assert self.deployment is not None
+        endpoint = self.store.endpoint_by_id(endpoint_id)
+        if endpoint is None or endpoint.pending_config is None:
+            return
+        pending = endpoint.pending_config
+        entities = pending["served_entities"]
+        new = [e for e in entities if e.get("_built_in") == version]
+        try:
+            keys = self.deployment.start(endpoint_id, pending, new)
+        except ModelStoreError as error:
+            for entity in new:
+                self._set_entity_state(endpoint_id, version, entity["name"], FAILED, str(error))
+            self._finish(endpoint_id, version)
+            return
+        failed = [
+            key
+            for key in keys
+            if not self.deployment.supervisor.wait_ready(key, self.deploy_timeout_s)
+        ]
+        if self._stopping.is_set():
+            return
+        for key in keys:
+            if key in failed:
+                self._set_entity_state(
+                    endpoint_id,
+                    version,
+                    key.entity,
+                    FAILED,
+                    "The model server did not become healthy; see the server logs.",
+                )
+                self.deployment.supervisor.stop(key, drain_s=0)
+            else:
+                self._set_entity_state(endpoint_id, version, key.entity, READY, "")
+        for entity in new:
+            if "external_model" in entity:
+                self._set_entity_state(endpoint_id, version, entity["name"], READY, "")
+        if self._finish(endpoint_id, version):
+            self.deployment.activate(endpoint_id, pending)
+            live = self.deployment.start(endpoint_id, pending, entities)
+            self.deployment.retire(endpoint_id, keep=live)
 
     def _set_entity_state(
         self, endpoint_id: str, version: int, name: str, deployment: str, message: str
@@ -250,7 +325,10 @@ class Lifecycle:
         self.store.update_endpoint(endpoint_id, change)
         self._changed(endpoint_id)
 
-    def _finish(self, endpoint_id: str, version: int, *, crashed: bool = False) -> None:
+    def _finish(self, endpoint_id: str, version: int, *, crashed: bool = False) -> bool:
+        """Makes the pending config current when every entity is ready (returns True), or
+        ends the update UPDATE_FAILED."""
+
         def change(endpoint: Endpoint) -> Endpoint | None:
             pending = endpoint.pending_config
             if pending is None or int(pending["config_version"]) != version:
@@ -291,8 +369,13 @@ class Lifecycle:
                 updated_ms=at,
             )
 
-        self.store.update_endpoint(endpoint_id, change)
+        after = self.store.update_endpoint(endpoint_id, change)
         self._changed(endpoint_id)
+        return (
+            after is not None
+            and after.config_update == "NOT_UPDATING"
+            and (after.config is not None and int(after.config["config_version"]) == version)
+        )
 
     def _changed(self, endpoint_id: str) -> None:
         if self.on_change is not None:
@@ -380,7 +463,10 @@ class Lifecycle:
             fail(last_error or f"the model failed to load (exit code {code})")
             return
         say("INFO", f"build finished in {time.monotonic() - started:.2f} s")
-        self._set_entity_state(endpoint_id, version, name, READY, "")
+        if self.deployment is None:
+            self._set_entity_state(endpoint_id, version, name, READY, "")
+        else:
+            self._set_entity_state(endpoint_id, version, name, CREATING, BUILT_MESSAGE)
 
     def _load(
         self,

@@ -13,10 +13,18 @@ import secrets
 from pathlib import Path
 
 from serving_panel.local import identities
+from serving_panel.local.deployment import Deployment
 from serving_panel.local.lifecycle import Lifecycle
 from serving_panel.local.logstore import LogStore
 from serving_panel.local.models import ModelStore, ModelStoreError
+from serving_panel.local.router import Router
+from serving_panel.local.servemetrics import ServingMetrics
 from serving_panel.local.store import Store
+from serving_panel.local.workers import Supervisor, WorkerKey
+
+#: How long a scale-to-zero model server may sit idle before it stops (seconds).
+IDLE_ENV = "SERVING_PANEL_SCALE_TO_ZERO_IDLE_S"
+DEFAULT_IDLE_S = 300.0
 
 ADMIN_TOKEN_FILE = "admin-token"  # noqa: S105 - a file name, not a secret
 DATABASE_FILE = "workspace.db"
@@ -49,7 +57,18 @@ class Workspace:
         self.store = open_store(data_dir)
         self.models = ModelStore(data_dir / "models")
         self.logs = LogStore(data_dir / "logs")
-        self.lifecycle = Lifecycle(self.store, self.models, self.logs)
+        self.metrics = ServingMetrics()
+        self.deployment: Deployment | None = None
+        self.supervisor = Supervisor(
+            self.logs,
+            on_state=self._on_worker_state,
+            idle_s=float(os.environ.get(IDLE_ENV, DEFAULT_IDLE_S)),
+        )
+        self.router = Router(self.supervisor)
+        self.deployment = Deployment(
+            self.store, self.models, self.supervisor, self.router, self.metrics
+        )
+        self.lifecycle = Lifecycle(self.store, self.models, self.logs, deployment=self.deployment)
         self.workspace_id = self._workspace_id()
         self.admin_token = admin_token(data_dir, self.store)
 
@@ -61,12 +80,21 @@ class Workspace:
         path.write_text(json.dumps({"workspace_id": workspace_id}))
         return workspace_id
 
+    def _on_worker_state(self, key: WorkerKey, deployment: str, message: str) -> None:
+        if self.deployment is not None:
+            self.deployment.on_worker_state(key, deployment, message)
+
     def start(self) -> list[str]:
-        """Resumes updates a previous run left IN_PROGRESS; returns their endpoint names."""
+        """Brings back the model servers of live configs and resumes updates a previous run
+        left IN_PROGRESS; returns the names of those endpoints."""
+        assert self.deployment is not None
+        self.deployment.restore()
         return self.lifecycle.reconcile()
 
     def close(self) -> None:
         self.lifecycle.shutdown()
+        self.supervisor.shutdown()
+        self.router.close()
         self.store.close()
 
     def model_problem(self, name: str, version: str) -> str | None:

@@ -1,6 +1,7 @@
 """/__local: this workspace's own control routes (not part of the Databricks API).
 
 `/__local/openapi.json` serves the checked-in OpenAPI document of every route (no token).
+`/__local/workers` lists the model server processes (admin only).
 `/__local/faults` (GET, POST, DELETE) exists only when the workspace runs with faults enabled,
 and needs an admin's token.
 """
@@ -61,7 +62,15 @@ async def clear_faults(request: Request) -> JSONResponse:
     return json_response(faults.state())
 
 
+async def list_workers(request: Request) -> JSONResponse:
+    """The model servers this workspace runs: state, pid, port and restarts."""
+    _admin(request)
+    supervisor = request.app.state.workspace.supervisor
+    return json_response({"workers": supervisor.describe()})
+
+
 routes = [
+    Route("/__local/workers", list_workers, methods=["GET"]),
     Route("/__local/openapi.json", openapi_document, methods=["GET"]),
     Route("/__local/faults", get_faults, methods=["GET"]),
     Route("/__local/faults", add_faults, methods=["POST"]),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+from prometheus_client.core import GaugeMetricFamily
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -160,14 +161,16 @@ async def metrics(request: Request) -> Response:
     ws = workspace(request)
     endpoint = endpoint_named(request, request.path_params["name"])
     auth.require(ws.store, who, endpoint.id, endpoint.name, "CAN_VIEW", "reading metrics")
-    lines = [
-        "# HELP served_entity_ready Whether the served entity of the current config is ready.",
-        "# TYPE served_entity_ready gauge",
-    ]
+    readiness = GaugeMetricFamily(
+        "served_entity_ready",
+        "Whether the served entity of the current config is ready.",
+        labels=["served_entity_name"],
+    )
     for entity in (endpoint.config or {}).get("served_entities", []):
         ready = 1 if entity["state"]["deployment"] == "DEPLOYMENT_READY" else 0
-        lines.append(f'served_entity_ready{{served_entity_name="{entity["name"]}"}} {ready}')
-    return Response("\n".join(lines) + "\n", media_type="text/plain; version=0.0.4")
+        readiness.add_metric([entity["name"]], ready)
+    text = ws.metrics.text(endpoint.id, extra=[readiness])
+    return Response(text, media_type="text/plain; version=0.0.4")
 
 
 async def openapi(request: Request) -> JSONResponse:

@@ -1,0 +1,117 @@
+"""/serving-endpoints/{name}/invocations: queries, routed to model servers by traffic share.
+
+Also `/serving-endpoints/{name}/served-models/{served_model}/invocations` to target one entity.
+Answers carry the `served-model-name` header; `"stream": true` answers `data:` lines ending with
+`data: [DONE]`, straight from the model server.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import AsyncIterator, Iterator
+
+from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+from starlette.routing import Route
+
+from serving_panel.local import auth
+from serving_panel.local.errors import ApiError, invalid, served_model_not_found
+from serving_panel.local.router import Router, Target, WorkerUnavailableError
+from serving_panel.local.routes.common import caller, endpoint_named, read_body, workspace
+
+WAKE_TIMEOUT_S = 180.0  # a scaled-to-zero or restarting model server gets this long to start
+
+
+def _unavailable(message: str) -> ApiError:
+    return ApiError(503, "TEMPORARILY_UNAVAILABLE", message, headers={"Retry-After": "1"})
+
+
+async def invoke(request: Request) -> Response:
+    who = caller(request)
+    ws = workspace(request)
+    endpoint = endpoint_named(request, request.path_params["name"])
+    auth.require(ws.store, who, endpoint.id, endpoint.name, "CAN_QUERY", "querying it")
+    body = await read_body(request)
+    try:
+        parsed = json.loads(body) if body.strip() else None
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise invalid("body", f"Invalid JSON given in the body of the request: {error}") from error
+    if not isinstance(parsed, dict):
+        raise invalid("body", "must be a JSON object holding the model's input")
+    stream = parsed.get("stream") is True
+    served = request.path_params.get("served_model")
+    if endpoint.config is None:
+        if endpoint.config_update == "IN_PROGRESS":
+            raise _unavailable(f"Endpoint {endpoint.name} is still being created.")
+        raise ApiError(
+            400, "INVALID_STATE", f"Endpoint {endpoint.name} has no config that serves requests."
+        )
+    if served is not None:
+        names = [e["name"] for e in endpoint.config["served_entities"]]
+        if served not in names:
+            raise served_model_not_found(endpoint.name, served, names)
+    target = ws.router.acquire(endpoint.id, served)
+    if target is None:
+        raise ApiError(
+            400,
+            "INVALID_STATE",
+            f"Endpoint {endpoint.name} has no served entity that the local workspace can run "
+            "(external models are not called from here).",
+        )
+    started = time.perf_counter()
+    status = 503
+    handed_to_stream = False
+    try:
+        ready = await run_in_threadpool(ws.supervisor.wait_ready, target.key, WAKE_TIMEOUT_S)
+        if not ready:
+            raise _unavailable(f"The model server of {target.entity} is not available right now.")
+        try:
+            forwarded = await run_in_threadpool(ws.router.forward, target, body, stream=stream)
+        except WorkerUnavailableError as error:
+            raise _unavailable(str(error)) from error
+        status = forwarded.status
+        headers = {"served-model-name": target.entity}
+        if forwarded.chunks is None:
+            return Response(
+                forwarded.body or b"",
+                status_code=forwarded.status,
+                media_type=forwarded.content_type,
+                headers=headers,
+            )
+        handed_to_stream = True
+        return StreamingResponse(
+            _relay(ws.router, target, forwarded.chunks),
+            media_type="text/event-stream",
+            headers=headers,
+        )
+    except ApiError as error:
+        status = error.status
+        raise
+    finally:
+        if not handed_to_stream:
+            ws.router.release(target)
+        ws.metrics.record(
+            endpoint.id, target.entity, status, (time.perf_counter() - started) * 1000
+        )
+
+
+async def _relay(router: Router, target: Target, chunks: Iterator[bytes]) -> AsyncIterator[bytes]:
+    """Streams the model server's lines through; the request stops counting as in flight (so
+    the worker may be drained) only when the stream ends."""
+    try:
+        async for chunk in iterate_in_threadpool(chunks):
+            yield chunk
+    finally:
+        router.release(target)
+
+
+routes = [
+    Route("/serving-endpoints/{name}/invocations", invoke, methods=["POST"]),
+    Route(
+        "/serving-endpoints/{name}/served-models/{served_model}/invocations",
+        invoke,
+        methods=["POST"],
+    ),
+]

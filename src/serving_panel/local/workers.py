@@ -1,0 +1,470 @@
+"""Model server processes, supervised: one per served entity of a serving config.
+
+Each worker is `python -m serving_panel.local.worker` on a socket this supervisor binds (so its
+port is known before it starts), in its own process group, with its stdin held open (it exits
+when that closes, so a crashed supervisor leaves no orphans). Its stdout and stderr become the
+entity's server log.
+
+States, as in Supervisor (the process manager):
+
+    STARTING --healthy--> RUNNING --idle (scale to zero)--> IDLE --request--> STARTING
+        |                    |
+        +------exited--------+--> BACKOFF --delay--> STARTING      (delay grows 1, 2, 4 ... 30 s)
+        +--boot failures in a row >= FATAL_AFTER--> FATAL
+    any --stop()--> STOPPING --exited--> STOPPED
+
+A tick thread drives every transition; callers never block on a process except in `wait_ready`.
+State changes are reported through `on_state(key, deployment, message)` with the deployment
+states of the API (DEPLOYMENT_CREATING, _READY, _RECOVERING, _FAILED); this module knows nothing
+of the store or HTTP routes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import logging
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+from typing import IO
+
+from serving_panel.local.logformat import format_log_line
+from serving_panel.local.logstore import LogStore
+
+log = logging.getLogger(__name__)
+
+CONCURRENCY = {"Small": 4, "Medium": 8, "Large": 16}
+BACKOFF_S = (1.0, 2.0, 4.0, 8.0, 16.0, 30.0)
+FATAL_AFTER = 5  # boot failures in a row (exit before becoming healthy) before giving up
+START_TIMEOUT_S = 300.0
+STOP_GRACE_S = 10.0
+_FORMATTED = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z (DEBUG|INFO|WARNING|ERROR) ")
+
+
+@dataclass(frozen=True)
+class WorkerKey:
+    """One model server: an endpoint's served entity as built in one config version."""
+
+    endpoint_id: str
+    entity: str
+    version: int
+
+    def __str__(self) -> str:
+        return f"{self.entity} (v{self.version}) of {self.endpoint_id[:8]}"
+
+
+@dataclass(frozen=True)
+class WorkerSpec:
+    key: WorkerKey
+    model_dir: Path
+    workload_size: str = "Small"
+    scale_to_zero: bool = False
+    environment: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def concurrency(self) -> int:
+        return CONCURRENCY.get(self.workload_size, 4)
+
+
+class State(Enum):
+    STARTING = "STARTING"
+    RUNNING = "RUNNING"
+    IDLE = "IDLE"
+    BACKOFF = "BACKOFF"
+    STOPPING = "STOPPING"
+    STOPPED = "STOPPED"
+    FATAL = "FATAL"
+
+
+@dataclass
+class Worker:
+    spec: WorkerSpec
+    state: State = State.STOPPED
+    process: subprocess.Popen[bytes] | None = None
+    port: int | None = None
+    started_at: float = 0.0
+    boot_failures: int = 0
+    restarts: int = 0
+    retry_at: float = 0.0
+    last_used: float = field(default_factory=time.monotonic)
+    inflight: int = 0
+    ready: threading.Event = field(default_factory=threading.Event)
+    changed: threading.Condition = field(default_factory=threading.Condition)
+    ever_ready: bool = False
+
+
+OnState = Callable[[WorkerKey, str, str], None]
+
+
+class Supervisor:
+    def __init__(
+        self,
+        logs: LogStore,
+        *,
+        on_state: OnState | None = None,
+        python: str = sys.executable,
+        environment: Mapping[str, str] | None = None,
+        idle_s: float = 300.0,
+        tick_s: float = 0.1,
+    ) -> None:
+        self.logs = logs
+        self.on_state = on_state
+        self.python = python
+        self.environment = dict(environment if environment is not None else os.environ)
+        self.idle_s = idle_s
+        self.tick_s = tick_s
+        self._workers: dict[WorkerKey, Worker] = {}
+        self._lock = threading.RLock()
+        self._closed = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="worker-supervisor", daemon=True)
+        self._thread.start()
+
+    # Public --------------------------------------------------------------------------------
+
+    def start(self, spec: WorkerSpec, *, recovering: bool = False) -> Worker:
+        """Starts (or keeps) the worker for `spec.key`; returns at once. `recovering` marks a
+        worker that served before (a workspace restart): it reports RECOVERING, not CREATING."""
+        with self._lock:
+            worker = self._workers.get(spec.key)
+            if worker is not None and worker.state not in (State.STOPPED, State.STOPPING):
+                return worker
+            worker = Worker(spec, ever_ready=recovering)
+            self._workers[spec.key] = worker
+            self._spawn(worker)
+            return worker
+
+    def get(self, key: WorkerKey) -> Worker | None:
+        with self._lock:
+            return self._workers.get(key)
+
+    def worker_keys(self) -> list[WorkerKey]:
+        with self._lock:
+            return list(self._workers)
+
+    def wait_ready(self, key: WorkerKey, timeout_s: float) -> bool:
+        """Waits until the worker is healthy; wakes a scaled-to-zero worker first. False when it
+        failed for good, was stopped, or the timeout passed."""
+        deadline = time.monotonic() + timeout_s
+        with self._lock:
+            worker = self._workers.get(key)
+            if worker is None:
+                return False
+            if worker.state == State.IDLE:
+                self._log(worker, "INFO", "request arrived while scaled to zero: starting")
+                self._spawn(worker)
+        with worker.changed:
+            while not worker.ready.is_set():
+                if worker.state in (State.FATAL, State.STOPPED, State.STOPPING):
+                    return False
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                worker.changed.wait(remaining)
+        return True
+
+    def address(self, key: WorkerKey) -> tuple[str, int] | None:
+        with self._lock:
+            worker = self._workers.get(key)
+            if worker is None or worker.state != State.RUNNING or worker.port is None:
+                return None
+            return ("127.0.0.1", worker.port)
+
+    def begin_request(self, key: WorkerKey) -> None:
+        with self._lock:
+            worker = self._workers.get(key)
+            if worker is not None:
+                worker.inflight += 1
+                worker.last_used = time.monotonic()
+
+    def end_request(self, key: WorkerKey) -> None:
+        with self._lock:
+            worker = self._workers.get(key)
+            if worker is not None:
+                worker.inflight = max(0, worker.inflight - 1)
+                worker.last_used = time.monotonic()
+                with worker.changed:
+                    worker.changed.notify_all()
+
+    def stop(self, key: WorkerKey, *, drain_s: float = STOP_GRACE_S) -> None:
+        """Stops a worker: waits for in-flight requests (up to `drain_s`), then SIGTERM, then
+        SIGKILL to its process group. Blocks until it has exited."""
+        with self._lock:
+            worker = self._workers.get(key)
+        if worker is None:
+            return
+        deadline = time.monotonic() + drain_s
+        with worker.changed:
+            while worker.inflight > 0 and time.monotonic() < deadline:
+                worker.changed.wait(deadline - time.monotonic())
+        with self._lock:
+            worker.state = State.STOPPING
+            worker.ready.clear()
+            process = worker.process
+        if process is not None:
+            _terminate(process, STOP_GRACE_S)
+        with self._lock:
+            worker.state = State.STOPPED
+            self._workers.pop(key, None)
+        with worker.changed:
+            worker.changed.notify_all()
+
+    def stop_endpoint(self, endpoint_id: str) -> None:
+        for key in [k for k in self.worker_keys() if k.endpoint_id == endpoint_id]:
+            self.stop(key, drain_s=0)
+
+    def describe(self) -> list[dict[str, object]]:
+        """Every worker's state, for the control API and for debugging."""
+        with self._lock:
+            return [
+                {
+                    "endpoint_id": key.endpoint_id,
+                    "served_entity_name": key.entity,
+                    "config_version": key.version,
+                    "state": worker.state.value,
+                    "pid": worker.process.pid
+                    if worker.process is not None and worker.process.poll() is None
+                    else None,
+                    "port": worker.port,
+                    "restarts": worker.restarts,
+                    "concurrency": worker.spec.concurrency,
+                    "inflight": worker.inflight,
+                }
+                for key, worker in self._workers.items()
+            ]
+
+    def pids(self) -> list[int]:
+        with self._lock:
+            return [
+                w.process.pid
+                for w in self._workers.values()
+                if w.process is not None and w.process.poll() is None
+            ]
+
+    def shutdown(self) -> None:
+        self._closed.set()
+        for key in self.worker_keys():
+            self.stop(key, drain_s=0)
+        self._thread.join(timeout=10)
+
+    # Transitions ---------------------------------------------------------------------------
+
+    def _spawn(self, worker: Worker) -> None:
+        """STARTING: a fresh process on a freshly bound socket."""
+        spec = worker.spec
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(128)
+        port = int(sock.getsockname()[1])
+        fd = sock.fileno()
+        env = {**self.environment, **spec.environment, "PYTHONUNBUFFERED": "1"}
+        try:
+            process = subprocess.Popen(
+                [
+                    self.python,
+                    "-m",
+                    "serving_panel.local.worker",
+                    str(spec.model_dir),
+                    "--fd",
+                    str(fd),
+                    "--concurrency",
+                    str(spec.concurrency),
+                    "--name",
+                    spec.key.entity,
+                ],
+                pass_fds=(fd,),
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                env=env,
+                start_new_session=True,
+            )
+        finally:
+            sock.close()  # the child holds its own copy
+        worker.process = process
+        worker.port = port
+        worker.state = State.STARTING
+        worker.started_at = time.monotonic()
+        worker.ready.clear()
+        for stream, level in ((process.stdout, "INFO"), (process.stderr, "WARNING")):
+            threading.Thread(
+                target=self._pump, args=(worker, stream, level), daemon=True, name="worker-log"
+            ).start()
+        self._report(worker)
+
+    def _loop(self) -> None:
+        while not self._closed.wait(self.tick_s):
+            try:
+                self._tick(time.monotonic())
+            except Exception:
+                log.exception("supervisor tick failed")
+
+    def _tick(self, now: float) -> None:
+        with self._lock:
+            workers = list(self._workers.values())
+        for worker in workers:
+            with self._lock:
+                state = worker.state
+                process = worker.process
+            if state in (State.STOPPING, State.STOPPED, State.FATAL):
+                continue
+            if state == State.BACKOFF:
+                if now >= worker.retry_at:
+                    with self._lock:
+                        self._spawn(worker)
+                continue
+            if state == State.IDLE:
+                continue
+            assert process is not None
+            code = process.poll()
+            if code is not None:
+                self._exited(worker, code, now)
+                continue
+            if state == State.STARTING:
+                if self._healthy(worker):
+                    with self._lock:
+                        worker.state = State.RUNNING
+                        worker.boot_failures = 0
+                        worker.ever_ready = True
+                        worker.last_used = now
+                    self._report(worker)  # the store first, then whoever waits
+                    with worker.changed:
+                        worker.ready.set()
+                        worker.changed.notify_all()
+                elif now - worker.started_at > START_TIMEOUT_S:
+                    self._log(
+                        worker, "ERROR", f"not healthy after {START_TIMEOUT_S:.0f} s: restarting"
+                    )
+                    _terminate(process, 1.0)
+            elif state == State.RUNNING and self._idle(worker, now):
+                self._log(worker, "INFO", f"idle for {self.idle_s:g} s: scaling to zero")
+                with self._lock:
+                    worker.state = State.IDLE
+                    worker.ready.clear()
+                self._report(worker)  # before the process goes, so the API never lags behind
+                _terminate(process, STOP_GRACE_S)
+
+    def _idle(self, worker: Worker, now: float) -> bool:
+        return (
+            worker.spec.scale_to_zero
+            and worker.inflight == 0
+            and now - worker.last_used >= self.idle_s
+        )
+
+    def _exited(self, worker: Worker, code: int, now: float) -> None:
+        """A worker we did not stop has exited: back off and restart, or give up."""
+        booted = worker.state == State.RUNNING
+        reason = f"signal {-code}" if code < 0 else f"exit code {code}"
+        with self._lock:
+            worker.ready.clear()
+            if not booted:
+                worker.boot_failures += 1
+            if worker.boot_failures >= FATAL_AFTER:
+                worker.state = State.FATAL
+                self._log(
+                    worker,
+                    "ERROR",
+                    f"model server exited ({reason}) {FATAL_AFTER} times before becoming "
+                    "healthy: giving up",
+                )
+            else:
+                delay = BACKOFF_S[min(worker.restarts, len(BACKOFF_S) - 1)]
+                worker.restarts += 1
+                worker.retry_at = now + delay
+                worker.state = State.BACKOFF
+                self._log(
+                    worker,
+                    "ERROR",
+                    f"model server exited unexpectedly ({reason}); restarting in {delay:g} s",
+                )
+        self._report(worker)
+        with worker.changed:
+            worker.changed.notify_all()
+
+    def _healthy(self, worker: Worker) -> bool:
+        if worker.port is None:
+            return False
+        connection = http.client.HTTPConnection("127.0.0.1", worker.port, timeout=0.5)
+        try:
+            connection.request("GET", "/ping")
+            return connection.getresponse().status == 200
+        except OSError:
+            return False
+        finally:
+            connection.close()
+
+    def _report(self, worker: Worker) -> None:
+        with worker.changed:
+            worker.changed.notify_all()
+        if self.on_state is None:
+            return
+        state = worker.state
+        if state == State.RUNNING:
+            deployment, message = "DEPLOYMENT_READY", ""
+        elif state == State.IDLE:
+            deployment, message = "DEPLOYMENT_READY", "Scaled to zero; the next request starts it."
+        elif state == State.FATAL:
+            deployment, message = (
+                "DEPLOYMENT_FAILED",
+                "The model server keeps exiting before it becomes healthy; see the server logs.",
+            )
+        elif worker.ever_ready and state in (State.BACKOFF, State.STARTING):
+            deployment, message = (
+                "DEPLOYMENT_RECOVERING",
+                "The model server exited and is restarting; see the server logs.",
+            )
+        elif state in (State.STARTING, State.BACKOFF):
+            deployment, message = "DEPLOYMENT_CREATING", "Starting the model server."
+        else:
+            return
+        try:
+            self.on_state(worker.spec.key, deployment, message)
+        except Exception:
+            log.exception("on_state callback failed for %s", worker.spec.key)
+
+    # Logs ----------------------------------------------------------------------------------
+
+    def _log(self, worker: Worker, level: str, message: str) -> None:
+        key = worker.spec.key
+        self.logs.append(
+            key.endpoint_id, key.entity, key.version, "server", format_log_line(level, message)
+        )
+
+    def _pump(self, worker: Worker, stream: IO[bytes] | None, level: str) -> None:
+        if stream is None:
+            return
+        key = worker.spec.key
+        with contextlib.suppress(ValueError, OSError):
+            for raw in stream:
+                line = raw.decode("utf-8", errors="replace").rstrip("\n")
+                if not line:
+                    continue
+                if not _FORMATTED.match(line):
+                    line = format_log_line(level, line)
+                self.logs.append(key.endpoint_id, key.entity, key.version, "server", line)
+
+
+def _terminate(process: subprocess.Popen[bytes], grace_s: float) -> None:
+    """SIGTERM to the process group, then SIGKILL after `grace_s`; closes its stdin."""
+    if process.poll() is None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=grace_s)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
+    if process.stdin is not None:
+        with contextlib.suppress(OSError):
+            process.stdin.close()
