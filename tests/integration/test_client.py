@@ -444,3 +444,21 @@ def test_wait_reports_each_poll(client: ServingClient, capsys: pytest.CaptureFix
     assert seen[-1] == done.state == "Ready"
     assert f"waiting for {name}" in capsys.readouterr().err
     client.delete(name)
+
+
+def test_query_returns_predictions_and_the_entity_that_answered(
+    client: ServingClient, ready: str
+) -> None:
+    frame = pd.DataFrame({"x": [1.0, 2.0]})
+    answer = client.query(ready, dataframe=frame)
+    assert answer.predictions == [3.0, 5.0]
+    assert answer.served_entity in {"ads1-1", "ads1-2"}
+    targeted = client.query(ready, served_entity="ads1-2", dataframe_records=[{"x": 0.0}])
+    assert targeted.served_entity == "ads1-2"
+    assert targeted.predictions == [1.0]
+    assert client.query(ready, {"inputs": {"x": [4.0]}}).predictions == [9.0]
+    with pytest.raises(ClientValidationError, match="give an input"):
+        client.query(ready)
+    with pytest.raises(ApiError) as bad:
+        client.query(ready, dataframe_records=[{"y": "not a number"}])
+    assert bad.value.status == 400

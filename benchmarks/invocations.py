@@ -1,0 +1,198 @@
+"""Invocation latency and throughput: through the local workspace's router, straight to its
+model server, and against MLflow's own scoring server (`mlflow models serve`) for the same
+model, side by side in one run.
+
+Each level runs N concurrent clients (requests.Session each) sending the same small
+`dataframe_records` body a fixed number of times (bounded). Prints p50/p99 latency, throughput,
+and the router's overhead relative to the direct call and to MLflow's server.
+
+    .venv/bin/python benchmarks/invocations.py [--requests 600] [--concurrency 1 4 16]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import selectors
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import requests
+
+from _common import percentile, table
+from serving_panel.local.demo_models import write_demo_models
+from serving_panel.local.handle import LocalWorkspace
+
+BODY = {"dataframe_records": [{"x": 1.0}, {"x": 2.0}]}
+
+
+def load(url: str, headers: dict[str, str], clients: int, total: int) -> tuple[list[float], float]:
+    per_client = max(1, total // clients)
+    latencies: list[float] = []
+    lock = threading.Lock()
+    barrier = threading.Barrier(clients + 1)
+    errors: list[str] = []
+
+    def client() -> None:
+        session = requests.Session()
+        session.headers.update(headers)
+        session.post(url, json=BODY, timeout=60)  # warm the connection
+        mine = []
+        barrier.wait()
+        for _ in range(per_client):
+            started = time.perf_counter()
+            answer = session.post(url, json=BODY, timeout=60)
+            mine.append(time.perf_counter() - started)
+            if answer.status_code != 200:
+                errors.append(answer.text[:200])
+        with lock:
+            latencies.extend(mine)
+
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    for thread in threads:
+        thread.start()
+    barrier.wait()
+    started = time.perf_counter()
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise RuntimeError(f"{len(errors)} failed requests, e.g. {errors[0]}")
+    return latencies, time.perf_counter() - started
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start_mlflow_server(
+    model_dir: Path, workers: int
+) -> tuple[subprocess.Popen[bytes] | None, str]:
+    """`mlflow models serve` for the same model, or None and why it can't run here."""
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "mlflow",
+            "models",
+            "serve",
+            "-m",
+            str(model_dir),
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(port),
+            "--env-manager",
+            "local",
+            "-w",
+            str(workers),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+        env={
+            **os.environ,
+            "MLFLOW_DISABLE_TELEMETRY": "true",
+            # it runs `uvicorn` by name, so this interpreter's scripts must be on PATH
+            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+        },
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    selector = selectors.DefaultSelector()
+    assert process.stdout is not None
+    selector.register(process.stdout, selectors.EVENT_READ)
+    output = b""
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            return None, f"mlflow models serve exited: {output.decode()[-300:]}"
+        try:
+            if requests.get(f"{url}/ping", timeout=1).status_code == 200:
+                threading.Thread(target=process.stdout.read, daemon=True).start()  # drain
+                return process, url
+        except requests.ConnectionError:
+            pass
+        for key, _ in selector.select(timeout=0.2):
+            output += os.read(key.fd, 65536)
+    os.killpg(process.pid, signal.SIGKILL)
+    return None, "mlflow models serve did not answer /ping within 60 s"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--requests", type=int, default=600)
+    parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 4, 16])
+    args = parser.parse_args()
+    models = write_demo_models(Path(tempfile.mkdtemp()) / "models")
+    rows: list[list[object]] = []
+    with LocalWorkspace.start() as ws:
+        ws.register_model("bench", models["regressor"])
+        auth = {"Authorization": f"Bearer {ws.token}"}
+        client = ws.client()
+        entity = {
+            "entity_name": "bench",
+            "entity_version": "1",
+            "workload_size": "Large",
+            "scale_to_zero_enabled": False,
+        }
+        client.create("bench", [entity])
+        client.wait("bench", until="ready")
+        workers = requests.get(f"{ws.host}/__local/workers", headers=auth, timeout=30).json()
+        [worker] = workers["workers"]
+        mlflow_server, mlflow_url = start_mlflow_server(models["regressor"], workers=4)
+        paths: dict[str, tuple[str, dict[str, str]]] = {
+            "local workspace (router)": (f"{ws.host}/serving-endpoints/bench/invocations", auth),
+            "model server directly": (f"http://127.0.0.1:{worker['port']}/invocations", {}),
+        }
+        if mlflow_server is not None:
+            paths["mlflow models serve (4 workers)"] = (f"{mlflow_url}/invocations", {})
+        try:
+            for clients in args.concurrency:
+                p50: dict[str, float] = {}
+                for label, (url, headers) in paths.items():
+                    latencies, wall = load(url, headers, clients, args.requests)
+                    p50[label] = percentile(latencies, 50)
+                    rows.append(
+                        [
+                            clients,
+                            label,
+                            len(latencies),
+                            p50[label] * 1000,
+                            percentile(latencies, 99) * 1000,
+                            len(latencies) / wall,
+                        ]
+                    )
+                for other in list(paths)[1:]:
+                    rows.append(
+                        [
+                            clients,
+                            f"router / {other.split(' (')[0]} (p50)",
+                            "",
+                            p50["local workspace (router)"] / p50[other],
+                            "",
+                            "",
+                        ]
+                    )
+        finally:
+            if mlflow_server is not None:
+                os.killpg(mlflow_server.pid, signal.SIGTERM)
+                mlflow_server.wait(timeout=20)
+    print(
+        f"regressor, 2-row dataframe_records, {args.requests} requests per level; "
+        f"local model server concurrency {worker['concurrency']}"
+    )
+    if mlflow_server is None:
+        print(f"MLflow scoring server: not run ({mlflow_url})")
+    print(table(["clients", "path", "n", "p50 ms", "p99 ms", "req/s"], rows))
+
+
+if __name__ == "__main__":
+    main()
