@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -23,3 +24,7 @@ def test_quickstart_runs_and_shows_the_panel(lab: JupyterLab, notebook: Notebook
     panel.get_by_role("button", name="Refresh").click()
     expect(panel.get_by_test_id("revision")).to_have_text("revision 1")
     assert notebook.widget_errors() == []
+    # The README's screenshot: `SERVING_PANEL_SCREENSHOTS=docs make py-test` refreshes it.
+    target = os.environ.get("SERVING_PANEL_SCREENSHOTS")
+    if target:
+        panel.screenshot(path=str(Path(target) / "panel.png"))

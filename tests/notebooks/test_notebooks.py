@@ -30,6 +30,7 @@ def outputs(cell: Any) -> str:
             texts.append(output["text"])
         data = output.get("data", {})
         texts.append(data.get("text/plain", ""))
+        texts.append(data.get("text/html", ""))
     return "\n".join(texts)
 
 
@@ -45,3 +46,21 @@ def test_permissions_notebook(tmp_path: Path) -> None:
     assert "inherited" in outputs(code[5])
     audit = outputs(code[6])
     assert "ads-endpoint" in audit and "bob@example.com" in audit
+
+
+@pytest.mark.timeout(300)
+def test_quickstart_notebook(tmp_path: Path) -> None:
+    notebook = run("quickstart.ipynb", tmp_path)
+    code = [cell for cell in notebook.cells if cell.cell_type == "code"]
+    fleet = outputs(code[1])
+    for name in ("ads-endpoint", "sentiment", "fraud-detector", "churn-model"):
+        assert name in fleet
+    assert "Ready (update failed)" in fleet
+    assert "Not ready (update failed)" in fleet
+    assert "ads1-1 80% / ads1-2 20%" in fleet
+    prediction = outputs(code[4])
+    assert "[3.0, 6.0]" in prediction
+    assert "ads1-1" in prediction or "ads1-2" in prediction
+    failure = outputs(code[5])
+    assert "Ready (update failed)" in failure
+    assert "fails to load on purpose" in failure

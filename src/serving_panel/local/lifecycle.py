@@ -189,6 +189,15 @@ class Lifecycle:
                 return False
             threads[0].join(remaining)
 
+    def wait_update(self, endpoint_id: str, timeout_s: float = 60.0) -> bool:
+        """Waits for the endpoint's running update (if any) to end; False on timeout."""
+        with self._lock:
+            thread = self._threads.get(endpoint_id)
+        if thread is None:
+            return True
+        thread.join(timeout_s)
+        return not thread.is_alive()
+
     def forget(self, endpoint_id: str) -> None:
         """The endpoint was deleted: stop its builds, its model servers, and drop its logs."""
         if self.deployment is not None:

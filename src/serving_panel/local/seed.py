@@ -21,7 +21,7 @@ from serving_panel.local.store import Endpoint, Principal
 from serving_panel.local.workspace import Workspace
 
 #: How long the demo's slow model takes to load, so "updating" stays visible for a while.
-DEMO_SLOW_SECONDS = "120"
+DEMO_SLOW_SECONDS = "60"
 
 USERS = {
     "alice@example.com": ("Alice Liddell", ["data-science"]),
@@ -125,6 +125,9 @@ def seed_demo(ws: Workspace) -> None:
         _fresh(ws, fraud.name),
         {"served_entities": [_entity("fraud", "2")]},
     )
+    # The failed update is part of the demo's starting state; wait for it (the slow one not).
+    if not ws.lifecycle.wait_update(fraud.id, 120):
+        raise RuntimeError("seed: fraud-detector's second version did not finish building")
     operations.update_config(
         ws,
         bob,
