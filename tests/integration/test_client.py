@@ -462,3 +462,93 @@ def test_query_returns_predictions_and_the_entity_that_answered(
     with pytest.raises(ApiError) as bad:
         client.query(ready, dataframe_records=[{"y": "not a number"}])
     assert bad.value.status == 400
+
+
+EXPECTED_SCHEMAS = {
+    "endpoints": {
+        "name": "string",
+        "state": "category",
+        "ready": "category",
+        "config_update": "category",
+        "config_version": "Int64",
+        "pending_version": "Int64",
+        "entities": "string",
+        "traffic": "string",
+        "creator": "string",
+        "permission_level": "category",
+        "created": "datetime64[ns, UTC]",
+        "updated": "datetime64[ns, UTC]",
+        "id": "string",
+    },
+    "entities": {
+        "endpoint": "string",
+        "config": "category",
+        "config_version": "Int64",
+        "name": "string",
+        "entity_name": "string",
+        "entity_version": "string",
+        "workload_size": "category",
+        "workload_type": "category",
+        "scale_to_zero": "boolean",
+        "deployment_state": "category",
+        "message": "string",
+        "traffic_percentage": "Int64",
+        "creator": "string",
+        "created": "datetime64[ns, UTC]",
+    },
+    "routes": {
+        "endpoint": "string",
+        "config": "category",
+        "config_version": "Int64",
+        "served_entity_name": "string",
+        "traffic_percentage": "Int64",
+    },
+    "permissions": {
+        "endpoint": "string",
+        "principal": "string",
+        "kind": "category",
+        "level": "category",
+        "inherited": "boolean",
+        "source": "string",
+        "display_name": "string",
+    },
+    "logs": {
+        "line": "Int64",
+        "timestamp": "datetime64[ns, UTC]",
+        "level": "category",
+        "served_entity": "string",
+        "message": "string",
+        "continuation": "boolean",
+    },
+    "metrics": {
+        "family": "string",
+        "name": "string",
+        "type": "category",
+        "value": "float64",
+        "labels": "object",
+        "label_le": "string",
+        "label_served_entity_name": "string",
+    },
+}
+
+
+def test_every_dataframe_has_its_columns_and_dtypes(client: ServingClient, ready: str) -> None:
+    client.query(ready, dataframe_records=[{"x": 1.0}])  # so the metrics have request series
+    frames = {
+        "endpoints": client.endpoints_df(detailed=True),
+        "entities": client.entities_df(ready),
+        "routes": client.routes_df(ready),
+        "permissions": client.permissions_df(ready),
+        "logs": client.logs_df(ready, "ads1-1", kind="build"),
+        "metrics": client.metrics_df(ready),
+    }
+    for label, frame in frames.items():
+        schema = {column: str(dtype) for column, dtype in frame.dtypes.items()}
+        assert schema == EXPECTED_SCHEMAS[label], label
+        assert len(frame) > 0, label
+    ordered = {"endpoints": "permission_level", "permissions": "level", "logs": "level"}
+    for label, column in ordered.items():
+        assert frames[label][column].cat.ordered, (label, column)
+    families = set(frames["metrics"]["family"])
+    assert {"request_count_total", "request_latency_ms", "served_entity_ready"} <= families
+    assert not [family for family in families if family.endswith("_created")]
