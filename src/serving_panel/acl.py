@@ -213,6 +213,10 @@ def check_unchanged(shown_fingerprint: str, current: Mapping[str, Any]) -> None:
         )
 
 
+#: Workspace admins: CAN_MANAGE on every endpoint, and a grant nobody can change.
+ADMINS: PrincipalKey = ("group", "admins")
+
+
 def plan_changes(
     permissions: Mapping[str, Any],
     desired: Mapping[PrincipalKey, str | None],
@@ -229,6 +233,11 @@ def plan_changes(
     before = direct_acl(grants)
     inherited = _inherited(grants)
     wanted = _validated(desired)
+    if ADMINS in wanted:
+        raise AclError(
+            "group admins: workspace admins hold CAN_MANAGE on every endpoint; the admins "
+            "group's grant can't be changed"
+        )
     warnings: list[str] = []
 
     after = dict(before)
@@ -259,7 +268,13 @@ def plan_changes(
     removes = any(change.after is None for change in changes)
     method = "PUT" if removes else "PATCH"
     entries = after if removes else {c.principal: c.after for c in changes if c.after}
-    body = {"access_control_list": [_entry(p, level) for p, level in sorted(entries.items())]}
+    # Never name the admins group: the service doesn't let its grant be set (Terraform leaves
+    # it out too), and a PUT leaves it as it is.
+    body = {
+        "access_control_list": [
+            _entry(p, level) for p, level in sorted(entries.items()) if p != ADMINS
+        ]
+    }
 
     warnings.extend(_inheritance_notes(changes, inherited))
     if method == "PUT":
@@ -298,12 +313,16 @@ def plan_revoke(
 
 
 def apply_plan(direct: Mapping[PrincipalKey, str], plan: AclPlan) -> dict[PrincipalKey, str]:
-    """What the server's direct ACL becomes: PATCH upserts, PUT replaces, no plan keeps it."""
+    """What the server's direct ACL becomes: PATCH upserts, PUT replaces (all but the admins
+    group's grant, which no request changes), no plan keeps it."""
     if plan.method is None:
         return dict(sorted(direct.items()))
     if plan.method not in ("PATCH", "PUT"):
         raise AclError(f"method: {plan.method!r} is not one of PATCH, PUT")
-    result = dict(direct) if plan.method == "PATCH" else {}
+    if plan.method == "PATCH":
+        result = dict(direct)
+    else:
+        result = {ADMINS: direct[ADMINS]} if ADMINS in direct else {}
     for index, entry in enumerate(plan.body.get("access_control_list", [])):
         field = f"access_control_list[{index}]"
         principal = _principal_of(entry, field)
@@ -431,9 +450,10 @@ def _put_notes(
     changes: tuple[Change, ...],
 ) -> list[str]:
     changed = {change.principal for change in changes}
-    unchanged = [principal for principal in after if principal not in changed]
+    sent = [principal for principal in after if principal != ADMINS]
+    unchanged = [principal for principal in sent if principal not in changed]
     notes = [
-        f"PUT replaces every direct grant: {len(after)} entr{'y' if len(after) == 1 else 'ies'} "
+        f"PUT replaces every direct grant: {len(sent)} entr{'y' if len(sent) == 1 else 'ies'} "
         f"sent, {len(unchanged)} of them re-sent unchanged so they are kept; anyone missing "
         "from the body loses their direct grant."
     ]

@@ -217,7 +217,7 @@ def test_grant_and_revoke_touch_only_their_principal(
     assert revoked.level_of("user", alice) is None
     assert revoked.level_of("user", bob) == "CAN_VIEW"
     assert revoked.level_of("group", "admins") == "CAN_MANAGE"  # inherited, untouched
-    with pytest.raises(AclError, match="inherited"):
+    with pytest.raises(AclError, match="admins group's grant"):
         client.revoke(name, group="admins")
     client.delete(name)
 

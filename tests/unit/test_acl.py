@@ -193,7 +193,6 @@ def test_a_revoke_is_a_put_of_the_full_direct_list_minus_one() -> None:
     assert plan.method == "PUT"
     assert plan.body == {
         "access_control_list": [
-            {"group_name": "admins", "permission_level": "CAN_MANAGE"},
             {"service_principal_name": BOT[1], "permission_level": "CAN_VIEW"},
             {"user_name": ALICE[1], "permission_level": "CAN_MANAGE"},
         ]
@@ -222,17 +221,66 @@ def test_a_grant_and_a_revoke_together_are_one_put() -> None:
 
 
 def test_revoking_an_inherited_only_grant_is_refused() -> None:
-    with pytest.raises(AclError, match=r"group admins: CAN_MANAGE is inherited from /serving-endp"):
-        plan_revoke(local_shape(), "group", "admins")
+    inherited_only = {
+        "object_id": "/serving-endpoints/abc",
+        "access_control_list": [
+            {
+                "group_name": "ops",
+                "all_permissions": [
+                    {
+                        "permission_level": "CAN_QUERY",
+                        "inherited": True,
+                        "inherited_from_object": ["/serving-endpoints/"],
+                    },
+                ],
+            },
+        ],
+    }
+    with pytest.raises(AclError, match=r"group ops: CAN_QUERY is inherited from /serving-endp"):
+        plan_revoke(inherited_only, "group", "ops")
     with pytest.raises(AclError, match="can't be removed here"):
-        plan_revoke(local_shape(), "group", "admins")
+        plan_revoke(inherited_only, "group", "ops")
+
+
+def test_the_admins_group_is_never_changed_nor_named_in_a_put() -> None:
+    for attempt in (
+        lambda: plan_revoke(realistic(), "group", "admins"),
+        lambda: plan_grant(realistic(), "group", "admins", "CAN_VIEW"),
+    ):
+        with pytest.raises(AclError, match="admins group's grant can't be changed"):
+            attempt()
+    plan = plan_revoke(realistic(), "group", SCIENTISTS[1])
+    assert all(entry.get("group_name") != "admins" for entry in plan.body["access_control_list"])
+    # ... and the server keeps admins' direct grant through the PUT.
+    assert apply_plan(plan.before, plan)[ADMINS] == "CAN_MANAGE"
+    assert apply_plan(plan.before, plan) == plan.after
 
 
 def test_revoking_a_direct_grant_that_is_also_inherited_removes_only_the_direct_one() -> None:
-    plan = plan_revoke(realistic(), "group", "admins")
+    ops = {
+        "object_id": "/serving-endpoints/abc",
+        "access_control_list": [
+            {
+                "group_name": "ops",
+                "all_permissions": [
+                    {"permission_level": "CAN_QUERY", "inherited": False},
+                    {
+                        "permission_level": "CAN_VIEW",
+                        "inherited": True,
+                        "inherited_from_object": ["/serving-endpoints/"],
+                    },
+                ],
+            },
+            {
+                "user_name": ALICE[1],
+                "all_permissions": [{"permission_level": "CAN_MANAGE", "inherited": False}],
+            },
+        ],
+    }
+    plan = plan_revoke(ops, "group", "ops")
     assert plan.method == "PUT"
-    assert ADMINS not in apply_plan(plan.before, plan)
-    assert any("group admins keeps access" in warning for warning in plan.warnings)
+    assert ("group", "ops") not in apply_plan(plan.before, plan)
+    assert any("group ops keeps access" in warning for warning in plan.warnings)
 
 
 def test_revoking_someone_with_no_grant_sends_nothing_and_says_so() -> None:
@@ -344,13 +392,28 @@ def test_changing_someone_else_does_not_warn_the_caller() -> None:
 
 def test_a_put_says_how_many_grants_it_re_sends_unchanged() -> None:
     plan = plan_revoke(realistic(), "group", SCIENTISTS[1])
-    assert any("3 entries sent, 3 of them re-sent unchanged" in w for w in plan.warnings)
+    assert any("2 entries sent, 2 of them re-sent unchanged" in w for w in plan.warnings)
     patch = plan_grant(realistic(), "user", BOB[1], "CAN_VIEW")
     assert not any("re-sent unchanged" in w for w in patch.warnings)
 
 
 def test_a_direct_level_below_an_inherited_one_is_flagged() -> None:
-    plan = plan_grant(realistic(), "group", "admins", "CAN_VIEW")
+    inherited_manager = {
+        "object_id": "/serving-endpoints/abc",
+        "access_control_list": [
+            {
+                "group_name": "ops",
+                "all_permissions": [
+                    {
+                        "permission_level": "CAN_MANAGE",
+                        "inherited": True,
+                        "inherited_from_object": ["/serving-endpoints/"],
+                    },
+                ],
+            },
+        ],
+    }
+    plan = plan_grant(inherited_manager, "group", "ops", "CAN_VIEW")
     assert any("still has CAN_MANAGE through inheritance" in w for w in plan.warnings)
 
 
