@@ -243,12 +243,10 @@ def test_revoking_an_inherited_only_grant_is_refused() -> None:
 
 
 def test_the_admins_group_is_never_changed_nor_named_in_a_put() -> None:
-    for attempt in (
-        lambda: plan_revoke(realistic(), "group", "admins"),
-        lambda: plan_grant(realistic(), "group", "admins", "CAN_VIEW"),
-    ):
-        with pytest.raises(AclError, match="admins group's grant can't be changed"):
-            attempt()
+    with pytest.raises(AclError, match="admins group's grant can't be changed"):
+        plan_revoke(realistic(), "group", "admins")
+    with pytest.raises(AclError, match="admins group's grant can't be changed"):
+        plan_grant(realistic(), "group", "admins", "CAN_VIEW")
     plan = plan_revoke(realistic(), "group", SCIENTISTS[1])
     assert all(entry.get("group_name") != "admins" for entry in plan.body["access_control_list"])
     # ... and the server keeps admins' direct grant through the PUT.
