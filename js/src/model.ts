@@ -1,17 +1,209 @@
 /**
- * The synced state of EndpointPanel, mirroring the traitlets in serving_panel/panel.py.
+ * The synced state of EndpointPanel, mirroring the traitlets in serving_panel/panel.py and the
+ * snapshot built by serving_panel/panel_state.py (that dict's shape is the contract).
  * Keep it small and JSON-shaped: anything synced may end up saved in a notebook.
+ * Times are epoch milliseconds.
  */
+
+export type EntityView = {
+  name: string;
+  /** Registered model name, or `provider/name` for an external model. */
+  entity: string;
+  version: string | null;
+  workload_size: string | null;
+  workload_type: string | null;
+  scale_to_zero: boolean | null;
+  /** Deployment state, e.g. DEPLOYMENT_READY. */
+  state: string | null;
+  message: string;
+  /** Traffic percentage routed to this entity, when a route names it. */
+  traffic: number | null;
+  external: boolean;
+};
+
+export type RouteView = { entity: string; percentage: number };
+
+export type ConfigView = {
+  version: number | null;
+  start_time: number | null;
+  entities: EntityView[];
+  routes: RouteView[];
+};
+
+export type SnapshotError = { message: string; error_code: string; status: number };
+
+export type Tag = { key: string; value: string | null };
+
 export type Snapshot = {
   /** Endpoint name the snapshot describes. */
   name: string;
+  id: string;
   /** Bumped by Python each time it answers a refresh; lets views tell fresh data from stale. */
   revision: number;
+  fetched_at: number | null;
+  /** The UI's label: one of UI_STATES (null before the first read). */
+  state: string | null;
+  ready: string | null;
+  config_update: string | null;
+  creator: string | null;
+  created: number | null;
+  updated: number | null;
+  description: string;
+  permission_level: string | null;
+  tags: Tag[];
+  config: ConfigView | null;
+  pending: ConfigView | null;
+  /** Set when the last refresh failed; the rest is what was shown before. */
+  error: SnapshotError | null;
 };
 
 export type PanelState = {
   endpoint_name: string;
   snapshot: Snapshot;
+  /** Whether open views poll for changes (see refresh.ts). */
+  auto_refresh: boolean;
   /** Written by the browser: a counter whose every change asks Python to refresh. */
   _refresh_request: number;
 };
+
+/** The five states the Databricks UI shows, as panel_state.py labels them. */
+export const UI_STATES = [
+  "Ready",
+  "Ready (update failed)",
+  "Not ready (updating)",
+  "Not ready (update failed)",
+  "Not ready (stopped)",
+] as const;
+
+/** The colour family of a state badge. */
+export type Tone = "ready" | "updating" | "failed" | "stopped" | "unknown";
+
+export function stateTone(state: string | null): Tone {
+  switch (state) {
+    case "Ready":
+      return "ready";
+    case "Not ready (updating)":
+      return "updating";
+    case "Ready (update failed)":
+    case "Not ready (update failed)":
+      return "failed";
+    case "Not ready (stopped)":
+      return "stopped";
+    default:
+      return "unknown";
+  }
+}
+
+/** The colour family of a served entity's deployment state. */
+export function deploymentTone(state: string | null): Tone {
+  switch (state) {
+    case "DEPLOYMENT_READY":
+      return "ready";
+    case "DEPLOYMENT_CREATING":
+    case "DEPLOYMENT_RECOVERING":
+      return "updating";
+    case "DEPLOYMENT_FAILED":
+      return "failed";
+    case "DEPLOYMENT_ABORTED":
+      return "stopped";
+    default:
+      return "unknown";
+  }
+}
+
+export function isUpdating(snapshot: Snapshot): boolean {
+  return snapshot.config_update === "IN_PROGRESS";
+}
+
+// Normalisation: the view must survive partial or older snapshots (a saved notebook, a test
+// setting `panel.snapshot = {...}` by hand) without throwing, so every field gets a default.
+
+type Loose = Record<string, unknown>;
+
+function isObject(value: unknown): value is Loose {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function str(value: unknown, fallback = ""): string {
+  return typeof value === "string" ? value : fallback;
+}
+
+function strOrNull(value: unknown): string | null {
+  if (typeof value === "string") return value;
+  if (typeof value === "number") return String(value);
+  return null;
+}
+
+function num(value: unknown): number | null {
+  return typeof value === "number" && Number.isFinite(value) ? value : null;
+}
+
+/** Epoch milliseconds a Date can hold (anything else would make date formatting throw). */
+function time(value: unknown): number | null {
+  const ms = num(value);
+  return ms !== null && Math.abs(ms) <= 8.64e15 ? ms : null;
+}
+
+function list(value: unknown): unknown[] {
+  return Array.isArray(value) ? value : [];
+}
+
+function entityView(raw: unknown): EntityView {
+  const e = isObject(raw) ? raw : {};
+  return {
+    name: str(e.name),
+    entity: str(e.entity),
+    version: strOrNull(e.version),
+    workload_size: strOrNull(e.workload_size),
+    workload_type: strOrNull(e.workload_type),
+    scale_to_zero: typeof e.scale_to_zero === "boolean" ? e.scale_to_zero : null,
+    state: strOrNull(e.state),
+    message: str(e.message),
+    traffic: num(e.traffic),
+    external: e.external === true,
+  };
+}
+
+function configView(raw: unknown): ConfigView | null {
+  if (!isObject(raw)) return null;
+  return {
+    version: num(raw.version),
+    start_time: time(raw.start_time),
+    entities: list(raw.entities).map(entityView),
+    routes: list(raw.routes)
+      .filter(isObject)
+      .map((route) => ({ entity: str(route.entity), percentage: num(route.percentage) ?? 0 })),
+  };
+}
+
+/** A complete Snapshot from whatever the trait holds, with defaults for anything missing. */
+export function normalizeSnapshot(raw: unknown, fallbackName = ""): Snapshot {
+  const s = isObject(raw) ? raw : {};
+  const error = isObject(s.error)
+    ? {
+        message: str(s.error.message, "refresh failed"),
+        error_code: str(s.error.error_code),
+        status: num(s.error.status) ?? 0,
+      }
+    : null;
+  return {
+    name: str(s.name, fallbackName),
+    id: str(s.id),
+    revision: num(s.revision) ?? 0,
+    fetched_at: time(s.fetched_at),
+    state: strOrNull(s.state),
+    ready: strOrNull(s.ready),
+    config_update: strOrNull(s.config_update),
+    creator: strOrNull(s.creator),
+    created: time(s.created),
+    updated: time(s.updated),
+    description: str(s.description),
+    permission_level: strOrNull(s.permission_level),
+    tags: list(s.tags)
+      .filter(isObject)
+      .map((tag) => ({ key: str(tag.key), value: strOrNull(tag.value) })),
+    config: configView(s.config),
+    pending: configView(s.pending),
+    error,
+  };
+}

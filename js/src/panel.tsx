@@ -1,12 +1,21 @@
 /**
- * The panel's root component. For now a skeleton: the endpoint name, a refresh button whose
- * request Python answers through the synced snapshot, and the package version fetched by RPC.
+ * The panel's root component: header (state, refresh, auto-refresh), then the tabs
+ * Overview | Logs | Permissions, then a footer with the package version (the "hello" request).
+ *
+ * Timers (the auto-refresh scheduler, the clock for relative times) live in layout effects:
+ * Preact 11 runs their cleanups synchronously when the view unmounts, so a closed view leaves
+ * no timer behind.
  */
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useLayoutEffect, useMemo, useRef, useState } from "preact/hooks";
+import { Header } from "./header";
 import { useModelValue } from "./hooks";
-import type { PanelState } from "./model";
+import { normalizeSnapshot, type PanelState } from "./model";
+import { AutoRefresh } from "./refresh";
 import type { Rpc } from "./rpc";
 import type { ScopedModel } from "./scoped-model";
+import { LogsTab } from "./tabs/logs";
+import { Overview } from "./tabs/overview";
+import { Tabs } from "./tabs/tabs";
 
 interface PanelProps {
   model: ScopedModel<PanelState>;
@@ -17,57 +26,148 @@ interface HelloResult {
   version: string;
 }
 
+/** How long a refresh may take before the view says Python did not answer. */
+export const REFRESH_TIMEOUT_MS = 30_000;
+/** How often relative times ("5 min ago") are recomputed when nothing else re-renders. */
+export const CLOCK_TICK_MS = 30_000;
+
+let panelCounter = 0;
+
 export function Panel({ model, rpc }: PanelProps) {
-  const name = useModelValue(model, "endpoint_name");
-  const snapshot = useModelValue(model, "snapshot");
+  const endpointName = useModelValue(model, "endpoint_name");
+  const rawSnapshot = useModelValue(model, "snapshot");
+  // Older or hand-made states may lack the trait: polling is on unless Python says otherwise.
+  const autoRefresh = useModelValue(model, "auto_refresh") !== false;
+  const snapshot = useMemo(
+    () => normalizeSnapshot(rawSnapshot, endpointName),
+    [rawSnapshot, endpointName],
+  );
+  const [idPrefix] = useState(() => {
+    panelCounter += 1;
+    return `sp${panelCounter}`;
+  });
   const [version, setVersion] = useState<string | null>(null);
-  const [error, setError] = useState<string | null>(null);
+  const [helloError, setHelloError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [requestError, setRequestError] = useState<string | null>(null);
+  // Relative times are computed at render; the clock only forces a render now and then.
+  const [, setTick] = useState(0);
+  const now = Date.now();
+  const live = useRef(true);
+
+  const scheduler = useMemo(
+    () =>
+      new AutoRefresh(() =>
+        rpc.request("refresh", {}, { timeoutMs: REFRESH_TIMEOUT_MS }).then(
+          () => {
+            if (live.current) setRequestError(null);
+          },
+          (reason: unknown) => {
+            if (live.current)
+              setRequestError(reason instanceof Error ? reason.message : String(reason));
+            throw reason;
+          },
+        ),
+      ),
+    [rpc],
+  );
+
+  useLayoutEffect(() => {
+    live.current = true;
+    const clock = setInterval(() => setTick((tick) => tick + 1), CLOCK_TICK_MS);
+    return () => {
+      live.current = false;
+      clearInterval(clock);
+      scheduler.stop();
+    };
+  }, [scheduler]);
+
+  useLayoutEffect(() => {
+    scheduler.observe(snapshot);
+  }, [scheduler, snapshot]);
+
+  useLayoutEffect(() => {
+    scheduler.setEnabled(autoRefresh);
+  }, [scheduler, autoRefresh]);
 
   useEffect(() => {
-    let live = true;
+    let current = true;
     rpc
       .request<HelloResult>("hello")
-      .then((result) => live && setVersion(result.version))
-      .catch((reason: Error) => live && setError(reason.message));
+      .then((result) => current && setVersion(result.version))
+      .catch((reason: Error) => current && setHelloError(reason.message));
     return () => {
-      live = false;
+      current = false;
     };
   }, [rpc]);
 
-  const requestRefresh = (): void => {
-    model.update("_refresh_request", model.get("_refresh_request") + 1);
+  const onRefresh = (): void => {
+    setBusy(true);
+    scheduler
+      .run()
+      .catch(() => undefined) // shown through requestError
+      .finally(() => {
+        if (live.current) setBusy(false);
+      });
   };
 
+  const name = endpointName || snapshot.name;
   return (
     <section
       class="sp-root"
       aria-label={`Serving endpoint ${name}`}
       data-jp-suppress-context-menu=""
     >
-      <header class="sp-header">
-        <h3 class="sp-name">{name}</h3>
-        <span class="sp-revision" data-testid="revision">
-          revision {snapshot.revision}
-        </span>
-        <button
-          type="button"
-          class="sp-button"
-          onClick={requestRefresh}
-          aria-label="Refresh"
-          title="Refresh"
-        >
-          ⟳
-        </button>
-      </header>
+      <Header
+        name={name}
+        snapshot={snapshot}
+        now={now}
+        busy={busy}
+        autoRefresh={autoRefresh}
+        requestError={requestError}
+        onRefresh={onRefresh}
+        onAutoRefresh={(enabled) => model.update("auto_refresh", enabled)}
+      />
+      <Tabs
+        idPrefix={idPrefix}
+        label="Endpoint views"
+        tabs={[
+          {
+            key: "overview",
+            label: "Overview",
+            render: () => <Overview snapshot={snapshot} now={now} />,
+          },
+          {
+            key: "logs",
+            label: "Logs",
+            render: (active) => (
+              <LogsTab model={model} rpc={rpc} snapshot={snapshot} active={active} />
+            ),
+          },
+          { key: "permissions", label: "Permissions", render: () => <PermissionsPlaceholder /> },
+        ]}
+      />
       <footer class="sp-footer" data-testid="footer">
-        {error !== null ? (
+        {helloError !== null ? (
           <span role="alert" class="sp-error">
-            {error}
+            {helloError}
           </span>
         ) : (
           <span>{version === null ? "connecting…" : `serving-panel ${version}`}</span>
         )}
       </footer>
     </section>
+  );
+}
+
+function PermissionsPlaceholder() {
+  return (
+    <div class="sp-placeholder">
+      <p>The permission editor is coming.</p>
+      <p class="sp-muted">
+        Meanwhile, <code>panel.permissions_df()</code> shows who has access, and{" "}
+        <code>client.grant(...)</code> / <code>client.revoke(...)</code> change it.
+      </p>
+    </div>
   );
 }

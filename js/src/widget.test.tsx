@@ -1,15 +1,11 @@
 import type { RenderProps } from "@anywidget/types";
 import { describe, expect, it } from "vitest";
-import { FakeModel } from "../test/fake-model";
+import { FakeModel, panelStateFixture } from "../test/fake-model";
 import type { PanelState } from "./model";
 import widget from "./widget";
 
 function initialState(): PanelState {
-  return {
-    endpoint_name: "ads-endpoint",
-    snapshot: { name: "ads-endpoint", revision: 0 },
-    _refresh_request: 0,
-  };
+  return panelStateFixture({ revision: 0 });
 }
 
 async function settle(): Promise<void> {
@@ -36,19 +32,25 @@ describe("EndpointPanel skeleton view", () => {
     await settle();
     expect(el.querySelector(".sp-name")?.textContent).toBe("ads-endpoint");
     expect(el.querySelector("[data-testid=revision]")?.textContent).toBe("revision 0");
-    model.fromPython("snapshot", { name: "ads-endpoint", revision: 4 });
+    // A partial snapshot (as a hand-written `panel.snapshot = {...}` gives) must not break it.
+    model.fromPython("snapshot", { name: "ads-endpoint", revision: 4 } as PanelState["snapshot"]);
     await settle();
     expect(el.querySelector("[data-testid=revision]")?.textContent).toBe("revision 4");
     cleanup();
   });
 
-  it("asks Python to refresh by bumping the request counter and saving", async () => {
+  it("asks Python to refresh with a refresh request, one at a time", async () => {
     const model = new FakeModel(initialState());
     const { el, cleanup } = mount(model);
     await settle();
     el.querySelector<HTMLButtonElement>("button[aria-label=Refresh]")?.click();
     el.querySelector<HTMLButtonElement>("button[aria-label=Refresh]")?.click();
-    expect(model.saved).toEqual([{ _refresh_request: 1 }, { _refresh_request: 2 }]);
+    expect(model.requestCount("refresh")).toBe(1);
+    model.answer("refresh", { revision: 1 });
+    await settle();
+    el.querySelector<HTMLButtonElement>("button[aria-label=Refresh]")?.click();
+    expect(model.requestCount("refresh")).toBe(2);
+    expect(model.saved).toEqual([]);
     cleanup();
   });
 

@@ -6,6 +6,7 @@
  * `listenerCount()` is how tests prove a view's cleanup removed every listener it added.
  */
 import type { AnyModel } from "@anywidget/types";
+import type { ConfigView, EntityView, PanelState, Snapshot } from "../src/model";
 
 // biome-ignore lint/suspicious/noExplicitAny: the anywidget callback type is (...args: any[]).
 type Handler = (...args: any[]) => void;
@@ -25,6 +26,7 @@ export class FakeModel<S extends Record<string, unknown>> implements AnyModel<S>
   private readonly state: S;
   private dirty: Partial<S> = {};
   private readonly listeners = new Map<string, Set<Handler>>();
+  private readonly answered = new Set<string>();
 
   constructor(initial: S) {
     this.state = structuredClone(initial);
@@ -107,7 +109,99 @@ export class FakeModel<S extends Record<string, unknown>> implements AnyModel<S>
     }>;
   }
 
+  /** Python answers the oldest unanswered request of `kind`; returns its id. */
+  answer(
+    kind: string,
+    result: unknown = {},
+    error?: { message: string; error_code?: string; status?: number },
+  ): string {
+    const request = this.requests().find((r) => r.kind === kind && !this.answered.has(r.id));
+    if (request === undefined) throw new Error(`no unanswered "${kind}" request`);
+    this.answered.add(request.id);
+    this.receive(
+      error === undefined
+        ? { type: "reply", id: request.id, ok: true, result }
+        : { type: "reply", id: request.id, ok: false, error },
+    );
+    return request.id;
+  }
+
+  /** How many requests of `kind` the view sent. */
+  requestCount(kind: string): number {
+    return this.requests().filter((r) => r.kind === kind).length;
+  }
+
   private emit(eventName: string, ...args: unknown[]): void {
     for (const handler of [...(this.listeners.get(eventName) ?? [])]) handler(...args);
   }
+}
+
+// Fixtures for the panel's synced state (the shape serving_panel/panel_state.py builds).
+
+/** A served entity, DEPLOYMENT_READY unless overridden. */
+export function entityFixture(overrides: Partial<EntityView> = {}): EntityView {
+  return {
+    name: "ads1-1",
+    entity: "ads1",
+    version: "1",
+    workload_size: "Small",
+    workload_type: "CPU",
+    scale_to_zero: false,
+    state: "DEPLOYMENT_READY",
+    message: "",
+    traffic: 100,
+    external: false,
+    ...overrides,
+  };
+}
+
+/** A config; `routes` defaults to each entity's `traffic`. */
+export function configFixture(overrides: Partial<ConfigView> = {}): ConfigView {
+  const entities = overrides.entities ?? [entityFixture()];
+  return {
+    version: 1,
+    start_time: 1_700_000_000_000,
+    entities,
+    routes: entities
+      .filter((e) => e.traffic !== null)
+      .map((e) => ({ entity: e.name, percentage: e.traffic ?? 0 })),
+    ...overrides,
+  };
+}
+
+/** A read, Ready endpoint with one served entity, unless overridden. */
+export function snapshotFixture(overrides: Partial<Snapshot> = {}): Snapshot {
+  return {
+    name: "ads-endpoint",
+    id: "ep-1",
+    revision: 0,
+    fetched_at: 1_700_000_100_000,
+    state: "Ready",
+    ready: "READY",
+    config_update: "NOT_UPDATING",
+    creator: "alice@example.com",
+    created: 1_700_000_000_000,
+    updated: 1_700_000_050_000,
+    description: "",
+    permission_level: "CAN_MANAGE",
+    tags: [],
+    config: configFixture(),
+    pending: null,
+    error: null,
+    ...overrides,
+  };
+}
+
+export function panelStateFixture(
+  snapshot: Partial<Snapshot> = {},
+  overrides: Partial<PanelState> = {},
+): PanelState {
+  const full = snapshotFixture(snapshot);
+  return {
+    endpoint_name: full.name,
+    snapshot: full,
+    auto_refresh: true,
+    _refresh_request: 0,
+    ...overrides,
+  };
 }

@@ -12,6 +12,7 @@ from playwright.sync_api import Page
 
 from harness.lab import JupyterLab
 from harness.notebook import NotebookPage
+from serving_panel.local.handle import LocalWorkspace
 
 CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
 
@@ -44,9 +45,17 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
 
 
 @pytest.fixture(scope="session")
-def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterLab]:
-    """A JupyterLab server on a free loopback port with a random token, for the whole session."""
-    server = JupyterLab(tmp_path_factory.mktemp("jupyterlab"))
+def lab(
+    tmp_path_factory: pytest.TempPathFactory, workspace: LocalWorkspace
+) -> Iterator[JupyterLab]:
+    """A JupyterLab server on a free loopback port with a random token, for the whole session.
+
+    Its kernels find the session's local workspace the way users configure Databricks: through
+    DATABRICKS_HOST and DATABRICKS_TOKEN."""
+    server = JupyterLab(
+        tmp_path_factory.mktemp("jupyterlab"),
+        env={"DATABRICKS_HOST": workspace.host, "DATABRICKS_TOKEN": workspace.token},
+    )
     server.start()
     try:
         yield server

@@ -20,9 +20,10 @@ def test_quickstart_runs_and_shows_the_panel(lab: JupyterLab, notebook: Notebook
     notebook.open(lab.copy_notebook(NOTEBOOKS / "quickstart.ipynb"))
     notebook.run_all()
     panel = notebook.locator(".serving-panel")
-    expect(panel.locator(".sp-name")).to_have_text("ads-endpoint")
-    panel.get_by_role("button", name="Refresh").click()
-    expect(panel.get_by_test_id("revision")).to_have_text("revision 1")
+    expect(panel).to_contain_text("ads-endpoint")
+    expect(panel.get_by_test_id("state-badge")).to_have_text("Ready")
+    # The notebook's last cell stops its workspace, so no refresh here (the round-trip test
+    # covers that).
     assert notebook.widget_errors() == []
     # The README's screenshot: `SERVING_PANEL_SCREENSHOTS=docs make py-test` refreshes it.
     target = os.environ.get("SERVING_PANEL_SCREENSHOTS")

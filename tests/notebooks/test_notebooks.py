@@ -43,7 +43,7 @@ def test_permissions_notebook(tmp_path: Path) -> None:
     plan = outputs(code[4])
     assert "PUT /api/2.0/permissions/serving-endpoints/" in plan
     assert "bob@example.com" in plan
-    assert "inherited" in outputs(code[5])
+    assert "admins group's grant can't be changed" in outputs(code[5])
     audit = outputs(code[6])
     assert "ads-endpoint" in audit and "bob@example.com" in audit
 
@@ -64,3 +64,18 @@ def test_quickstart_notebook(tmp_path: Path) -> None:
     failure = outputs(code[5])
     assert "Ready (update failed)" in failure
     assert "fails to load on purpose" in failure
+
+
+@pytest.mark.timeout(300)
+def test_debugging_notebook(tmp_path: Path) -> None:
+    notebook = run("debugging.ipynb", tmp_path)
+    code = [cell for cell in notebook.cells if cell.cell_type == "code"]
+    assert "Ready (update failed) | serving config 1 | failed config 2" in outputs(code[1])
+    assert "DEPLOYMENT_FAILED" in outputs(code[2])
+    build_errors = outputs(code[3])
+    assert "model failed to load: RuntimeError" in build_errors
+    assert "Traceback" in build_errors
+    assert "fraud-2: model failed to load" in outputs(code[4])
+    served = outputs(code[5])
+    assert "predictions=[7.0]" in served and "fraud-1" in served
+    assert '"POST /invocations" 200' in served

@@ -14,6 +14,9 @@ from pathlib import Path
 
 import pytest
 
+from harness.api import unique
+from serving_panel.local.handle import LocalWorkspace
+
 pytestmark = pytest.mark.packaging
 
 REPO = Path(__file__).resolve().parents[2]
@@ -66,7 +69,9 @@ def test_wheel_carries_the_bundle_and_nothing_from_the_js_tree(wheel: Path) -> N
     )
 
 
-def test_wheel_installs_into_a_clean_venv_and_renders(wheel: Path, tmp_path: Path) -> None:
+def test_wheel_installs_into_a_clean_venv_and_renders(
+    wheel: Path, tmp_path: Path, workspace: LocalWorkspace
+) -> None:
     env_dir = tmp_path / "venv"
     venv.EnvBuilder(with_pip=False).create(env_dir)
     python = env_dir / "bin" / "python"
@@ -75,17 +80,27 @@ def test_wheel_installs_into_a_clean_venv_and_renders(wheel: Path, tmp_path: Pat
         check=True,
         capture_output=True,
     )
+    name = unique("wheel")
+    with workspace.client() as client:
+        client.create(name)
+    # The clean environment has only the core dependencies (no local workspace, no pandas use):
+    # it talks to this session's workspace over HTTP, as it would to Databricks.
     probe = (
         "import json, serving_panel\n"
         "from serving_panel import EndpointPanel\n"
-        "panel = EndpointPanel('from-wheel')\n"
+        f"panel = EndpointPanel({name!r})\n"
         "bundle = panel._repr_mimebundle_()\n"
         "data = bundle[0] if isinstance(bundle, tuple) else bundle\n"
         "state = panel.get_state()\n"
         "print(json.dumps({'file': serving_panel.__file__, 'view': sorted(data),"
-        " 'esm': len(state['_esm']), 'name': state['endpoint_name']}))\n"
+        " 'esm': len(state['_esm']), 'name': state['snapshot']['name'],"
+        " 'state': state['snapshot']['state']}))\n"
     )
-    clean_env = {k: v for k, v in os.environ.items() if k not in {"PYTHONPATH", "VIRTUAL_ENV"}}
+    clean_env = {
+        **{k: v for k, v in os.environ.items() if k not in {"PYTHONPATH", "VIRTUAL_ENV"}},
+        "DATABRICKS_HOST": workspace.host,
+        "DATABRICKS_TOKEN": workspace.token,
+    }
     completed = subprocess.run(
         [python, "-c", probe],
         cwd=tmp_path,
@@ -98,7 +113,8 @@ def test_wheel_installs_into_a_clean_venv_and_renders(wheel: Path, tmp_path: Pat
     assert result["file"].startswith(str(env_dir))
     assert "application/vnd.jupyter.widget-view+json" in result["view"]
     assert result["esm"] > 1000
-    assert result["name"] == "from-wheel"
+    assert result["name"] == name
+    assert result["state"] == "Not ready (stopped)"  # created without a config
     version = subprocess.run(
         [env_dir / "bin" / "serving-panel", "--version"], capture_output=True, text=True, check=True
     )

@@ -1,13 +1,18 @@
-"""EndpointPanel's Python side: synced state, intent traits and custom messages, no browser."""
+"""EndpointPanel's Python side against a live local workspace: synced state, intent traits and
+custom messages, no browser."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
 import pytest
 
+from harness.api import entity, unique
 from harness.comms import CommLog, front_end_message, front_end_update, recording_comms
-from serving_panel import EndpointPanel, __version__
+from serving_panel import EndpointPanel, ServingClient, __version__
+from serving_panel.errors import ResourceDoesNotExist
+from serving_panel.local.handle import LocalWorkspace
 
 
 @pytest.fixture
@@ -16,67 +21,159 @@ def comms() -> Iterator[CommLog]:
         yield log
 
 
+@pytest.fixture(scope="module")
+def client(workspace: LocalWorkspace) -> Iterator[ServingClient]:
+    with workspace.client() as serving:
+        yield serving
+
+
+@pytest.fixture(scope="module")
+def ready(client: ServingClient) -> Iterator[str]:
+    name = unique("panel")
+    client.create(
+        name,
+        [entity("ads1", "1"), entity("ads1", "2")],
+        traffic={"ads1-1": 80, "ads1-2": 20},
+        tags={"team": "ads"},
+    )
+    client.wait(name)
+    yield name
+    client.delete(name)
+
+
 def synced_keys(panel: EndpointPanel) -> set[str]:
-    # Everything but the widget framework's own bookkeeping and the bundle itself.
-    framework = {"_esm", "_css", "_anywidget_id", "layout", "tabbable", "tooltip"}
-    return {
-        k for k in panel.get_state() if not k.startswith("_model") and not k.startswith("_view")
-    } - framework
+    framework = {"_esm", "_css", "_anywidget_id", "layout", "tabbable", "tooltip", "_dom_classes"}
+    return {k for k in panel.get_state() if not k.startswith(("_model", "_view"))} - framework
 
 
-def test_synced_state_is_small_and_named(comms: CommLog) -> None:
-    panel = EndpointPanel("ads-endpoint")
-    assert synced_keys(panel) == {"endpoint_name", "snapshot", "_refresh_request", "_dom_classes"}
-    assert panel.get_state()["snapshot"] == {"name": "ads-endpoint", "revision": 0}
-
-
-def test_the_bundle_is_synced_as_the_widget_module(comms: CommLog) -> None:
-    state = EndpointPanel("ads-endpoint").get_state()
-    assert "export" in state["_esm"]
-    assert ".serving-panel" in state["_css"]
-
-
-def test_a_browser_refresh_request_is_answered_with_a_new_snapshot(comms: CommLog) -> None:
-    panel = EndpointPanel("ads-endpoint")
-    panel._handle_msg(front_end_update({"_refresh_request": 1}))
-    assert panel.snapshot == {"name": "ads-endpoint", "revision": 1}
-    assert {"snapshot": {"name": "ads-endpoint", "revision": 1}} in comms.state_updates()
-
-
-def test_hello_is_answered_by_custom_message(comms: CommLog) -> None:
-    panel = EndpointPanel("ads-endpoint")
-    panel._handle_msg(front_end_message({"type": "request", "kind": "hello", "id": "v1-1"}))
-    assert comms.custom() == [
-        {"type": "reply", "id": "v1-1", "ok": True, "result": {"version": __version__}}
+def test_synced_state_is_a_small_snapshot(
+    comms: CommLog, client: ServingClient, ready: str
+) -> None:
+    panel = EndpointPanel(ready, client=client)
+    assert synced_keys(panel) == {"endpoint_name", "snapshot", "auto_refresh", "_refresh_request"}
+    snapshot = panel.get_state()["snapshot"]
+    assert snapshot["state"] == "Ready"
+    assert snapshot["config"]["version"] == 1
+    assert [(e["name"], e["traffic"], e["state"]) for e in snapshot["config"]["entities"]] == [
+        ("ads1-1", 80, "DEPLOYMENT_READY"),
+        ("ads1-2", 20, "DEPLOYMENT_READY"),
     ]
+    assert snapshot["config"]["routes"] == [
+        {"entity": "ads1-1", "percentage": 80},
+        {"entity": "ads1-2", "percentage": 20},
+    ]
+    assert snapshot["tags"] == [{"key": "team", "value": "ads"}]
+    assert snapshot["permission_level"] == "CAN_MANAGE"
+    assert snapshot["pending"] is None
 
 
-def test_unknown_requests_get_an_inline_error(comms: CommLog) -> None:
-    panel = EndpointPanel("ads-endpoint")
-    panel._handle_msg(front_end_message({"type": "request", "kind": "nope", "id": "v1-2"}))
-    [reply] = comms.custom()
-    assert reply["ok"] is False
-    assert "unknown request kind 'nope'" in reply["error"]["message"]
+def test_the_token_is_nowhere_the_browser_or_a_notebook_can_see(
+    comms: CommLog, workspace: LocalWorkspace, ready: str
+) -> None:
+    panel = EndpointPanel(ready, host=workspace.host, token=workspace.token)
+    panel._handle_msg(front_end_update({"_refresh_request": 1}))
+    seen = [
+        json.dumps(panel.get_state(), default=str),
+        repr(panel),
+        str(panel),
+        json.dumps([m.data for m in comms.messages], default=str),
+    ]
+    for text in seen:
+        assert workspace.token not in text
 
 
-def test_other_custom_messages_are_ignored(comms: CommLog) -> None:
-    panel = EndpointPanel("ads-endpoint")
-    panel._handle_msg(front_end_message({"hello": "there"}))
-    assert comms.custom() == []
+def test_a_browser_refresh_publishes_a_new_snapshot(
+    comms: CommLog, client: ServingClient, ready: str
+) -> None:
+    panel = EndpointPanel(ready, client=client)
+    before = panel.snapshot["revision"]
+    panel._handle_msg(front_end_update({"_refresh_request": 1}))
+    assert panel.snapshot["revision"] == before + 1
+    panel._handle_msg(front_end_message({"type": "request", "kind": "refresh", "id": "r-1"}))
+    [reply] = [m for m in comms.custom() if m.get("id") == "r-1"]
+    assert reply == {"type": "reply", "id": "r-1", "ok": True, "result": {"revision": before + 2}}
+    assert any("snapshot" in update for update in comms.state_updates())
 
 
-@pytest.mark.parametrize("bad", ["", None, 3])
-def test_a_name_is_required(bad: object, comms: CommLog) -> None:
+def test_a_pending_update_shows_beside_the_current_config(
+    comms: CommLog, client: ServingClient
+) -> None:
+    name = unique("panel-pending")
+    client.create(name, [entity("ads1", "1")])
+    client.wait(name)
+    client.update_config(name, [entity("slow", "1")])
+    panel = EndpointPanel(name, client=client)
+    snapshot = panel.snapshot
+    assert snapshot["state"] == "Ready"
+    assert snapshot["config_update"] == "IN_PROGRESS"
+    assert snapshot["pending"]["version"] == 2
+    assert snapshot["pending"]["entities"][0]["entity"] == "slow"
+    assert snapshot["pending"]["start_time"] is not None
+    client.wait(name, timeout=120)
+    assert panel.refresh().config_update == "NOT_UPDATING"
+    assert panel.snapshot["pending"] is None
+    client.delete(name)
+
+
+def test_errors_raise_from_python_and_show_inline_from_the_panel(
+    comms: CommLog, client: ServingClient
+) -> None:
+    with pytest.raises(ResourceDoesNotExist):
+        EndpointPanel(unique("missing"), client=client)
+    name = unique("panel-gone")
+    client.create(name)
+    panel = EndpointPanel(name, client=client)
+    client.delete(name)
+    panel._handle_msg(front_end_update({"_refresh_request": 1}))
+    assert panel.snapshot["error"] == {
+        "message": f"Endpoint with name '{name}' does not exist.",
+        "error_code": "RESOURCE_DOES_NOT_EXIST",
+        "status": 404,
+    }
+    assert panel.snapshot["name"] == name  # what was shown before stays
+    with pytest.raises(ResourceDoesNotExist):
+        panel.refresh()
+
+
+def test_connection_arguments_or_a_client_not_both(
+    comms: CommLog, client: ServingClient, workspace: LocalWorkspace, ready: str
+) -> None:
+    with pytest.raises(TypeError, match="either client= or connection arguments"):
+        EndpointPanel(ready, client=client, host=workspace.host)
     with pytest.raises(ValueError, match="name: must be a non-empty endpoint name"):
-        EndpointPanel(bad)  # type: ignore[arg-type]
+        EndpointPanel("", client=client)
 
 
-def test_repr_is_short(comms: CommLog) -> None:
-    assert repr(EndpointPanel("ads-endpoint")) == "EndpointPanel(name='ads-endpoint')"
+def test_python_accessors(
+    comms: CommLog, client: ServingClient, workspace: LocalWorkspace, ready: str
+) -> None:
+    panel = EndpointPanel(ready, client=client)
+    assert panel.endpoint.name == ready
+    assert list(panel.entities_df()["name"]) == ["ads1-1", "ads1-2"]
+    assert list(panel.routes_df()["traffic_percentage"]) == [80, 20]
+    assert "admins" in set(panel.permissions_df()["principal"])
+    assert "build finished" in " ".join(panel.logs_df("ads1-1", kind="build")["message"])
+    email = f"{unique('panel-user')}@example.com"
+    workspace.add_user(email)
+    assert panel.grant("CAN_QUERY", user=email).level_of("user", email) == "CAN_QUERY"
+    assert panel.revoke(user=email).level_of("user", email) is None
 
 
-def test_mimebundle_is_a_widget_view(comms: CommLog) -> None:
-    bundle = EndpointPanel("ads-endpoint")._repr_mimebundle_()
+def test_hello_answers_with_the_version(comms: CommLog, client: ServingClient, ready: str) -> None:
+    panel = EndpointPanel(ready, client=client)
+    panel._handle_msg(front_end_message({"type": "request", "kind": "hello", "id": "v1-1"}))
+    assert {
+        "type": "reply",
+        "id": "v1-1",
+        "ok": True,
+        "result": {"version": __version__},
+    } in comms.custom()
+
+
+def test_repr_and_mimebundle(comms: CommLog, client: ServingClient, ready: str) -> None:
+    panel = EndpointPanel(ready, client=client)
+    assert repr(panel) == f"EndpointPanel(name={ready!r}, Ready)"
+    bundle = panel._repr_mimebundle_()
     data = bundle[0] if isinstance(bundle, tuple) else bundle
     assert data is not None
     assert "application/vnd.jupyter.widget-view+json" in data

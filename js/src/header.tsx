@@ -1,0 +1,148 @@
+/**
+ * The panel's header: name, state badge, config version, who and when, the caller's permission,
+ * refresh and auto-refresh, and the last refresh's error. Server strings are rendered as text.
+ */
+import { type ComponentChildren, Fragment } from "preact";
+import { exactTime, relativeTime, version } from "./format";
+import { isUpdating, type Snapshot, type SnapshotError, stateTone } from "./model";
+
+interface HeaderProps {
+  name: string;
+  snapshot: Snapshot;
+  now: number;
+  busy: boolean;
+  autoRefresh: boolean;
+  /** A refresh request that failed in transport (no answer, view closed): not in the snapshot. */
+  requestError: string | null;
+  onRefresh: () => void;
+  onAutoRefresh: (enabled: boolean) => void;
+}
+
+function When({ label, ms, now }: { label: string; ms: number; now: number }) {
+  const exact = exactTime(ms);
+  return (
+    <span class="sp-when">
+      {label}{" "}
+      <time dateTime={new Date(ms).toISOString()} title={exact}>
+        {relativeTime(ms, now)}
+      </time>
+    </span>
+  );
+}
+
+/** "(PERMISSION_DENIED, 403; showing data read 5 min ago)" */
+function errorDetail(error: SnapshotError, fetchedAt: number | null, now: number): string {
+  const parts = [error.error_code, error.status > 0 ? String(error.status) : ""].filter(Boolean);
+  const stale = fetchedAt === null ? "" : `showing data read ${relativeTime(fetchedAt, now)}`;
+  const text = [parts.join(", "), stale].filter(Boolean).join("; ");
+  return text === "" ? "" : `(${text})`;
+}
+
+export function Header(props: HeaderProps) {
+  const { name, snapshot, now, busy, autoRefresh, requestError } = props;
+  const { config, pending, error } = snapshot;
+  const tone = stateTone(snapshot.state);
+  const meta: ComponentChildren[] = [];
+  if (config !== null) meta.push(<span key="config">config {version(config.version)}</span>);
+  if (snapshot.creator !== null) {
+    meta.push(
+      <span key="creator" class="sp-creator" title={snapshot.creator}>
+        created by {snapshot.creator}
+      </span>,
+    );
+  }
+  if (snapshot.updated !== null) {
+    meta.push(<When key="updated" label="updated" ms={snapshot.updated} now={now} />);
+  }
+  if (snapshot.permission_level !== null) {
+    meta.push(<span key="you">you: {snapshot.permission_level}</span>);
+  }
+  const pendingNote =
+    pending === null
+      ? null
+      : isUpdating(snapshot)
+        ? `updating to ${version(pending.version)}`
+        : `pending ${version(pending.version)}`;
+
+  return (
+    <header class="sp-header">
+      <div class="sp-title-row">
+        <h3 class="sp-name">{name}</h3>
+        <span
+          class={`sp-badge sp-tone-${tone}`}
+          data-testid="state-badge"
+          data-state={snapshot.state ?? ""}
+        >
+          <span class="sp-dot" aria-hidden="true" />
+          {snapshot.state ?? "Not read yet"}
+        </span>
+        {pendingNote !== null && (
+          <span class="sp-pending-note">
+            {pendingNote}
+            {pending !== null && pending.start_time !== null && (
+              <span class="sp-muted"> · since {relativeTime(pending.start_time, now)}</span>
+            )}
+          </span>
+        )}
+        <span class="sp-spacer" />
+        <span class="sp-revision" data-testid="revision">
+          revision {snapshot.revision}
+        </span>
+        <label class="sp-auto" title="Poll for changes (every 2 s while updating, else slower)">
+          <input
+            type="checkbox"
+            checked={autoRefresh}
+            onChange={(event) => props.onAutoRefresh(event.currentTarget.checked)}
+          />
+          auto
+        </label>
+        <button
+          type="button"
+          class={busy ? "sp-button sp-refresh sp-busy" : "sp-button sp-refresh"}
+          data-testid="refresh"
+          onClick={props.onRefresh}
+          aria-label="Refresh"
+          aria-busy={busy ? "true" : "false"}
+          title={busy ? "Refreshing…" : "Refresh"}
+        >
+          <span class="sp-refresh-icon" aria-hidden="true">
+            ⟳
+          </span>
+        </button>
+      </div>
+      {meta.length > 0 && (
+        <div class="sp-meta">
+          {meta.map((item, index) => (
+            <Fragment key={index}>
+              {index > 0 && <span class="sp-sep"> · </span>}
+              {item}
+            </Fragment>
+          ))}
+        </div>
+      )}
+      {(snapshot.description !== "" || snapshot.tags.length > 0) && (
+        <div class="sp-meta">
+          {snapshot.description !== "" && (
+            <span class="sp-description">{snapshot.description}</span>
+          )}
+          {snapshot.tags.map((tag) => (
+            <span class="sp-tag" key={tag.key}>
+              {tag.value === null ? tag.key : `${tag.key}: ${tag.value}`}
+            </span>
+          ))}
+        </div>
+      )}
+      {error !== null && (
+        <div class="sp-alert" role="alert">
+          <strong>Refresh failed:</strong> <span class="sp-alert-message">{error.message}</span>
+          <span class="sp-muted"> {errorDetail(error, snapshot.fetched_at, now)}</span>
+        </div>
+      )}
+      {requestError !== null && (
+        <div class="sp-alert" role="alert">
+          <strong>Refresh failed:</strong> <span class="sp-alert-message">{requestError}</span>
+        </div>
+      )}
+    </header>
+  );
+}

@@ -1,0 +1,71 @@
+import { describe, expect, it } from "vitest";
+import { snapshotFixture } from "../test/fake-model";
+import { deploymentTone, normalizeSnapshot, stateTone, UI_STATES } from "./model";
+
+describe("normalizeSnapshot", () => {
+  it("keeps a complete snapshot as it is", () => {
+    const snapshot = snapshotFixture({
+      pending: snapshotFixture().config,
+      tags: [{ key: "team", value: null }],
+      error: { message: "m", error_code: "PERMISSION_DENIED", status: 403 },
+    });
+    expect(normalizeSnapshot(structuredClone(snapshot))).toEqual(snapshot);
+  });
+
+  it("fills a partial snapshot (a hand-set trait, an old saved notebook) with defaults", () => {
+    const snapshot = normalizeSnapshot({ name: "ads-endpoint", revision: 7 });
+    expect(snapshot).toMatchObject({
+      name: "ads-endpoint",
+      revision: 7,
+      state: null,
+      config: null,
+      pending: null,
+      tags: [],
+      error: null,
+      description: "",
+    });
+  });
+
+  it("survives junk without throwing", () => {
+    expect(normalizeSnapshot(undefined, "fallback").name).toBe("fallback");
+    expect(normalizeSnapshot([1, 2]).revision).toBe(0);
+    const odd = normalizeSnapshot({
+      revision: "3",
+      updated: 1e300,
+      fetched_at: Number.NaN,
+      tags: ["x", { key: "k", value: 5 }],
+      config: { entities: [null, { name: "a", scale_to_zero: "yes" }], routes: "nope" },
+      error: { status: "403" },
+    });
+    expect(odd.revision).toBe(0);
+    expect(odd.updated).toBeNull();
+    expect(odd.fetched_at).toBeNull();
+    expect(odd.tags).toEqual([{ key: "k", value: "5" }]);
+    expect(odd.config?.entities.map((e) => [e.name, e.scale_to_zero])).toEqual([
+      ["", null],
+      ["a", null],
+    ]);
+    expect(odd.config?.routes).toEqual([]);
+    expect(odd.error).toEqual({ message: "refresh failed", error_code: "", status: 0 });
+  });
+});
+
+describe("tones", () => {
+  it("gives each UI state its colour family", () => {
+    expect(UI_STATES.map(stateTone)).toEqual(["ready", "failed", "updating", "failed", "stopped"]);
+    expect(stateTone(null)).toBe("unknown");
+  });
+
+  it("gives each deployment state its colour family", () => {
+    expect(
+      [
+        "DEPLOYMENT_READY",
+        "DEPLOYMENT_CREATING",
+        "DEPLOYMENT_RECOVERING",
+        "DEPLOYMENT_FAILED",
+        "DEPLOYMENT_ABORTED",
+        null,
+      ].map(deploymentTone),
+    ).toEqual(["ready", "updating", "updating", "failed", "stopped", "unknown"]);
+  });
+});

@@ -1,0 +1,276 @@
+/** The whole view through the widget entry: header + tabs + auto-refresh against a fake model. */
+import type { RenderProps } from "@anywidget/types";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { configFixture, entityFixture, FakeModel, panelStateFixture } from "../test/fake-model";
+import type { PanelState, Snapshot } from "./model";
+import widget from "./widget";
+
+const T0 = 1_700_000_600_000;
+
+type Mounted = { el: HTMLElement; model: FakeModel<PanelState>; cleanup: () => void };
+
+/** Lets Preact commit renders and effects (microtasks, then its after-paint timeout). */
+const flush = async (): Promise<void> => {
+  await vi.advanceTimersByTimeAsync(50);
+};
+
+async function mount(
+  snapshot: Partial<Snapshot> = {},
+  state: Partial<PanelState> = {},
+): Promise<Mounted> {
+  const model = new FakeModel(panelStateFixture(snapshot, state));
+  const el = document.createElement("div");
+  document.body.append(el);
+  if (typeof widget === "function" || widget.render === undefined) throw new Error("no render");
+  const cleanup = widget.render({ model, el } as unknown as RenderProps<PanelState>) as () => void;
+  await flush();
+  model.answer("hello", { version: "1.2.3" });
+  await flush();
+  return { el, model, cleanup };
+}
+
+/** Python answers a refresh: a new revision, with `changes` applied to the snapshot. */
+async function pythonRefreshes(model: FakeModel<PanelState>, changes: Partial<Snapshot> = {}) {
+  const snapshot = { ...model.get("snapshot"), ...changes };
+  snapshot.revision += 1;
+  model.fromPython("snapshot", snapshot);
+  model.answer("refresh", { revision: snapshot.revision });
+  await vi.advanceTimersByTimeAsync(0);
+}
+
+/** Advances time until the next refresh request; returns how long that took. */
+async function untilNextPoll(model: FakeModel<PanelState>, limit = 120_000): Promise<number> {
+  const before = model.requestCount("refresh");
+  const start = Date.now();
+  while (model.requestCount("refresh") === before) {
+    if (Date.now() - start > limit) return Number.POSITIVE_INFINITY;
+    await vi.advanceTimersByTimeAsync(250);
+  }
+  return Date.now() - start;
+}
+
+const q = (el: HTMLElement, testId: string): HTMLElement | null =>
+  el.querySelector(`[data-testid=${testId}]`);
+
+let mounted: Mounted | undefined;
+
+beforeEach(() => {
+  vi.useFakeTimers();
+  vi.setSystemTime(T0);
+});
+
+afterEach(() => {
+  mounted?.cleanup();
+  mounted?.el.remove();
+  mounted = undefined;
+  vi.useRealTimers();
+});
+
+describe("Panel", () => {
+  it("renders the header, the three tabs and the footer", async () => {
+    mounted = await mount({ revision: 2 });
+    const { el } = mounted;
+    expect(el.querySelector(".sp-name")?.textContent).toBe("ads-endpoint");
+    expect(q(el, "state-badge")?.textContent).toBe("Ready");
+    expect(q(el, "revision")?.textContent).toBe("revision 2");
+    expect(q(el, "footer")?.textContent).toBe("serving-panel 1.2.3");
+    expect(
+      ["tab-overview", "tab-logs", "tab-permissions"].map((t) => q(el, t)?.textContent),
+    ).toEqual(["Overview", "Logs", "Permissions"]);
+    expect(q(el, "overview")).not.toBeNull();
+    expect(q(el, "entities")).not.toBeNull();
+    expect(q(el, "traffic-bar")).not.toBeNull();
+  });
+
+  it("shows the permissions placeholder with what to use meanwhile", async () => {
+    mounted = await mount();
+    const { el } = mounted;
+    q(el, "tab-permissions")?.click();
+    await flush();
+    const id = q(el, "tab-permissions")?.getAttribute("aria-controls");
+    const panel = el.querySelector<HTMLElement>(`#${id}`);
+    expect(panel?.hidden).toBe(false);
+    expect(panel?.textContent).toContain("permission editor is coming");
+    expect(panel?.textContent).toContain("panel.permissions_df()");
+    expect(panel?.textContent).toContain("client.grant(...)");
+  });
+
+  it("gives each view its own element ids", async () => {
+    mounted = await mount();
+    const other = await mount();
+    const a = q(mounted.el, "tab-logs")?.id;
+    const b = q(other.el, "tab-logs")?.id;
+    expect(a).not.toBe(b);
+    other.cleanup();
+    other.el.remove();
+  });
+
+  it("sends a refresh request on click and shows busy until the reply", async () => {
+    mounted = await mount({}, { auto_refresh: false });
+    const { el, model } = mounted;
+    const button = q(el, "refresh") as HTMLButtonElement;
+    expect(button.getAttribute("aria-busy")).toBe("false");
+    button.click();
+    await flush();
+    expect(model.requests().filter((r) => r.kind === "refresh")).toMatchObject([
+      { type: "request", kind: "refresh", payload: {} },
+    ]);
+    expect(button.getAttribute("aria-busy")).toBe("true");
+    expect(button.classList.contains("sp-busy")).toBe(true);
+    await pythonRefreshes(model);
+    await flush();
+    expect(button.getAttribute("aria-busy")).toBe("false");
+    expect(q(el, "revision")?.textContent).toBe("revision 1");
+    expect(model.saved).toEqual([]);
+  });
+
+  it("shows a failed refresh request inline, and clears it after one that works", async () => {
+    mounted = await mount({}, { auto_refresh: false });
+    const { el, model } = mounted;
+    q(el, "refresh")?.click();
+    await flush();
+    model.answer("refresh", undefined, {
+      message: "RuntimeError: boom",
+      error_code: "INTERNAL_ERROR",
+      status: 500,
+    });
+    await flush();
+    expect(el.querySelector("[role=alert]")?.textContent).toContain("RuntimeError: boom");
+    expect(q(el, "refresh")?.getAttribute("aria-busy")).toBe("false");
+    q(el, "refresh")?.click();
+    await flush();
+    await pythonRefreshes(model);
+    await flush();
+    expect(el.querySelector("[role=alert]")).toBeNull();
+  });
+
+  it("says when Python does not answer a refresh", async () => {
+    mounted = await mount({}, { auto_refresh: false });
+    const { el } = mounted;
+    q(el, "refresh")?.click();
+    await vi.advanceTimersByTimeAsync(30_001);
+    expect(el.querySelector("[role=alert]")?.textContent).toContain(
+      'no answer from Python to "refresh" within 30 s',
+    );
+  });
+
+  it("shows the snapshot's error (a 403) as an alert", async () => {
+    mounted = await mount();
+    const { el, model } = mounted;
+    const message = "User bob does not have permission 'CAN_VIEW' on this endpoint";
+    model.fromPython("snapshot", {
+      ...model.get("snapshot"),
+      revision: 1,
+      error: { message, error_code: "PERMISSION_DENIED", status: 403 },
+    });
+    await flush();
+    expect(el.querySelector("[role=alert] .sp-alert-message")?.textContent).toBe(message);
+  });
+
+  it("polls every 2 s while an update is in progress", async () => {
+    mounted = await mount({ state: "Not ready (updating)", config_update: "IN_PROGRESS" });
+    const { model } = mounted;
+    const waits: number[] = [];
+    for (let i = 0; i < 4; i += 1) {
+      waits.push(await untilNextPoll(model));
+      await pythonRefreshes(model);
+    }
+    expect(waits).toEqual([2000, 2000, 2000, 2000]);
+  });
+
+  it("backs off 5, 10, 20, 30, 60, 60 s while nothing changes, and resets on a change", async () => {
+    mounted = await mount();
+    const { model } = mounted;
+    const waits: number[] = [];
+    for (let i = 0; i < 6; i += 1) {
+      waits.push(await untilNextPoll(model));
+      await pythonRefreshes(model);
+    }
+    expect(waits).toEqual([5000, 10000, 20000, 30000, 60000, 60000]);
+    // The next poll finds the update started: polling speeds up to 2 s.
+    expect(await untilNextPoll(model)).toBe(60000);
+    await pythonRefreshes(model, {
+      state: "Not ready (updating)",
+      config_update: "IN_PROGRESS",
+      pending: configFixture({ version: 2 }),
+    });
+    expect(await untilNextPoll(model)).toBe(2000);
+    // The update ends: back to 5 s, then backing off again.
+    await pythonRefreshes(model, { state: "Ready", config_update: "NOT_UPDATING", pending: null });
+    expect(await untilNextPoll(model)).toBe(5000);
+    await pythonRefreshes(model);
+    expect(await untilNextPoll(model)).toBe(10000);
+  });
+
+  it("does not poll when auto_refresh is false, and starts when Python turns it on", async () => {
+    mounted = await mount({}, { auto_refresh: false });
+    const { model } = mounted;
+    expect(await untilNextPoll(model, 600_000)).toBe(Number.POSITIVE_INFINITY);
+    model.fromPython("auto_refresh", true);
+    expect(await untilNextPoll(model)).toBe(5000);
+  });
+
+  it("turns auto-refresh off from its checkbox (a synced trait)", async () => {
+    mounted = await mount({ config_update: "IN_PROGRESS" });
+    const { el, model } = mounted;
+    el.querySelector<HTMLInputElement>(".sp-auto input")?.click();
+    await flush();
+    expect(model.saved).toEqual([{ auto_refresh: false }]);
+    expect(await untilNextPoll(model, 600_000)).toBe(Number.POSITIVE_INFINITY);
+  });
+
+  it("keeps relative times current while nothing else re-renders", async () => {
+    mounted = await mount({ updated: T0 - 5 * 60_000 }, { auto_refresh: false });
+    const time = (): string | null | undefined =>
+      mounted?.el.querySelector(".sp-when time")?.textContent;
+    expect(time()).toBe("5 min ago");
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(time()).toBe("6 min ago");
+  });
+
+  it("leaves no listener and no timer behind after cleanup, and polls no more", async () => {
+    const view = await mount({ config_update: "IN_PROGRESS" });
+    await untilNextPoll(view.model); // a poll in flight at cleanup time
+    const sent = view.model.sent.length;
+    view.cleanup();
+    expect(view.model.listenerCount()).toBe(0);
+    expect(view.el.childElementCount).toBe(0);
+    await vi.advanceTimersByTimeAsync(100); // Preact's own deferred effect cleanups
+    expect(vi.getTimerCount()).toBe(0);
+    await vi.advanceTimersByTimeAsync(600_000);
+    expect(view.model.sent.length).toBe(sent);
+    view.el.remove();
+  });
+
+  it("renders every server string as text, never as HTML", async () => {
+    const payload = '<img src=x onerror="window.__pwned=1">';
+    const entity = entityFixture({
+      name: payload,
+      entity: payload,
+      message: payload,
+      state: payload,
+    });
+    mounted = await mount(
+      {
+        name: payload,
+        creator: payload,
+        description: payload,
+        permission_level: payload,
+        tags: [{ key: payload, value: payload }],
+        config: configFixture({ entities: [entity] }),
+        pending: configFixture({ version: 2, entities: [{ ...entity, version: payload }] }),
+        config_update: "IN_PROGRESS",
+        error: { message: payload, error_code: payload, status: 403 },
+      },
+      { endpoint_name: payload },
+    );
+    const { el } = mounted;
+    expect(el.querySelector("img")).toBeNull();
+    expect(el.querySelector(".sp-name")?.textContent).toBe(payload);
+    expect(el.querySelector(".sp-alert-message")?.textContent).toBe(payload);
+    expect(el.textContent).toContain(`${payload}: ${payload}`);
+    expect(q(el, "entities")?.querySelector("tbody th")?.textContent).toBe(payload);
+    expect(q(el, "pending")?.textContent).toContain(`${payload}: version 1 → ${payload}`);
+    expect((window as { __pwned?: number }).__pwned).toBeUndefined();
+  });
+});

@@ -1,0 +1,114 @@
+/**
+ * Auto-refresh: when to ask Python to re-read the endpoint.
+ *
+ * Policy (one timer at a time, never two polls in flight):
+ * - while an update is in progress (`config_update == "IN_PROGRESS"`, or a pending config
+ *   exists) the next poll is 2 s after the last one ends;
+ * - otherwise it backs off: 5 s, 10 s, 20 s, 30 s, then every 60 s;
+ * - the backoff restarts at 5 s whenever the snapshot's content changes (its revision and
+ *   fetch time aside), whoever caused the change (this view, another view, Python);
+ * - any new snapshot, changed or not, restarts the wait from now, so several views of one
+ *   panel do not all poll: the first to poll resets the others' timers;
+ * - a failed poll counts as an unchanged one (it backs off too);
+ * - `setEnabled(false)` (the auto_refresh trait) and `stop()` (the view's cleanup) clear the
+ *   timer; nothing is scheduled after `stop()`, even when a poll in flight settles later.
+ */
+import { isUpdating, type Snapshot } from "./model";
+
+export const UPDATING_DELAY_MS = 2_000;
+export const BACKOFF_MS: readonly number[] = [5_000, 10_000, 20_000, 30_000, 60_000];
+
+/** The wait before the next poll, after `step` polls in a row that changed nothing. */
+export function delayFor(step: number, updating: boolean): number {
+  if (updating) return UPDATING_DELAY_MS;
+  const index = Math.min(Math.max(step, 0), BACKOFF_MS.length - 1);
+  return BACKOFF_MS[index] ?? 60_000;
+}
+
+/** What counts as "something changed": the snapshot without its revision and fetch time. */
+export function contentKey(snapshot: Snapshot): string {
+  const { revision: _revision, fetched_at: _fetched, ...content } = snapshot;
+  return JSON.stringify(content);
+}
+
+export class AutoRefresh {
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private inFlight: Promise<void> | undefined;
+  private step = 0;
+  private changedDuringPoll = false;
+  private key: string | undefined;
+  private updating = false;
+  private enabled = false;
+  private stopped = false;
+
+  /** `poll` asks Python to refresh; it should settle (resolve or reject) eventually. */
+  constructor(private readonly poll: () => Promise<unknown>) {}
+
+  /** Feed every snapshot the view sees, the first one included. */
+  observe(snapshot: Snapshot): void {
+    const key = contentKey(snapshot);
+    if (key !== this.key) {
+      this.key = key;
+      this.step = 0;
+      this.changedDuringPoll = this.inFlight !== undefined;
+    }
+    this.updating = isUpdating(snapshot) || snapshot.pending !== null;
+    this.schedule();
+  }
+
+  setEnabled(enabled: boolean): void {
+    if (enabled && !this.enabled) this.step = 0;
+    this.enabled = enabled;
+    this.schedule();
+  }
+
+  /** Polls now (a refresh button); joins the poll in flight if there is one. */
+  run(): Promise<void> {
+    if (this.inFlight !== undefined) return this.inFlight;
+    this.clear();
+    this.changedDuringPoll = false;
+    const settle = (): void => {
+      this.inFlight = undefined;
+      // The new snapshot may arrive before or after the reply; either way a change counts.
+      if (!this.changedDuringPoll) this.step += 1;
+      this.schedule();
+    };
+    const current = this.poll().then(settle, (reason: unknown) => {
+      settle();
+      throw reason;
+    });
+    this.inFlight = current;
+    return current;
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.clear();
+  }
+
+  /** The wait the next poll is (or would be) scheduled with; for tests and tooltips. */
+  get nextDelay(): number {
+    return delayFor(this.step, this.updating);
+  }
+
+  get active(): boolean {
+    return this.timer !== undefined;
+  }
+
+  private schedule(): void {
+    this.clear();
+    if (this.stopped || !this.enabled || this.inFlight !== undefined) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      // A failed automatic poll is not the caller's error to handle: it only backs off.
+      this.run().catch(() => undefined);
+    }, this.nextDelay);
+  }
+
+  private clear(): void {
+    if (this.timer !== undefined) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+  }
+}
