@@ -126,6 +126,10 @@ class JupyterLab:
         (notification / "notification.jupyterlab-settings").write_text(
             json.dumps({"fetchNews": "false", "checkForUpdates": False})
         )
+        # Save widget state into notebooks, as a user may: tests check what that writes.
+        widgets = self.base_dir / "settings" / "@jupyter-widgets" / "jupyterlab-manager"
+        widgets.mkdir(parents=True, exist_ok=True)
+        (widgets / "plugin.jupyterlab-settings").write_text(json.dumps({"saveState": True}))
 
     def _wait_until_up(self) -> None:
         deadline = time.monotonic() + STARTUP_TIMEOUT_S

@@ -96,6 +96,25 @@ class NotebookPage:
             raise AssertionError(f"kernel error: {result['error']}\n{result['stderr']}")
         return str(result["stdout"])
 
+    def save(self) -> None:
+        """Saves the notebook (with widget state, which the lab's settings turn on)."""
+        self.page.evaluate(
+            """async () => {
+              const widget = window.jupyterapp.shell.currentWidget;
+              await widget.context.save();
+            }"""
+        )
+
+    def set_theme(self, theme: str) -> None:
+        """Switches JupyterLab's theme ("JupyterLab Light" or "JupyterLab Dark") and waits for
+        the body to say so."""
+        light = "true" if "Light" in theme else "false"
+        self.page.evaluate(
+            "(theme) => window.jupyterapp.commands.execute('apputils:change-theme', { theme })",
+            theme,
+        )
+        self.page.wait_for_function(f"() => document.body.dataset.jpThemeLight === '{light}'")
+
     def cell_errors(self) -> list[str]:
         texts: list[str] = self.page.evaluate(_CELL_ERRORS)
         return texts
