@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 
 from starlette.requests import Request
@@ -64,6 +65,26 @@ def endpoint_named(request: Request, name: str) -> Endpoint:
     if found is None:
         raise endpoint_not_found(name)
     return found
+
+
+@dataclass(frozen=True)
+class Access:
+    """Who asked, about which endpoint, and the level they hold on it."""
+
+    ws: Workspace
+    who: auth.Caller
+    endpoint: Endpoint
+    level: str
+
+
+def access(request: Request, needed: str, action: str, endpoint: Endpoint | None = None) -> Access:
+    """The caller and the endpoint the path names, refused with a 403 naming `needed` unless
+    the caller holds it (a 404 comes first when there is no such endpoint)."""
+    who = caller(request)
+    ws = workspace(request)
+    found = endpoint or endpoint_named(request, request.path_params["name"])
+    level = auth.require(ws.store, who, found.id, found.name, needed, action)
+    return Access(ws, who, found, level)
 
 
 def json_response(body: Any, status: int = 200) -> JSONResponse:

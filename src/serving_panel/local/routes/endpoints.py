@@ -18,8 +18,8 @@ from serving_panel.local.errors import (
     served_model_not_found,
 )
 from serving_panel.local.routes.common import (
+    access,
     caller,
-    endpoint_named,
     json_response,
     read_json,
     workspace,
@@ -49,30 +49,21 @@ async def list_endpoints(request: Request) -> JSONResponse:
 
 
 async def get(request: Request) -> JSONResponse:
-    who = caller(request)
-    endpoint = endpoint_named(request, request.path_params["name"])
-    level = auth.require(
-        workspace(request).store, who, endpoint.id, endpoint.name, "CAN_VIEW", "reading it"
-    )
-    return json_response(views.detailed(endpoint, level))
+    granted = access(request, "CAN_VIEW", "reading it")
+    return json_response(views.detailed(granted.endpoint, granted.level))
 
 
 async def delete(request: Request) -> JSONResponse:
-    who = caller(request)
-    ws = workspace(request)
-    endpoint = endpoint_named(request, request.path_params["name"])
-    auth.require(ws.store, who, endpoint.id, endpoint.name, "CAN_MANAGE", "deleting it")
+    granted = access(request, "CAN_MANAGE", "deleting it")
+    ws, endpoint = granted.ws, granted.endpoint
     operations.delete_endpoint(ws, endpoint)
     return json_response({})
 
 
 async def update_config(request: Request) -> JSONResponse:
-    who = caller(request)
-    ws = workspace(request)
-    endpoint = endpoint_named(request, request.path_params["name"])
-    level = auth.require(
-        ws.store, who, endpoint.id, endpoint.name, "CAN_MANAGE", "updating its config"
-    )
+    granted = access(request, "CAN_MANAGE", "updating its config")
+    ws, who, endpoint = granted.ws, granted.who, granted.endpoint
+    level = granted.level
     updated = operations.update_config(ws, who.principal, endpoint, await read_json(request))
     return json_response(views.detailed(updated, level))
 
@@ -116,19 +107,19 @@ async def _config_version(request: Request) -> int | None:
     return version
 
 
-async def build_logs(request: Request) -> JSONResponse:
-    who = caller(request)
-    ws = workspace(request)
-    endpoint = endpoint_named(request, request.path_params["name"])
-    auth.require(ws.store, who, endpoint.id, endpoint.name, "CAN_MANAGE", "reading build logs")
+async def _log(request: Request, kind: str) -> JSONResponse:
+    """Build or server logs of a served entity, for the config version asked (or the newest)."""
+    granted = access(request, "CAN_MANAGE", f"reading {kind} logs")
+    endpoint = granted.endpoint
     served = request.path_params["served_model"]
     version = await _config_version(request)
     names = _entity_names(endpoint)
-    if served not in names and version is None:
+    # Build logs of an entity an older config served stay readable by config_version.
+    if served not in names and (kind == "server" or version is None):
         raise served_model_not_found(endpoint.name, served, names)
     built_in = _built_in(endpoint, served, version)
-    text = ws.logs.read(endpoint.id, served, built_in, "build") if built_in is not None else None
-    if text is None:
+    text = None if built_in is None else granted.ws.logs.read(endpoint.id, served, built_in, kind)
+    if text is None and kind == "build":
         if served not in names:
             raise served_model_not_found(endpoint.name, served, names)
         if version is not None:
@@ -137,30 +128,20 @@ async def build_logs(request: Request) -> JSONResponse:
                 "RESOURCE_DOES_NOT_EXIST",
                 f"No build logs for served model '{served}' in config version {version}.",
             )
-        text = ""
-    return json_response({"logs": text})
-
-
-async def server_logs(request: Request) -> JSONResponse:
-    who = caller(request)
-    ws = workspace(request)
-    endpoint = endpoint_named(request, request.path_params["name"])
-    auth.require(ws.store, who, endpoint.id, endpoint.name, "CAN_MANAGE", "reading server logs")
-    served = request.path_params["served_model"]
-    version = await _config_version(request)
-    names = _entity_names(endpoint)
-    if served not in names:
-        raise served_model_not_found(endpoint.name, served, names)
-    built_in = _built_in(endpoint, served, version)
-    text = ws.logs.read(endpoint.id, served, built_in, "server") if built_in is not None else None
     return json_response({"logs": text or ""})
 
 
+async def build_logs(request: Request) -> JSONResponse:
+    return await _log(request, "build")
+
+
+async def server_logs(request: Request) -> JSONResponse:
+    return await _log(request, "server")
+
+
 async def metrics(request: Request) -> Response:
-    who = caller(request)
-    ws = workspace(request)
-    endpoint = endpoint_named(request, request.path_params["name"])
-    auth.require(ws.store, who, endpoint.id, endpoint.name, "CAN_VIEW", "reading metrics")
+    granted = access(request, "CAN_VIEW", "reading metrics")
+    ws, endpoint = granted.ws, granted.endpoint
     readiness = GaugeMetricFamily(
         "served_entity_ready",
         "Whether the served entity of the current config is ready.",
@@ -174,18 +155,14 @@ async def metrics(request: Request) -> Response:
 
 
 async def openapi(request: Request) -> JSONResponse:
-    who = caller(request)
-    ws = workspace(request)
-    endpoint = endpoint_named(request, request.path_params["name"])
-    auth.require(ws.store, who, endpoint.id, endpoint.name, "CAN_VIEW", "reading its OpenAPI")
+    granted = access(request, "CAN_VIEW", "reading its OpenAPI")
+    endpoint = granted.endpoint
     return json_response(views.invocation_openapi(endpoint))
 
 
 async def patch_tags(request: Request) -> JSONResponse:
-    who = caller(request)
-    ws = workspace(request)
-    endpoint = endpoint_named(request, request.path_params["name"])
-    auth.require(ws.store, who, endpoint.id, endpoint.name, "CAN_MANAGE", "changing its tags")
+    granted = access(request, "CAN_MANAGE", "changing its tags")
+    ws, endpoint = granted.ws, granted.endpoint
     body = await read_json(request, optional=True)
     add = validation.parse_tags(body.get("add_tags") or [], "add_tags")
     delete_keys = body.get("delete_tags") or []
@@ -210,10 +187,8 @@ async def patch_tags(request: Request) -> JSONResponse:
 
 
 async def put_ai_gateway(request: Request) -> JSONResponse:
-    who = caller(request)
-    ws = workspace(request)
-    endpoint = endpoint_named(request, request.path_params["name"])
-    auth.require(ws.store, who, endpoint.id, endpoint.name, "CAN_MANAGE", "changing its AI gateway")
+    granted = access(request, "CAN_MANAGE", "changing its AI gateway")
+    ws, endpoint = granted.ws, granted.endpoint
     gateway = validation.parse_ai_gateway(await read_json(request, optional=True), "")
 
     def change(current: Endpoint) -> Endpoint:
@@ -228,10 +203,8 @@ async def put_ai_gateway(request: Request) -> JSONResponse:
 
 
 async def put_rate_limits(request: Request) -> JSONResponse:
-    who = caller(request)
-    ws = workspace(request)
-    endpoint = endpoint_named(request, request.path_params["name"])
-    auth.require(ws.store, who, endpoint.id, endpoint.name, "CAN_MANAGE", "changing rate limits")
+    granted = access(request, "CAN_MANAGE", "changing rate limits")
+    ws, endpoint = granted.ws, granted.endpoint
     body = await read_json(request, optional=True)
     limits = validation.parse_rate_limits(body.get("rate_limits") or [], "rate_limits")
 
@@ -246,12 +219,8 @@ async def put_rate_limits(request: Request) -> JSONResponse:
 
 
 async def patch_notifications(request: Request) -> JSONResponse:
-    who = caller(request)
-    ws = workspace(request)
-    endpoint = endpoint_named(request, request.path_params["name"])
-    auth.require(
-        ws.store, who, endpoint.id, endpoint.name, "CAN_MANAGE", "changing its notifications"
-    )
+    granted = access(request, "CAN_MANAGE", "changing its notifications")
+    ws, endpoint = granted.ws, granted.endpoint
     body = await read_json(request, optional=True)
     notifications = body.get("email_notifications")
     if notifications is not None:

@@ -10,7 +10,7 @@ from starlette.routing import Route
 
 from serving_panel.local import auth, views
 from serving_panel.local.errors import endpoint_id_not_found, invalid
-from serving_panel.local.routes.common import caller, json_response, read_json, workspace
+from serving_panel.local.routes.common import access, json_response, read_json, workspace
 from serving_panel.local.store import Endpoint, Principal, Store
 
 PREFIX = "/api/2.0/permissions/serving-endpoints"
@@ -60,38 +60,31 @@ def _entries(store: Store, body: dict[str, Any]) -> list[tuple[Principal, str]]:
 
 
 async def get_permissions(request: Request) -> JSONResponse:
-    who = caller(request)
-    ws = workspace(request)
-    endpoint = _endpoint(request)
-    auth.require(ws.store, who, endpoint.id, endpoint.name, "CAN_VIEW", "reading its permissions")
-    return json_response(views.permissions(endpoint, ws.store.acl(endpoint.id)))
+    granted = access(request, "CAN_VIEW", "reading its permissions", _endpoint(request))
+    return json_response(
+        views.permissions(granted.endpoint, granted.ws.store.acl(granted.endpoint.id))
+    )
+
+
+async def _write(request: Request, *, replace: bool) -> JSONResponse:
+    """PUT replaces the direct ACL; PATCH merges into it. Both answer the whole ACL."""
+    granted = access(request, "CAN_MANAGE", "changing permissions", _endpoint(request))
+    store, endpoint = granted.ws.store, granted.endpoint
+    entries = _entries(store, await read_json(request, optional=True))
+    (store.set_acl if replace else store.merge_acl)(endpoint.id, entries)
+    return json_response(views.permissions(endpoint, store.acl(endpoint.id)))
 
 
 async def set_permissions(request: Request) -> JSONResponse:
-    who = caller(request)
-    ws = workspace(request)
-    endpoint = _endpoint(request)
-    auth.require(ws.store, who, endpoint.id, endpoint.name, "CAN_MANAGE", "changing permissions")
-    entries = _entries(ws.store, await read_json(request, optional=True))
-    ws.store.set_acl(endpoint.id, entries)
-    return json_response(views.permissions(endpoint, ws.store.acl(endpoint.id)))
+    return await _write(request, replace=True)
 
 
 async def update_permissions(request: Request) -> JSONResponse:
-    who = caller(request)
-    ws = workspace(request)
-    endpoint = _endpoint(request)
-    auth.require(ws.store, who, endpoint.id, endpoint.name, "CAN_MANAGE", "changing permissions")
-    entries = _entries(ws.store, await read_json(request, optional=True))
-    ws.store.merge_acl(endpoint.id, entries)
-    return json_response(views.permissions(endpoint, ws.store.acl(endpoint.id)))
+    return await _write(request, replace=False)
 
 
 async def permission_levels(request: Request) -> JSONResponse:
-    who = caller(request)
-    ws = workspace(request)
-    endpoint = _endpoint(request)
-    auth.require(ws.store, who, endpoint.id, endpoint.name, "CAN_VIEW", "reading permission levels")
+    access(request, "CAN_VIEW", "reading permission levels", _endpoint(request))
     return json_response(
         {
             "permission_levels": [
