@@ -10,7 +10,6 @@ Identities and models are written straight to the data directory, which the serv
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import selectors
@@ -27,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from serving_panel.local import identities
 from serving_panel.local.models import ModelStore, RegisteredModel
+from serving_panel.local.processes import stop_group
 from serving_panel.local.workspace import ADMIN_TOKEN_FILE, open_store
 
 if TYPE_CHECKING:
@@ -234,13 +234,6 @@ def _tail(path: Path, lines: int = 30) -> str:
 
 
 def _stop_process(process: subprocess.Popen[bytes], timeout_s: float) -> None:
-    if process.poll() is None:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=timeout_s)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=10)
+    stop_group(process, timeout_s)
     if process.stdout is not None:
         process.stdout.close()

@@ -26,7 +26,6 @@ import http.client
 import logging
 import os
 import re
-import signal
 import socket
 import subprocess
 import sys
@@ -40,6 +39,7 @@ from typing import IO
 
 from serving_panel.local.logformat import format_log_line
 from serving_panel.local.logstore import LogStore
+from serving_panel.local.processes import stop_group
 
 log = logging.getLogger(__name__)
 
@@ -455,16 +455,9 @@ class Supervisor:
 
 
 def _terminate(process: subprocess.Popen[bytes], grace_s: float) -> None:
-    """SIGTERM to the process group, then SIGKILL after `grace_s`; closes its stdin."""
-    if process.poll() is None:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=grace_s)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=10)
+    """Stops the worker's process group, then closes its stdin (closing it first would make the
+    worker exit at once, dropping requests in flight)."""
+    stop_group(process, grace_s)
     if process.stdin is not None:
         with contextlib.suppress(OSError):
             process.stdin.close()
