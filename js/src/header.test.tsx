@@ -1,9 +1,12 @@
 import { render } from "preact";
+import { act } from "preact/test-utils";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { configFixture, snapshotFixture } from "../test/fake-model";
+import { configFixture, FakeModel, panelStateFixture, snapshotFixture } from "../test/fake-model";
 import { exactTime } from "./format";
 import { Header } from "./header";
-import { type Snapshot, UI_STATES } from "./model";
+import { type PanelState, type Snapshot, UI_STATES } from "./model";
+import { Rpc } from "./rpc";
+import { ScopedModel } from "./scoped-model";
 
 const NOW = 1_700_000_600_000;
 let el: HTMLElement;
@@ -153,6 +156,67 @@ describe("Header", () => {
     expect(box?.checked).toBe(true);
     box?.click();
     expect(handlers.onAutoRefresh).toHaveBeenCalledWith(false);
+  });
+
+  it("shows 'Deleted' once the panel deleted the endpoint, and says so instead of a refresh error", () => {
+    show(
+      snapshotFixture({
+        state: "Ready",
+        deleted: true,
+        error: { message: "This endpoint was deleted.", error_code: "DELETED", status: 404 },
+      }),
+    );
+    const badge = q("state-badge");
+    expect(badge?.textContent).toBe("Deleted");
+    expect(badge?.getAttribute("data-state")).toBe("Deleted");
+    expect(badge?.classList.contains("sp-tone-stopped")).toBe(true);
+    const alert = el.querySelector("[role=alert]");
+    expect(alert?.querySelector("strong")?.textContent).toBe("Deleted:");
+    expect(alert?.querySelector(".sp-alert-message")?.textContent).toBe(
+      "This endpoint was deleted.",
+    );
+  });
+
+  it("has the actions menu button after refresh; its delete item needs an rpc", () => {
+    show(snapshotFixture());
+    const buttons = [...el.querySelectorAll(".sp-title-row button")];
+    const menuButton = q("actions");
+    expect(buttons.at(-1)).toBe(menuButton);
+    expect(menuButton?.getAttribute("aria-haspopup")).toBe("menu");
+    act(() => menuButton?.click());
+    const items = [...el.querySelectorAll("[role=menu] [role=menuitem]")];
+    expect(items.map((item) => item.textContent)).toEqual(["Copy endpoint id", "Delete endpoint…"]);
+    // This test renders the header without an rpc: deleting cannot be offered.
+    expect(items[1]?.getAttribute("aria-disabled")).toBe("true");
+  });
+
+  it("opens the delete dialog below the title row when given the view's rpc", () => {
+    const model = new FakeModel(panelStateFixture());
+    const rpc = new Rpc(new ScopedModel<PanelState>(model));
+    const snapshot = snapshotFixture();
+    render(
+      <Header
+        name={snapshot.name}
+        snapshot={snapshot}
+        now={NOW}
+        busy={false}
+        autoRefresh={true}
+        requestError={null}
+        onRefresh={vi.fn()}
+        onAutoRefresh={vi.fn()}
+        rpc={rpc}
+      />,
+      el,
+    );
+    act(() => q("actions")?.click());
+    const del = el.querySelector<HTMLElement>("[data-testid=action-delete]");
+    expect(del?.hasAttribute("aria-disabled")).toBe(false);
+    act(() => del?.click());
+    const dialog = el.querySelector(".sp-title-row > [role=dialog]");
+    expect(dialog?.getAttribute("aria-modal")).toBe("true");
+    expect(model.requestCount("delete.summary")).toBe(1);
+    act(() => render(null, el));
+    expect(rpc.outstanding).toBe(0);
   });
 
   it("renders server strings as text", () => {

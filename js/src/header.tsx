@@ -1,10 +1,13 @@
 /**
  * The panel's header: name, state badge, config version, who and when, the caller's permission,
- * refresh and auto-refresh, and the last refresh's error. Server strings are rendered as text.
+ * refresh and auto-refresh, the "⋮" actions menu (delete/actions.tsx), and the last refresh's
+ * error. Server strings are rendered as text.
  */
 import { type ComponentChildren, Fragment } from "preact";
+import { EndpointActions } from "./delete/actions";
 import { exactTime, relativeTime, version } from "./format";
 import { isUpdating, type Snapshot, type SnapshotError, stateTone } from "./model";
+import type { Rpc } from "./rpc";
 
 interface HeaderProps {
   name: string;
@@ -16,6 +19,8 @@ interface HeaderProps {
   requestError: string | null;
   onRefresh: () => void;
   onAutoRefresh: (enabled: boolean) => void;
+  /** For the actions menu's delete dialog; without it, "Delete endpoint…" is disabled. */
+  rpc?: Rpc | undefined;
 }
 
 function When({ label, ms, now }: { label: string; ms: number; now: number }) {
@@ -41,7 +46,9 @@ function errorDetail(error: SnapshotError, fetchedAt: number | null, now: number
 export function Header(props: HeaderProps) {
   const { name, snapshot, now, busy, autoRefresh, requestError } = props;
   const { config, pending, error } = snapshot;
-  const tone = stateTone(snapshot.state);
+  const deleted = snapshot.deleted === true;
+  const tone = deleted ? "stopped" : stateTone(snapshot.state);
+  const stateLabel = deleted ? "Deleted" : (snapshot.state ?? "Not read yet");
   const meta: ComponentChildren[] = [];
   if (config !== null) meta.push(<span key="config">config {version(config.version)}</span>);
   if (snapshot.creator !== null) {
@@ -71,10 +78,10 @@ export function Header(props: HeaderProps) {
         <span
           class={`sp-badge sp-tone-${tone}`}
           data-testid="state-badge"
-          data-state={snapshot.state ?? ""}
+          data-state={deleted ? "Deleted" : (snapshot.state ?? "")}
         >
           <span class="sp-dot" aria-hidden="true" />
-          {snapshot.state ?? "Not read yet"}
+          {stateLabel}
         </span>
         {pendingNote !== null && (
           <span class="sp-pending-note">
@@ -109,6 +116,7 @@ export function Header(props: HeaderProps) {
             ⟳
           </span>
         </button>
+        <EndpointActions name={name} endpointId={snapshot.id} deleted={deleted} rpc={props.rpc} />
       </div>
       {meta.length > 0 && (
         <div class="sp-meta">
@@ -134,7 +142,8 @@ export function Header(props: HeaderProps) {
       )}
       {error !== null && (
         <div class="sp-alert" role="alert">
-          <strong>Refresh failed:</strong> <span class="sp-alert-message">{error.message}</span>
+          <strong>{error.error_code === "DELETED" ? "Deleted:" : "Refresh failed:"}</strong>{" "}
+          <span class="sp-alert-message">{error.message}</span>
           <span class="sp-muted"> {errorDetail(error, snapshot.fetched_at, now)}</span>
         </div>
       )}

@@ -55,6 +55,8 @@ export type Snapshot = {
   pending: ConfigView | null;
   /** Set when the last refresh failed; the rest is what was shown before. */
   error: SnapshotError | null;
+  /** Set (true) by Python once the panel deleted the endpoint (serving_panel/panel_delete.py). */
+  deleted?: boolean;
 };
 
 export type PanelState = {
@@ -205,5 +207,6 @@ export function normalizeSnapshot(raw: unknown, fallbackName = ""): Snapshot {
     config: configView(s.config),
     pending: configView(s.pending),
     error,
+    ...(s.deleted === true ? { deleted: true } : {}),
   };
 }

@@ -82,19 +82,18 @@ describe("Panel", () => {
     expect(q(el, "traffic-bar")).not.toBeNull();
   });
 
-  it("shows the permissions placeholder with what to use meanwhile", async () => {
+  it("shows the permission editor, which reads the ACL once the tab is shown", async () => {
     mounted = await mount();
-    const { el } = mounted;
+    const { el, model } = mounted;
+    expect(model.requestCount("acl.read")).toBe(0);
     q(el, "tab-permissions")?.click();
     await flush();
     const id = q(el, "tab-permissions")?.getAttribute("aria-controls");
     const panel = el.querySelector<HTMLElement>(`#${id}`);
     expect(panel?.hidden).toBe(false);
-    expect(panel?.textContent).toContain("permission editor is coming");
-    expect(panel?.textContent).toContain("panel.permissions_df()");
-    expect(panel?.textContent).toContain("client.grant(...)");
+    expect(panel?.querySelector("[data-testid=perms]")).not.toBeNull();
+    expect(model.requestCount("acl.read")).toBe(1);
   });
-
   it("gives each view its own element ids", async () => {
     mounted = await mount();
     const other = await mount();

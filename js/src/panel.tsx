@@ -15,6 +15,7 @@ import type { Rpc } from "./rpc";
 import type { ScopedModel } from "./scoped-model";
 import { LogsTab } from "./tabs/logs";
 import { Overview } from "./tabs/overview";
+import { PermissionsTab } from "./tabs/permissions";
 import { Tabs } from "./tabs/tabs";
 
 interface PanelProps {
@@ -127,6 +128,7 @@ export function Panel({ model, rpc }: PanelProps) {
         requestError={requestError}
         onRefresh={onRefresh}
         onAutoRefresh={(enabled) => model.update("auto_refresh", enabled)}
+        rpc={rpc}
       />
       <Tabs
         idPrefix={idPrefix}
@@ -144,7 +146,13 @@ export function Panel({ model, rpc }: PanelProps) {
               <LogsTab model={model} rpc={rpc} snapshot={snapshot} active={active} />
             ),
           },
-          { key: "permissions", label: "Permissions", render: () => <PermissionsPlaceholder /> },
+          {
+            key: "permissions",
+            label: "Permissions",
+            render: (active) => (
+              <PermissionsTab model={model} rpc={rpc} snapshot={snapshot} active={active} />
+            ),
+          },
         ]}
       />
       <footer class="sp-footer" data-testid="footer">
@@ -157,17 +165,5 @@ export function Panel({ model, rpc }: PanelProps) {
         )}
       </footer>
     </section>
-  );
-}
-
-function PermissionsPlaceholder() {
-  return (
-    <div class="sp-placeholder">
-      <p>The permission editor is coming.</p>
-      <p class="sp-muted">
-        Meanwhile, <code>panel.permissions_df()</code> shows who has access, and{" "}
-        <code>client.grant(...)</code> / <code>client.revoke(...)</code> change it.
-      </p>
-    </div>
   );
 }

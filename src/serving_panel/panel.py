@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import anywidget
 import traitlets
 
-from serving_panel import panel_logs, panel_state
+from serving_panel import panel_delete, panel_logs, panel_permissions, panel_state
 from serving_panel._messages import RequestError, RequestRouter
 from serving_panel._version import __version__
 from serving_panel.errors import ApiError, ServingError
@@ -92,6 +92,8 @@ class EndpointPanel(anywidget.AnyWidget):
         self._router.register("hello", self._hello)
         self._router.register("refresh", self._refresh_from_view)
         panel_logs.install(self)
+        panel_permissions.install(self)
+        panel_delete.install(self)
         self.on_msg(self._on_custom_message)
         self.refresh()
 

@@ -1,0 +1,80 @@
+/**
+ * What `delete.summary` answers (serving_panel/panel_delete.py), read defensively: the view must
+ * not throw on a partial answer, and every string in it came from the server (shown as text).
+ */
+
+export type QueryPrincipal = {
+  kind: string;
+  name: string;
+  level: string;
+  inherited: boolean;
+};
+
+export type DeleteSummary = {
+  name: string;
+  id: string;
+  /** Served entity names: the current config's, then any only in the pending one. */
+  entities: string[];
+  routes: Array<{ entity: string; percentage: number }>;
+  /** Principals with CAN_QUERY or CAN_MANAGE; null when the ACL could not be read. */
+  who_can_query: QueryPrincipal[] | null;
+  /** Whether the caller may delete (holds CAN_MANAGE). */
+  can_manage: boolean;
+  permission_level: string | null;
+  permissions_error: { message: string; error_code: string; status: number } | null;
+  /** What "Save config and permissions as JSON" writes, exactly as Python sent it. */
+  export: unknown;
+};
+
+type Loose = Record<string, unknown>;
+
+function isObject(value: unknown): value is Loose {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function str(value: unknown): string {
+  return typeof value === "string" ? value : "";
+}
+
+export function parseSummary(raw: unknown): DeleteSummary {
+  const s = isObject(raw) ? raw : {};
+  const who = Array.isArray(s.who_can_query)
+    ? s.who_can_query.filter(isObject).map((p) => ({
+        kind: str(p.kind),
+        name: str(p.name),
+        level: str(p.level),
+        inherited: p.inherited === true,
+      }))
+    : null;
+  const error = isObject(s.permissions_error)
+    ? {
+        message: str(s.permissions_error.message),
+        error_code: str(s.permissions_error.error_code),
+        status: typeof s.permissions_error.status === "number" ? s.permissions_error.status : 0,
+      }
+    : null;
+  return {
+    name: str(s.name),
+    id: str(s.id),
+    entities: Array.isArray(s.entities) ? s.entities.filter((e) => typeof e === "string") : [],
+    routes: Array.isArray(s.routes)
+      ? s.routes.filter(isObject).map((r) => ({
+          entity: str(r.entity),
+          percentage: typeof r.percentage === "number" ? r.percentage : 0,
+        }))
+      : [],
+    who_can_query: who,
+    can_manage: s.can_manage === true,
+    permission_level: typeof s.permission_level === "string" ? s.permission_level : null,
+    permissions_error: error,
+    export: s.export ?? null,
+  };
+}
+
+/** "(PERMISSION_DENIED, 403)", or "" when there is neither code nor status. */
+export function errorSuffix(code: string | undefined, status: number | undefined): string {
+  const parts = [code ?? "", status !== undefined && status > 0 ? String(status) : ""].filter(
+    Boolean,
+  );
+  return parts.length === 0 ? "" : `(${parts.join(", ")})`;
+}

@@ -1,0 +1,109 @@
+"""The panel's actions in JupyterLab, checked against the workspace through ServingClient: a
+grant made in the panel, a revoke refused on a stale ACL, and the delete flow."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Locator, expect
+
+from harness.api import entity, unique
+from harness.lab import JupyterLab
+from harness.notebook import NotebookPage
+from serving_panel import ServingClient
+from serving_panel.errors import ResourceDoesNotExist
+from serving_panel.local.handle import LocalWorkspace
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def client(workspace: LocalWorkspace) -> Iterator[ServingClient]:
+    with workspace.client() as serving:
+        yield serving
+
+
+def open_panel(lab: JupyterLab, notebook: NotebookPage, name: str) -> Locator:
+    path = lab.add_notebook(
+        f"{name}.ipynb",
+        [
+            "from serving_panel import EndpointPanel\n"
+            f"panel = EndpointPanel({name!r}, auto_refresh=False)\n"
+            "panel"
+        ],
+    )
+    notebook.open(path)
+    notebook.run_all()
+    root = notebook.locator(".serving-panel")
+    expect(root.get_by_test_id("state-badge")).to_be_visible()
+    return root
+
+
+def test_a_grant_made_in_the_panel_is_seen_by_the_client(
+    lab: JupyterLab, notebook: NotebookPage, client: ServingClient, workspace: LocalWorkspace
+) -> None:
+    name = unique("e2e-grant")
+    client.create(name)
+    email = f"{unique('grantee')}@example.com"
+    workspace.add_user(email)
+    root = open_panel(lab, notebook, name)
+    root.get_by_test_id("tab-permissions").click()
+    expect(root.get_by_test_id("perms-table")).to_contain_text("admins")
+    root.get_by_test_id("perms-principal").fill(email)
+    root.get_by_test_id("perms-kind").select_option("user")
+    root.get_by_test_id("perms-level").select_option("CAN_QUERY")
+    root.get_by_test_id("perms-add-button").click()
+    expect(root.get_by_test_id("perms-count")).to_contain_text("1 change")
+    root.get_by_test_id("perms-preview").click()
+    expect(root.get_by_test_id("perms-describe")).to_contain_text("PATCH /api/2.0/permissions")
+    root.get_by_test_id("perms-dialog-apply").click()
+    expect(root.get_by_test_id("perms-table")).to_contain_text(email)
+    assert client.permissions(name).level_of("user", email) == "CAN_QUERY"
+
+
+def test_a_revoke_is_refused_when_the_acl_changed_since_it_was_shown(
+    lab: JupyterLab, notebook: NotebookPage, client: ServingClient, workspace: LocalWorkspace
+) -> None:
+    name = unique("e2e-stale")
+    client.create(name)
+    kept, other = (f"{unique(who)}@example.com" for who in ("kept", "other"))
+    workspace.add_user(kept)
+    workspace.add_user(other)
+    client.grant(name, "CAN_QUERY", user=kept)
+    root = open_panel(lab, notebook, name)
+    root.get_by_test_id("tab-permissions").click()
+    expect(root.get_by_test_id("perms-table")).to_contain_text(kept)
+    root.get_by_role("button", name=f"Remove user {kept}'s direct grant").click()
+    expect(root.get_by_test_id("perms-count")).to_contain_text("1 change")
+    # Someone else changes the ACL while the removal is staged.
+    client.grant(name, "CAN_VIEW", user=other)
+    root.get_by_test_id("perms-apply").click()
+    expect(root.get_by_test_id("perms-alert")).to_contain_text("changed since")
+    after = client.permissions(name)
+    assert after.level_of("user", kept) == "CAN_QUERY"  # nothing was sent
+    assert after.level_of("user", other) == "CAN_VIEW"
+
+
+def test_delete_needs_the_name_typed_and_then_deletes(
+    lab: JupyterLab, notebook: NotebookPage, client: ServingClient
+) -> None:
+    name = unique("e2e-delete")
+    client.create(name, [entity("ads1", "1")])
+    client.wait(name)
+    root = open_panel(lab, notebook, name)
+    root.get_by_test_id("actions").click()
+    root.get_by_test_id("action-delete").click()
+    dialog = root.get_by_test_id("delete-dialog")
+    expect(dialog.get_by_test_id("delete-entities")).to_contain_text("ads1-1")
+    confirm = dialog.get_by_test_id("delete-confirm")
+    expect(confirm).to_be_disabled()
+    dialog.get_by_test_id("delete-input").fill(name.upper())
+    expect(confirm).to_be_disabled()
+    dialog.get_by_test_id("delete-input").fill(name)
+    expect(confirm).to_be_enabled()
+    confirm.click()
+    expect(dialog.get_by_test_id("delete-done")).to_be_visible()
+    expect(root.get_by_test_id("state-badge")).to_have_text("Deleted")
+    with pytest.raises(ResourceDoesNotExist):
+        client.get(name)
