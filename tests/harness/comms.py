@@ -7,6 +7,7 @@ see the same messages a front end would, without mocking anything of ours.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -84,3 +85,35 @@ def front_end_update(state: dict[str, Any]) -> dict[str, Any]:
         "content": {"data": {"method": "update", "state": state, "buffer_paths": []}},
         "buffers": [],
     }
+
+
+class PanelView:
+    """A front end of one panel for tests: sends requests the way the browser does and returns
+    Python's replies (found by id among the recorded custom messages)."""
+
+    _ids = itertools.count(1)
+
+    def __init__(self, panel: Any, log: CommLog) -> None:
+        self.panel = panel
+        self.log = log
+
+    def ask(self, kind: str, /, **payload: Any) -> dict[str, Any]:
+        request_id = f"test-{next(self._ids)}"
+        message = {"type": "request", "kind": kind, "id": request_id, "payload": payload}
+        self.panel._handle_msg(front_end_message(message))
+        [reply] = [m for m in self.log.custom() if m.get("id") == request_id]
+        return reply
+
+    def result(self, kind: str, /, **payload: Any) -> dict[str, Any]:
+        """The result of a request that must succeed."""
+        reply = self.ask(kind, **payload)
+        assert reply["ok"], reply.get("error")
+        result: dict[str, Any] = reply["result"]
+        return result
+
+    def error(self, kind: str, /, **payload: Any) -> dict[str, Any]:
+        """The error of a request that must fail."""
+        reply = self.ask(kind, **payload)
+        assert not reply["ok"], reply.get("result")
+        error: dict[str, Any] = reply["error"]
+        return error

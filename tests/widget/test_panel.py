@@ -9,22 +9,10 @@ from collections.abc import Iterator
 import pytest
 
 from harness.api import entity, unique
-from harness.comms import CommLog, front_end_message, front_end_update, recording_comms
+from harness.comms import CommLog, front_end_message, front_end_update
 from serving_panel import EndpointPanel, ServingClient, __version__
 from serving_panel.errors import ResourceDoesNotExist
 from serving_panel.local.handle import LocalWorkspace
-
-
-@pytest.fixture
-def comms() -> Iterator[CommLog]:
-    with recording_comms() as log:
-        yield log
-
-
-@pytest.fixture(scope="module")
-def client(workspace: LocalWorkspace) -> Iterator[ServingClient]:
-    with workspace.client() as serving:
-        yield serving
 
 
 @pytest.fixture(scope="module")

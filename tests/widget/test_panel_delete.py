@@ -4,26 +4,16 @@ workspace, sent as the front end sends them and answered through the recording c
 from __future__ import annotations
 
 import contextlib
-import itertools
 import json
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 
 from harness.api import Api, entity, unique
-from harness.comms import CommLog, front_end_message, recording_comms
+from harness.comms import CommLog, PanelView
 from serving_panel import EndpointPanel, ServingClient
 from serving_panel.errors import ResourceDoesNotExist
 from serving_panel.local.handle import LocalWorkspace
-
-_ids = itertools.count(1)
-
-
-@pytest.fixture(scope="module")
-def client(workspace: LocalWorkspace) -> Iterator[ServingClient]:
-    with workspace.client() as admin:
-        yield admin
 
 
 @pytest.fixture(scope="module")
@@ -49,31 +39,8 @@ def doomed(client: ServingClient) -> Iterator[str]:
         client.delete(name)
 
 
-@pytest.fixture
-def comms() -> Iterator[CommLog]:
-    with recording_comms() as log:
-        yield log
-
-
-class View:
+class View(PanelView):
     """A front end of one panel: sends requests, returns Python's replies."""
-
-    def __init__(self, panel: EndpointPanel, log: CommLog) -> None:
-        self.panel = panel
-        self.log = log
-
-    def ask(self, kind: str, /, **payload: Any) -> dict[str, Any]:
-        request_id = f"test-{next(_ids)}"
-        message = {"type": "request", "kind": kind, "id": request_id, "payload": payload}
-        self.panel._handle_msg(front_end_message(message))
-        [reply] = [m for m in self.log.custom() if m.get("id") == request_id]
-        return reply
-
-    def result(self, kind: str, /, **payload: Any) -> dict[str, Any]:
-        reply = self.ask(kind, **payload)
-        assert reply["ok"], reply.get("error")
-        result: dict[str, Any] = reply["result"]
-        return result
 
 
 # delete.summary ------------------------------------------------------------------------------

@@ -3,7 +3,6 @@ as the front end sends them and answered through the recording comm."""
 
 from __future__ import annotations
 
-import itertools
 import json
 import textwrap
 from collections.abc import Iterator
@@ -14,7 +13,7 @@ from typing import Any
 import pytest
 
 from harness.api import entity, unique, wait_for
-from harness.comms import CommLog, front_end_message, recording_comms
+from harness.comms import CommLog, PanelView
 from serving_panel import EndpointPanel, ServingClient
 from serving_panel._messages import MAX_REPLY_BYTES
 from serving_panel.local.handle import LocalWorkspace
@@ -45,14 +44,7 @@ class Chatty(PythonModel):
 set_model(Chatty())
 '''
 
-_ids = itertools.count(1)
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
-
-
-@pytest.fixture(scope="module")
-def client(workspace: LocalWorkspace) -> Iterator[ServingClient]:
-    with workspace.client() as admin:
-        yield admin
 
 
 @pytest.fixture(scope="module")
@@ -90,31 +82,8 @@ def chatty(
     client.delete(name)
 
 
-@pytest.fixture
-def comms() -> Iterator[CommLog]:
-    with recording_comms() as log:
-        yield log
-
-
-class View:
+class View(PanelView):
     """A front end of one panel: sends requests, returns Python's replies."""
-
-    def __init__(self, panel: EndpointPanel, log: CommLog) -> None:
-        self.panel = panel
-        self.log = log
-
-    def ask(self, kind: str, /, **payload: Any) -> dict[str, Any]:
-        request_id = f"test-{next(_ids)}"
-        message = {"type": "request", "kind": kind, "id": request_id, "payload": payload}
-        self.panel._handle_msg(front_end_message(message))
-        [reply] = [m for m in self.log.custom() if m.get("id") == request_id]
-        return reply
-
-    def result(self, kind: str, /, **payload: Any) -> dict[str, Any]:
-        reply = self.ask(kind, **payload)
-        assert reply["ok"], reply.get("error")
-        result: dict[str, Any] = reply["result"]
-        return result
 
     def page(self, entity_name: str, kind: str, offset: int, limit: int, **extra: Any) -> Any:
         return self.result(

@@ -4,33 +4,19 @@ answered through the recording comm."""
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from harness.api import Api, unique
-from harness.comms import CommLog, front_end_message, recording_comms
+from harness.comms import CommLog, PanelView
 from serving_panel import EndpointPanel, ServingClient
 from serving_panel.local.handle import LocalWorkspace
 from serving_panel.local.identities import ADMIN_USER
 
-_ids = itertools.count(1)
 ACL = "/api/2.0/permissions/serving-endpoints"
 FAULTS = "/__local/faults"
-
-
-@pytest.fixture(scope="module")
-def client(workspace: LocalWorkspace) -> Iterator[ServingClient]:
-    with workspace.client() as admin:
-        yield admin
-
-
-@pytest.fixture
-def comms() -> Iterator[CommLog]:
-    with recording_comms() as log:
-        yield log
 
 
 @pytest.fixture
@@ -49,31 +35,8 @@ def email(workspace: LocalWorkspace, stem: str, display_name: str | None = None)
     return address
 
 
-class View:
+class View(PanelView):
     """A front end of one panel: sends requests, returns Python's replies."""
-
-    def __init__(self, panel: EndpointPanel, log: CommLog) -> None:
-        self.panel = panel
-        self.log = log
-
-    def ask(self, kind: str, /, **payload: Any) -> dict[str, Any]:
-        request_id = f"test-{next(_ids)}"
-        message = {"type": "request", "kind": kind, "id": request_id, "payload": payload}
-        self.panel._handle_msg(front_end_message(message))
-        [reply] = [m for m in self.log.custom() if m.get("id") == request_id]
-        return reply
-
-    def result(self, kind: str, /, **payload: Any) -> dict[str, Any]:
-        reply = self.ask(kind, **payload)
-        assert reply["ok"], reply.get("error")
-        result: dict[str, Any] = reply["result"]
-        return result
-
-    def error(self, kind: str, /, **payload: Any) -> dict[str, Any]:
-        reply = self.ask(kind, **payload)
-        assert not reply["ok"], reply.get("result")
-        error: dict[str, Any] = reply["error"]
-        return error
 
 
 @pytest.fixture
