@@ -3,6 +3,7 @@ grant made in the panel, a revoke refused on a stale ACL, and the delete flow.""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import pytest
@@ -107,3 +108,22 @@ def test_delete_needs_the_name_typed_and_then_deletes(
     expect(root.get_by_test_id("state-badge")).to_have_text("Deleted")
     with pytest.raises(ResourceDoesNotExist):
         client.get(name)
+
+
+def test_the_logs_tab_shows_build_and_server_logs_and_searches(
+    lab: JupyterLab, notebook: NotebookPage, client: ServingClient
+) -> None:
+    name = unique("e2e-logs")
+    client.create(name, [entity("ads1", "1")])
+    client.wait(name)
+    client.query(name, dataframe_records=[{"x": 1.0}])
+    root = open_panel(lab, notebook, name)
+    root.get_by_test_id("tab-logs").click()
+    log = root.locator(".sp-log-window")
+    expect(root.get_by_test_id("log-status")).to_contain_text("lines")
+    expect(log).to_contain_text("model loaded in")  # the server log: the model server's output
+    root.get_by_test_id("log-kind-build").click()
+    expect(log).to_contain_text("build started for served entity ads1-1")
+    root.get_by_role("searchbox", name="Search the log").fill("requirement")
+    expect(root.get_by_test_id("log-match-count")).to_have_text(re.compile(r"^1/\d+$"))
+    expect(root.locator(".sp-log-window mark").first).to_contain_text("requirement")
