@@ -63,6 +63,23 @@ def lab(
         server.stop()
 
 
+@pytest.fixture(scope="session")
+def notebook7(
+    tmp_path_factory: pytest.TempPathFactory, workspace: LocalWorkspace
+) -> Iterator[JupyterLab]:
+    """A Jupyter Notebook 7 server, set up like `lab`."""
+    server = JupyterLab(
+        tmp_path_factory.mktemp("notebook7"),
+        env={"DATABRICKS_HOST": workspace.host, "DATABRICKS_TOKEN": workspace.token},
+        app="notebook",
+    )
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
 @pytest.fixture
 def notebook(page: Page, lab: JupyterLab) -> Iterator[NotebookPage]:
     """A notebook page helper; its kernel is shut down after the test."""

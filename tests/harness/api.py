@@ -87,3 +87,13 @@ def wait_for(predicate: Any, timeout_s: float = 60.0, what: str = "condition") -
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout_s} s waiting for {what}")
         time.sleep(0.1)
+
+
+def create_ready(api: Api, name: str, *entities: dict[str, Any]) -> dict[str, Any]:
+    """Creates an endpoint serving the given entities (one takes all traffic) and waits until
+    its first update ends; returns the settled GET body."""
+    api.post(
+        "/api/2.0/serving-endpoints",
+        json={"name": name, "config": {"served_entities": list(entities)}},
+    ).raise_for_status()
+    return settle(api, name)

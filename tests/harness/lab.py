@@ -53,7 +53,14 @@ def notebook_json(cells: list[str]) -> dict[str, Any]:
 
 
 class JupyterLab:
-    def __init__(self, base_dir: Path, *, env: dict[str, str] | None = None) -> None:
+    """JupyterLab (`app="lab"`) or Jupyter Notebook 7 (`app="notebook"`)."""
+
+    def __init__(
+        self, base_dir: Path, *, env: dict[str, str] | None = None, app: str = "lab"
+    ) -> None:
+        if app not in ("lab", "notebook"):
+            raise ValueError(f"app: must be 'lab' or 'notebook', got {app!r}")
+        self.app = app
         self.base_dir = base_dir
         self.root_dir = base_dir / "root"
         self.port = free_port()
@@ -66,6 +73,12 @@ class JupyterLab:
     def url(self, path: str) -> str:
         separator = "&" if "?" in path else "?"
         return f"{self.base_url}/{path.lstrip('/')}{separator}token={self.token}"
+
+    def notebook_url(self, path: str) -> str:
+        """Where the app opens one notebook (JupyterLab: with its saved layout dropped)."""
+        if self.app == "lab":
+            return self.url(f"lab/tree/{path}?reset")
+        return self.url(f"notebooks/{path}")
 
     def add_notebook(self, name: str, cells: list[str]) -> str:
         """Writes a notebook into the server's root and returns its path relative to it."""
@@ -100,7 +113,7 @@ class JupyterLab:
             sys.executable,
             "-m",
             "jupyter",
-            "lab",
+            self.app,
             "--no-browser",
             "--allow-root",
             "--ServerApp.ip=127.0.0.1",
@@ -108,11 +121,17 @@ class JupyterLab:
             "--ServerApp.port_retries=0",
             f"--IdentityProvider.token={self.token}",
             f"--ServerApp.root_dir={self.root_dir}",
-            "--LabApp.expose_app_in_browser=True",
-            "--LabApp.news_url=",
-            "--LabApp.check_for_updates_class=jupyterlab.handlers.announcements.NeverCheckForUpdate",
             "--ServerApp.disable_check_xsrf=False",
         ]
+        if self.app == "lab":
+            command += [
+                "--LabApp.expose_app_in_browser=True",
+                "--LabApp.news_url=",
+                "--LabApp.check_for_updates_class="
+                "jupyterlab.handlers.announcements.NeverCheckForUpdate",
+            ]
+        else:
+            command += ["--JupyterNotebookApp.expose_app_in_browser=True"]
         log = self.log_path.open("wb")
         self._process = subprocess.Popen(
             command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True

@@ -71,8 +71,7 @@ class NotebookPage:
             self.console_errors.append(message.text)
 
     def open(self, path: str) -> None:
-        # ?reset drops the saved layout, so earlier tests' notebooks don't reopen beside this one.
-        self.page.goto(self.lab.url(f"lab/tree/{path}?reset"))
+        self.page.goto(self.lab.notebook_url(path))
         self.page.wait_for_function(
             f"() => {_CURRENT_KERNEL} != null", timeout=KERNEL_READY_TIMEOUT_MS
         )
