@@ -13,7 +13,7 @@ import pytest
 import requests
 from databricks.sdk import WorkspaceClient
 
-from harness.api import Api, entity, settle, unique, wait_for
+from harness.api import Api, create_ready, entity, settle, unique, wait_for
 from harness.workspaces import start_workspace
 from serving_panel.local.handle import LocalWorkspace
 
@@ -91,14 +91,7 @@ def test_mlflow_predict_and_predict_stream(
     monkeypatch.setenv("DATABRICKS_HOST", workspace.host)
     monkeypatch.setenv("DATABRICKS_TOKEN", workspace.token)
     name = unique("stream")
-    api_module.post(
-        "/api/2.0/serving-endpoints",
-        json={
-            "name": name,
-            "config": {"served_entities": [entity("streamer", "1")]},
-        },
-    ).raise_for_status()
-    assert settle(api_module, name)["state"]["ready"] == "READY"
+    assert create_ready(api_module, name, entity("streamer", "1"))["state"]["ready"] == "READY"
     client = get_deploy_client("databricks")  # type: ignore[no-untyped-call]
     prompt = {"dataframe_records": [{"prompt": "one two three"}]}
     whole = client.predict(endpoint=name, inputs=prompt)
@@ -146,14 +139,7 @@ def test_one_entity_can_be_targeted(api_module: Api, split: str) -> None:
 
 def test_bad_input_gets_the_models_own_error(api_module: Api) -> None:
     name = unique("classify")
-    api_module.post(
-        "/api/2.0/serving-endpoints",
-        json={
-            "name": name,
-            "config": {"served_entities": [entity("main.default.sentiment", "1")]},
-        },
-    ).raise_for_status()
-    settle(api_module, name)
+    create_ready(api_module, name, entity("main.default.sentiment", "1"))
     path = f"/serving-endpoints/{name}/invocations"
     good = api_module.post(path, json={"dataframe_records": [{"text": "I love it"}]})
     assert good.json() == {"predictions": ["positive"]}
@@ -191,14 +177,7 @@ def test_querying_needs_can_query(workspace: LocalWorkspace, api_module: Api, sp
 
 def test_metrics_count_requests_per_entity(api_module: Api) -> None:
     name = unique("metered")
-    api_module.post(
-        "/api/2.0/serving-endpoints",
-        json={
-            "name": name,
-            "config": {"served_entities": [entity("ads1", "1")]},
-        },
-    ).raise_for_status()
-    settle(api_module, name)
+    create_ready(api_module, name, entity("ads1", "1"))
     path = f"/serving-endpoints/{name}/invocations"
     for _ in range(5):
         api_module.post(path, json={"dataframe_records": [{"x": 1.0}]}).raise_for_status()
@@ -257,14 +236,7 @@ def test_server_logs_hold_access_lines_and_what_the_model_prints(
 def test_no_request_fails_during_a_config_update(api_module: Api) -> None:
     """Bounded load (4 clients, until the update is live) across a v1 -> v2 switch."""
     name = unique("rolling")
-    api_module.post(
-        "/api/2.0/serving-endpoints",
-        json={
-            "name": name,
-            "config": {"served_entities": [entity("ads1", "1", name="live")]},
-        },
-    ).raise_for_status()
-    settle(api_module, name)
+    create_ready(api_module, name, entity("ads1", "1", name="live"))
     url = f"{api_module.host}/serving-endpoints/{name}/invocations"
     stop = threading.Event()
     failures: list[str] = []
