@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -77,12 +78,20 @@ class Access:
     level: str
 
 
-def access(request: Request, needed: str, action: str, endpoint: Endpoint | None = None) -> Access:
-    """The caller and the endpoint the path names, refused with a 403 naming `needed` unless
-    the caller holds it (a 404 comes first when there is no such endpoint)."""
+def access(
+    request: Request,
+    needed: str,
+    action: str,
+    find: Callable[[Request], Endpoint] | None = None,
+) -> Access:
+    """The caller and the endpoint the path names (by `find`, else by name), refused with a 403
+    naming `needed` unless the caller holds it. Authentication comes first (401 before 404),
+    then the lookup (404 before 403)."""
     who = caller(request)
     ws = workspace(request)
-    found = endpoint or endpoint_named(request, request.path_params["name"])
+    found = (
+        find(request) if find is not None else endpoint_named(request, request.path_params["name"])
+    )
     level = auth.require(ws.store, who, found.id, found.name, needed, action)
     return Access(ws, who, found, level)
 

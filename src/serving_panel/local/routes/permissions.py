@@ -60,7 +60,7 @@ def _entries(store: Store, body: dict[str, Any]) -> list[tuple[Principal, str]]:
 
 
 async def get_permissions(request: Request) -> JSONResponse:
-    granted = access(request, "CAN_VIEW", "reading its permissions", _endpoint(request))
+    granted = access(request, "CAN_VIEW", "reading its permissions", _endpoint)
     return json_response(
         views.permissions(granted.endpoint, granted.ws.store.acl(granted.endpoint.id))
     )
@@ -68,7 +68,7 @@ async def get_permissions(request: Request) -> JSONResponse:
 
 async def _write(request: Request, *, replace: bool) -> JSONResponse:
     """PUT replaces the direct ACL; PATCH merges into it. Both answer the whole ACL."""
-    granted = access(request, "CAN_MANAGE", "changing permissions", _endpoint(request))
+    granted = access(request, "CAN_MANAGE", "changing permissions", _endpoint)
     store, endpoint = granted.ws.store, granted.endpoint
     entries = _entries(store, await read_json(request, optional=True))
     (store.set_acl if replace else store.merge_acl)(endpoint.id, entries)
@@ -84,7 +84,7 @@ async def update_permissions(request: Request) -> JSONResponse:
 
 
 async def permission_levels(request: Request) -> JSONResponse:
-    access(request, "CAN_VIEW", "reading permission levels", _endpoint(request))
+    access(request, "CAN_VIEW", "reading permission levels", _endpoint)
     return json_response(
         {
             "permission_levels": [
