@@ -15,7 +15,6 @@ import os
 import selectors
 import signal
 import socket
-import statistics
 import subprocess
 import sys
 import threading
@@ -33,6 +32,7 @@ from mlflow.pyfunc.scoring_server import REQUIRED_INPUT_FORMAT
 from requests.adapters import HTTPAdapter
 
 from serving_panel.local.logformat import LOG_LINE_PATTERN
+from serving_panel.local.worker import Handler
 
 START_TIMEOUT = 60.0
 # MLflow's message for a body without exactly one input field; it goes on to list the fields
@@ -459,16 +459,13 @@ def test_each_invocation_gets_one_access_line_and_pings_none(regressor: WorkerPr
     assert not any("/ping" in line for line in regressor.lines)
 
 
-def test_keep_alive_reuses_one_connection_and_responses_are_fast(
+def test_keep_alive_reuses_one_connection_without_nagle(
     regressor: WorkerProcess,
 ) -> None:
     body = {"dataframe_split": {"columns": ["x"], "data": [[1.0], [2.0]]}}
-    latencies = []
     with requests.Session() as session:
         for _ in range(200):
-            started = time.perf_counter()
             response = session.post(regressor.url(), json=body, timeout=10)
-            latencies.append((time.perf_counter() - started) * 1000)
             assert response.status_code == 200
             assert "close" not in response.headers.get("Connection", "").lower()
         adapter = session.get_adapter(regressor.url())
@@ -478,8 +475,10 @@ def test_keep_alive_reuses_one_connection_and_responses_are_fast(
         new_connections = sum(pools[key].num_connections for key in pools.keys())  # noqa: SIM118
 
     assert new_connections == 1
-    # With Nagle's algorithm on, every response waits for a delayed ACK: about 40 ms.
-    assert statistics.median(latencies) < 20, sorted(latencies)[::20]
+    # With Nagle's algorithm on, every response would wait ~40 ms for a delayed ACK; the
+    # handler turns it off (the stdlib sets TCP_NODELAY per connection). The latency itself is
+    # measured in benchmarks/invocations.py, not here.
+    assert Handler.disable_nagle_algorithm is True
 
 
 def test_classifier_predicts_and_enforces_its_signature(demo_models: dict[str, Path]) -> None:
