@@ -5,6 +5,7 @@
  * the local workspace's own format (so its logs come back byte for byte); continuation lines
  * and lines without a prefix are written as their message.
  */
+import { safeFileNamePart, saveFile } from "../download";
 import type { LogBuffer } from "./buffer";
 import { type LineView, lineAt, viewLength } from "./filter";
 import type { LogKind } from "./types";
@@ -37,27 +38,14 @@ export function logFileName(
   kind: LogKind,
   version: number | null,
 ): string {
-  const safe = (part: string): string => part.replace(/[^A-Za-z0-9._-]+/g, "_");
+  const safe = safeFileNamePart;
   const suffix = version === null ? "current" : `v${version}`;
   return `${safe(endpoint)}-${safe(entity)}-${kind}-${suffix}.log`;
 }
 
-/** Saves `text` as a file through a Blob and a temporary object URL. */
+/** Saves `text` as a plain-text file. */
 export function saveText(parent: HTMLElement, fileName: string, text: string): void {
-  const url = URL.createObjectURL(new Blob([text], { type: "text/plain;charset=utf-8" }));
-  const link = parent.ownerDocument.createElement("a");
-  link.href = url;
-  link.download = fileName;
-  link.rel = "noopener";
-  link.style.display = "none";
-  parent.append(link);
-  try {
-    link.click();
-  } finally {
-    link.remove();
-    // The download has resolved the URL when click() returns; nothing else needs it.
-    URL.revokeObjectURL(url);
-  }
+  saveFile(parent, fileName, text, "text/plain;charset=utf-8");
 }
 
 /** Puts `text` on the clipboard; false when this host offers no clipboard API. */
