@@ -1,43 +1,12 @@
 /** anywidget injects the CSS into the page globally: every rule must be scoped to the panel. */
 import { beforeAll, describe, expect, it } from "vitest";
+import { readCss, selectors } from "../test/css";
 
-// Read the source file itself (vitest turns CSS imports into empty modules), from js/. The specifier is
-// built at run time because the project's type settings include no Node typings.
-type Fs = { readFileSync(path: string, encoding: "utf8"): string };
 let css = "";
 
 beforeAll(async () => {
-  const fs = (await import(/* @vite-ignore */ ["node", "fs"].join(":"))) as Fs;
-  css = fs
-    .readFileSync("src/styles.css", "utf8") // vitest runs from js/
-    .replace(/\/\*[\s\S]*?\*\//g, "");
+  css = await readCss("src/styles.css");
 });
-
-/** Style-rule selectors, outside @keyframes blocks; @media blocks are looked into. */
-function selectors(text: string): string[] {
-  const found: string[] = [];
-  let depth = 0;
-  let keyframesDepth = -1;
-  let prelude = "";
-  for (const char of text) {
-    if (char === "{") {
-      const head = prelude.trim();
-      if (head.startsWith("@keyframes") && keyframesDepth < 0) keyframesDepth = depth;
-      else if (!head.startsWith("@") && keyframesDepth < 0) found.push(...head.split(","));
-      depth += 1;
-      prelude = "";
-    } else if (char === "}") {
-      depth -= 1;
-      if (depth === keyframesDepth) keyframesDepth = -1;
-      prelude = "";
-    } else if (char === ";") {
-      prelude = "";
-    } else {
-      prelude += char;
-    }
-  }
-  return found.map((s) => s.trim().replace(/\s+/g, " "));
-}
 
 describe("styles.css", () => {
   it("scopes every selector under .serving-panel", () => {

@@ -1,23 +1,12 @@
 /** delete.css is injected into the page globally too: every rule must be scoped. */
 import { beforeAll, describe, expect, it } from "vitest";
+import { readCss, selectors } from "../../test/css";
 
-// Read the file itself (vitest turns CSS imports into empty modules); vitest runs from js/.
-type Fs = { readFileSync(path: string, encoding: "utf8"): string };
 let css = "";
 
 beforeAll(async () => {
-  const fs = (await import(/* @vite-ignore */ ["node", "fs"].join(":"))) as Fs;
-  css = fs.readFileSync("src/delete/delete.css", "utf8").replace(/\/\*[\s\S]*?\*\//g, "");
+  css = await readCss("src/delete/delete.css");
 });
-
-function selectors(text: string): string[] {
-  const found: string[] = [];
-  for (const match of text.matchAll(/([^{}]+)\{[^{}]*\}/g)) {
-    const head = (match[1] ?? "").trim();
-    if (!head.startsWith("@")) found.push(...head.split(",").map((s) => s.trim()));
-  }
-  return found.map((s) => s.replace(/\s+/g, " "));
-}
 
 describe("delete.css", () => {
   it("scopes every selector under .serving-panel .sp-delete", () => {

@@ -1,0 +1,40 @@
+/**
+ * Reading a stylesheet in tests. anywidget injects the bundle's CSS into the page globally, so
+ * each stylesheet has a test that every rule is scoped; they share the reading and parsing here.
+ */
+
+// The specifier is built at run time: the project's type settings include no Node typings, and
+// vitest turns CSS imports into empty modules, so the file itself is read.
+type Fs = { readFileSync(path: string, encoding: "utf8"): string };
+
+/** The stylesheet at `path` (relative to js/, where vitest runs), without its comments. */
+export async function readCss(path: string): Promise<string> {
+  const fs = (await import(/* @vite-ignore */ ["node", "fs"].join(":"))) as Fs;
+  return fs.readFileSync(path, "utf8").replace(/\/\*[\s\S]*?\*\//g, "");
+}
+
+/** Style-rule selectors, outside @keyframes blocks; @media blocks are looked into. */
+export function selectors(text: string): string[] {
+  const found: string[] = [];
+  let depth = 0;
+  let keyframesDepth = -1;
+  let prelude = "";
+  for (const char of text) {
+    if (char === "{") {
+      const head = prelude.trim();
+      if (head.startsWith("@keyframes") && keyframesDepth < 0) keyframesDepth = depth;
+      else if (!head.startsWith("@") && keyframesDepth < 0) found.push(...head.split(","));
+      depth += 1;
+      prelude = "";
+    } else if (char === "}") {
+      depth -= 1;
+      if (depth === keyframesDepth) keyframesDepth = -1;
+      prelude = "";
+    } else if (char === ";") {
+      prelude = "";
+    } else {
+      prelude += char;
+    }
+  }
+  return found.map((s) => s.trim().replace(/\s+/g, " "));
+}
