@@ -1,12 +1,10 @@
-import { render } from "preact";
 import { act } from "preact/test-utils";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { configFixture, entityFixture, FakeModel, panelStateFixture } from "../../test/fake-model";
+import { configFixture, entityFixture } from "../../test/fake-model";
+import { flush, type SentRequest, TabHarness } from "../../test/tab-harness";
 import { FOLLOW_MS, PAGE_LINES } from "../logs/loader";
 import type { WireLine } from "../logs/types";
-import type { PanelState, Snapshot } from "../model";
-import { Rpc } from "../rpc";
-import { ScopedModel } from "../scoped-model";
+import type { Snapshot } from "../model";
 import { LogsTab } from "./logs";
 
 afterEach(() => {
@@ -26,97 +24,11 @@ function lines(count: number, from = 0, text = (n: number) => `request ${n} serv
   });
 }
 
-interface Request {
-  id: string;
-  kind: string;
-  payload: Record<string, unknown>;
-}
+type Request = SentRequest;
 
-async function flush(): Promise<void> {
-  for (let i = 0; i < 10; i++) await Promise.resolve();
-}
-
-class Harness {
-  readonly model: FakeModel<PanelState>;
-  readonly scoped: ScopedModel<PanelState>;
-  readonly rpc: Rpc;
-  readonly el: HTMLElement;
-  snapshot: Snapshot;
-  private active: boolean;
-  private replied = new Set<string>();
-
+class Harness extends TabHarness {
   constructor(snapshot: Partial<Snapshot> = {}, active = true) {
-    this.model = new FakeModel(panelStateFixture(snapshot));
-    this.scoped = new ScopedModel(this.model);
-    this.rpc = new Rpc(this.scoped);
-    this.snapshot = this.model.get("snapshot");
-    this.active = active;
-    this.el = document.createElement("div");
-    this.el.className = "serving-panel";
-    document.body.append(this.el);
-    this.draw();
-  }
-
-  draw(): void {
-    act(() => {
-      render(
-        <LogsTab
-          model={this.scoped}
-          rpc={this.rpc}
-          snapshot={this.snapshot}
-          active={this.active}
-        />,
-        this.el,
-      );
-    });
-  }
-
-  setActive(active: boolean): void {
-    this.active = active;
-    this.draw();
-  }
-
-  setSnapshot(snapshot: Snapshot): void {
-    this.snapshot = snapshot;
-    this.draw();
-  }
-
-  unmount(): void {
-    act(() => render(null, this.el));
-  }
-
-  requests(kind: string): Request[] {
-    return this.model
-      .requests()
-      .filter((r) => r.kind === kind)
-      .map((r) => ({ id: r.id, kind: r.kind, payload: r.payload as Record<string, unknown> }));
-  }
-
-  /** The newest request of `kind` not answered yet. */
-  open(kind: string): Request {
-    const open = this.requests(kind).filter((r) => !this.replied.has(r.id));
-    const last = open[open.length - 1];
-    if (last === undefined) throw new Error(`no open "${kind}" request`);
-    return last;
-  }
-
-  async reply(kind: string, result: unknown): Promise<Request> {
-    const request = this.open(kind);
-    this.replied.add(request.id);
-    await act(async () => {
-      this.model.receive({ type: "reply", id: request.id, ok: true, result });
-      await flush();
-    });
-    return request;
-  }
-
-  async fail(kind: string, error: { message: string; error_code: string; status: number }) {
-    const request = this.open(kind);
-    this.replied.add(request.id);
-    await act(async () => {
-      this.model.receive({ type: "reply", id: request.id, ok: false, error });
-      await flush();
-    });
+    super(LogsTab, snapshot, active);
   }
 
   /** Answers the open `logs.page` request with `all` cut at its offset. */
@@ -133,7 +45,7 @@ class Harness {
   async loadAll(all: WireLine[], size = PAGE_LINES): Promise<void> {
     for (;;) {
       await this.page(all, 1, size);
-      if (!this.requests("logs.page").some((r) => !this.replied.has(r.id))) return;
+      if (this.openCount("logs.page") === 0) return;
     }
   }
 

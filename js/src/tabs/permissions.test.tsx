@@ -1,12 +1,9 @@
-import { render } from "preact";
 import { act } from "preact/test-utils";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { FakeModel, panelStateFixture } from "../../test/fake-model";
-import type { PanelState, Snapshot } from "../model";
+import { TabHarness } from "../../test/tab-harness";
+import type { Snapshot } from "../model";
 import { LOOKUP_DELAY_MS } from "../permissions/add-row";
 import type { AclPreview, AclRead, AclRow, LookupResult } from "../permissions/types";
-import { Rpc } from "../rpc";
-import { ScopedModel } from "../scoped-model";
 import { PermissionsTab, STALE_MESSAGE } from "./permissions";
 
 afterEach(() => {
@@ -79,12 +76,6 @@ function preview(overrides: Partial<AclPreview> = {}): AclPreview {
   };
 }
 
-interface Request {
-  id: string;
-  kind: string;
-  payload: Record<string, unknown>;
-}
-
 /** Lets fake time pass (the lookup's debounce), committing what it renders. */
 function pause(ms: number): void {
   act(() => {
@@ -92,95 +83,9 @@ function pause(ms: number): void {
   });
 }
 
-async function flush(): Promise<void> {
-  for (let i = 0; i < 10; i++) await Promise.resolve();
-}
-
-class Harness {
-  readonly model: FakeModel<PanelState>;
-  readonly scoped: ScopedModel<PanelState>;
-  readonly rpc: Rpc;
-  readonly el: HTMLElement;
-  snapshot: Snapshot;
-  private active: boolean;
-  private readonly replied = new Set<string>();
-
+class Harness extends TabHarness {
   constructor(snapshot: Partial<Snapshot> = {}, active = true) {
-    this.model = new FakeModel(panelStateFixture(snapshot));
-    this.scoped = new ScopedModel(this.model);
-    this.rpc = new Rpc(this.scoped);
-    this.snapshot = this.model.get("snapshot");
-    this.active = active;
-    this.el = document.createElement("div");
-    this.el.className = "serving-panel";
-    document.body.append(this.el);
-    this.draw();
-  }
-
-  draw(): void {
-    act(() => {
-      render(
-        <PermissionsTab
-          model={this.scoped}
-          rpc={this.rpc}
-          snapshot={this.snapshot}
-          active={this.active}
-        />,
-        this.el,
-      );
-    });
-  }
-
-  setActive(active: boolean): void {
-    this.active = active;
-    this.draw();
-  }
-
-  /** What the widget's cleanup does: close the rpc, unmount, drop the listeners. */
-  close(): void {
-    this.rpc.close();
-    act(() => render(null, this.el));
-    this.scoped.dispose();
-  }
-
-  requests(kind: string): Request[] {
-    return this.model
-      .requests()
-      .filter((r) => r.kind === kind)
-      .map((r) => ({ id: r.id, kind: r.kind, payload: r.payload as Record<string, unknown> }));
-  }
-
-  open(kind: string): Request {
-    const open = this.requests(kind).filter((r) => !this.replied.has(r.id));
-    const last = open[open.length - 1];
-    if (last === undefined) throw new Error(`no open "${kind}" request`);
-    return last;
-  }
-
-  openCount(kind: string): number {
-    return this.requests(kind).filter((r) => !this.replied.has(r.id)).length;
-  }
-
-  async reply(kind: string, result: unknown, request = this.open(kind)): Promise<Request> {
-    this.replied.add(request.id);
-    await act(async () => {
-      this.model.receive({ type: "reply", id: request.id, ok: true, result });
-      await flush();
-    });
-    return request;
-  }
-
-  async fail(
-    kind: string,
-    error: { message: string; error_code: string; status: number },
-  ): Promise<Request> {
-    const request = this.open(kind);
-    this.replied.add(request.id);
-    await act(async () => {
-      this.model.receive({ type: "reply", id: request.id, ok: false, error });
-      await flush();
-    });
-    return request;
+    super(PermissionsTab, snapshot, active);
   }
 
   q<T extends HTMLElement = HTMLElement>(testId: string): T | null {

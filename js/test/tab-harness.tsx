@@ -1,0 +1,130 @@
+/**
+ * One panel tab mounted on a fake model, for vitest: draw it, switch it on and off, and play
+ * Python by answering the requests it sends. Each tab's test extends it with its own helpers.
+ */
+import type { ComponentType } from "preact";
+import { render } from "preact";
+import { act } from "preact/test-utils";
+import type { PanelState, Snapshot } from "../src/model";
+import { Rpc } from "../src/rpc";
+import { ScopedModel } from "../src/scoped-model";
+import { FakeModel, panelStateFixture } from "./fake-model";
+
+export interface TabProps {
+  model: ScopedModel<PanelState>;
+  rpc: Rpc;
+  snapshot: Snapshot;
+  active: boolean;
+}
+
+export interface SentRequest {
+  id: string;
+  kind: string;
+  payload: Record<string, unknown>;
+}
+
+export interface ReplyError {
+  message: string;
+  error_code: string;
+  status: number;
+}
+
+/** Lets promise callbacks (replies, state updates) run. */
+export async function flush(): Promise<void> {
+  for (let i = 0; i < 10; i++) await Promise.resolve();
+}
+
+export class TabHarness {
+  readonly model: FakeModel<PanelState>;
+  readonly scoped: ScopedModel<PanelState>;
+  readonly rpc: Rpc;
+  readonly el: HTMLElement;
+  snapshot: Snapshot;
+  private active: boolean;
+  private readonly replied = new Set<string>();
+
+  constructor(
+    private readonly Tab: ComponentType<TabProps>,
+    snapshot: Partial<Snapshot> = {},
+    active = true,
+  ) {
+    this.model = new FakeModel(panelStateFixture(snapshot));
+    this.scoped = new ScopedModel(this.model);
+    this.rpc = new Rpc(this.scoped);
+    this.snapshot = this.model.get("snapshot");
+    this.active = active;
+    this.el = document.createElement("div");
+    this.el.className = "serving-panel";
+    document.body.append(this.el);
+    this.draw();
+  }
+
+  draw(): void {
+    const Tab = this.Tab;
+    act(() => {
+      render(
+        <Tab model={this.scoped} rpc={this.rpc} snapshot={this.snapshot} active={this.active} />,
+        this.el,
+      );
+    });
+  }
+
+  setActive(active: boolean): void {
+    this.active = active;
+    this.draw();
+  }
+
+  setSnapshot(snapshot: Snapshot): void {
+    this.snapshot = snapshot;
+    this.draw();
+  }
+
+  unmount(): void {
+    act(() => render(null, this.el));
+  }
+
+  /** What the widget's cleanup does: close the rpc, unmount, drop the listeners. */
+  close(): void {
+    this.rpc.close();
+    act(() => render(null, this.el));
+    this.scoped.dispose();
+  }
+
+  requests(kind: string): SentRequest[] {
+    return this.model
+      .requests()
+      .filter((r) => r.kind === kind)
+      .map((r) => ({ id: r.id, kind: r.kind, payload: r.payload as Record<string, unknown> }));
+  }
+
+  /** The newest request of `kind` not answered yet. */
+  open(kind: string): SentRequest {
+    const open = this.requests(kind).filter((r) => !this.replied.has(r.id));
+    const last = open[open.length - 1];
+    if (last === undefined) throw new Error(`no open "${kind}" request`);
+    return last;
+  }
+
+  openCount(kind: string): number {
+    return this.requests(kind).filter((r) => !this.replied.has(r.id)).length;
+  }
+
+  async reply(kind: string, result: unknown, request = this.open(kind)): Promise<SentRequest> {
+    this.replied.add(request.id);
+    await act(async () => {
+      this.model.receive({ type: "reply", id: request.id, ok: true, result });
+      await flush();
+    });
+    return request;
+  }
+
+  async fail(kind: string, error: ReplyError): Promise<SentRequest> {
+    const request = this.open(kind);
+    this.replied.add(request.id);
+    await act(async () => {
+      this.model.receive({ type: "reply", id: request.id, ok: false, error });
+      await flush();
+    });
+    return request;
+  }
+}
