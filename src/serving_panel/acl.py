@@ -8,8 +8,8 @@ when a PUT is unavoidable, refuses to "remove" inherited entries, warns before a
 ability to manage the endpoint, and fingerprints the direct ACL so a PUT is only sent when the
 ACL is still the one the user reviewed.
 
-Pure on purpose: stdlib only, no HTTP, no other serving_panel module, so the client, the panel
-and the tests share one planner and a preview is exactly what will be sent.
+Pure on purpose: stdlib and `_wire` only, no HTTP, so the client, the panel and the tests
+share one planner and a preview is exactly what will be sent.
 """
 
 from __future__ import annotations
@@ -19,6 +19,8 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from serving_panel import _wire
 
 __all__ = [
     "KINDS",
@@ -40,10 +42,10 @@ __all__ = [
     "plan_revoke",
 ]
 
-LEVELS = ("CAN_VIEW", "CAN_QUERY", "CAN_MANAGE")
+LEVELS = _wire.PERMISSION_LEVELS
 """Permission levels of a serving endpoint, lowest first."""
 
-KINDS = ("user", "group", "service_principal")
+KINDS = _wire.PRINCIPAL_KINDS
 """Principal kinds; each maps to one request key in `_KEY_OF`."""
 
 PrincipalKey = tuple[str, str]
@@ -52,11 +54,7 @@ PrincipalKey = tuple[str, str]
 PATH_TEMPLATE = "/api/2.0/permissions/serving-endpoints/{endpoint_id}"
 """Where plans are sent; the endpoint is addressed by id, never by name."""
 
-_KEY_OF = {
-    "user": "user_name",
-    "group": "group_name",
-    "service_principal": "service_principal_name",
-}
+_KEY_OF = _wire.PRINCIPAL_KEYS
 _KIND_OF = {key: kind for kind, key in _KEY_OF.items()}
 _RANK = {level: rank for rank, level in enumerate(LEVELS)}
 

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
-from serving_panel import acl, validate
+from serving_panel import _checks, acl
 from serving_panel._http import RetryPolicy, Timeout, Transport
 from serving_panel.config import Connection, from_sdk, resolve
 from serving_panel.errors import (
@@ -109,7 +109,7 @@ class ServingClient:
         return [Endpoint.from_json(item) for item in answer.get("endpoints") or []]
 
     def get(self, name: str) -> Endpoint:
-        validate.endpoint_name(name)
+        _checks.endpoint_name(name)
         endpoint = Endpoint.from_json(self._json("GET", f"{API}/{name}"))
         if endpoint.id:
             self._ids[endpoint.name] = endpoint.id
@@ -130,10 +130,10 @@ class ServingClient:
         `traffic` maps served entity names to percentages; other create fields (ai_gateway,
         email_notifications, route_optimized, ...) pass through as keyword arguments.
         """
-        validate.endpoint_name(name)
+        _checks.endpoint_name(name)
         body: dict[str, Any] = {"name": name, **fields}
         if served_entities is not None:
-            body["config"] = validate.config(served_entities, traffic, "config")
+            body["config"] = _checks.config(served_entities, traffic, "config")
         if tags:
             body["tags"] = [_tag(key, value) for key, value in tags.items()]
         if description is not None:
@@ -151,12 +151,12 @@ class ServingClient:
         **fields: Any,
     ) -> Endpoint:
         """Replaces the endpoint's config (PUT); the new one builds in the background."""
-        validate.endpoint_name(name)
-        body = {**validate.config(served_entities, traffic, ""), **fields}
+        _checks.endpoint_name(name)
+        body = {**_checks.config(served_entities, traffic, ""), **fields}
         return Endpoint.from_json(self._json("PUT", f"{API}/{name}/config", body))
 
     def delete(self, name: str) -> None:
-        validate.endpoint_name(name)
+        _checks.endpoint_name(name)
         self._json("DELETE", f"{API}/{name}", accept="*/*")
         self._ids.pop(name, None)
 
@@ -167,7 +167,7 @@ class ServingClient:
         remove: Iterable[str] = (),
     ) -> dict[str, str | None]:
         """Adds or replaces tags and deletes others; returns the endpoint's tags afterwards."""
-        validate.endpoint_name(name)
+        _checks.endpoint_name(name)
         body: dict[str, Any] = {}
         if add:
             body["add_tags"] = [_tag(key, value) for key, value in add.items()]
@@ -187,8 +187,8 @@ class ServingClient:
         return self._logs(name, served_entity, "logs", config_version)
 
     def _logs(self, name: str, served: str, kind: str, version: int | None) -> str:
-        validate.endpoint_name(name)
-        validate.served_entity_name(served, "served_entity")
+        _checks.endpoint_name(name)
+        _checks.served_entity_name(served, "served_entity")
         params = {"config_version": version} if version is not None else None
         answer = self._json("GET", f"{API}/{name}/served-models/{served}/{kind}", params=params)
         return str(answer.get("logs") or "")
@@ -209,7 +209,7 @@ class ServingClient:
         return parse_log_text(fetch(name, served_entity, config_version=config_version))
 
     def metrics_text(self, name: str) -> str:
-        validate.endpoint_name(name)
+        _checks.endpoint_name(name)
         return self._transport.request("GET", f"{API}/{name}/metrics", accept="text/plain").text
 
     def metrics(self, name: str) -> builtins.list[MetricSample]:
@@ -219,7 +219,7 @@ class ServingClient:
         return parse_prometheus_text(self.metrics_text(name))
 
     def openapi(self, name: str) -> dict[str, Any]:
-        validate.endpoint_name(name)
+        _checks.endpoint_name(name)
         answer: dict[str, Any] = self._json("GET", f"{API}/{name}/openapi", accept="text/plain")
         return answer
 
@@ -236,7 +236,7 @@ class ServingClient:
         Give the body as `payload` or as keywords: dataframe_split=, dataframe_records=,
         instances=, inputs=, or a DataFrame as `dataframe=` (sent as dataframe_split).
         """
-        validate.endpoint_name(name)
+        _checks.endpoint_name(name)
         body = dict(payload or {})
         frame = inputs.pop("dataframe", None)
         if frame is not None:
@@ -248,7 +248,7 @@ class ServingClient:
             )
         path = f"/serving-endpoints/{name}/invocations"
         if served_entity is not None:
-            validate.served_entity_name(served_entity, "served_entity")
+            _checks.served_entity_name(served_entity, "served_entity")
             path = f"/serving-endpoints/{name}/served-models/{served_entity}/invocations"
         response = self._transport.request("POST", path, json_body=body)
         return QueryResult.from_json(response.json(), response.headers.get("served-model-name"))

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from serving_panel import _wire
 from serving_panel.types import UI_STATES, Endpoint, EndpointConfig, Permissions
 
 if TYPE_CHECKING:
@@ -25,9 +26,9 @@ DEPLOYMENT = (
     "DEPLOYMENT_FAILED",
     "DEPLOYMENT_ABORTED",
 )
-LEVELS = ("CAN_VIEW", "CAN_QUERY", "CAN_MANAGE")
+LEVELS = _wire.PERMISSION_LEVELS
 LOG_LEVELS = ("TRACE", "DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
-KINDS = ("user", "group", "service_principal")
+KINDS = _wire.PRINCIPAL_KINDS
 
 
 def _category(values: Sequence[Any], known: Sequence[str], *, ordered: bool = False) -> pd.Series:

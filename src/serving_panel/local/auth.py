@@ -18,10 +18,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from serving_panel import _wire
 from serving_panel.local.errors import ApiError, invalid_token, missing_token, permission_denied
 from serving_panel.local.store import Principal, Store
 
-LEVELS = ("CAN_VIEW", "CAN_QUERY", "CAN_MANAGE")
+LEVELS = _wire.PERMISSION_LEVELS
 RANK = {level: rank for rank, level in enumerate(LEVELS, start=1)}
 ADMINS_GROUP = "admins"
 USERS_GROUP = "users"

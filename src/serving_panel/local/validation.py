@@ -10,10 +10,10 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from serving_panel import _rules
+from serving_panel import _wire
 from serving_panel.local.errors import invalid
 
-MAX_NAME_LENGTH = _rules.MAX_NAME_LENGTH
+MAX_NAME_LENGTH = _wire.MAX_NAME_LENGTH
 MAX_SERVED_ENTITIES = 15
 MAX_ENVIRONMENT_VARS = 30
 WORKLOAD_SIZES = {"Small": 4, "Medium": 8, "Large": 16}
@@ -65,7 +65,7 @@ def check_object(value: Any, field: str) -> dict[str, Any]:
 
 
 def check_name(value: Any, field: str, what: str = "name") -> str:
-    problem = _rules.name_problem(value, what)
+    problem = _wire.name_problem(value, what)
     if problem is not None:
         raise invalid(field, problem)
     assert isinstance(value, str)
@@ -93,7 +93,7 @@ def check_int(value: Any, field: str, low: int, high: int | None = None) -> int:
     return value
 
 
-default_entity_name = _rules.default_entity_name
+default_entity_name = _wire.default_entity_name
 
 
 def _check_environment(value: Any, field: str) -> dict[str, str]:
@@ -214,13 +214,13 @@ def _traffic(raw: Any, field: str, names: list[str]) -> dict[str, Any]:
             raise invalid(route_field, "served_entity_name (or served_model_name) is required")
         if target not in names:
             raise invalid(
-                f"{route_field}.served_entity_name", _rules.unknown_route_problem(target, names)
+                f"{route_field}.served_entity_name", _wire.unknown_route_problem(target, names)
             )
         if target in seen:
             raise invalid(route_field, f"{target!r} has more than one route")
         seen.add(target)
         percentage = route.get("traffic_percentage")
-        problem = _rules.percentage_problem(percentage)
+        problem = _wire.percentage_problem(percentage)
         if problem is not None:
             raise invalid(f"{route_field}.traffic_percentage", problem)
         assert isinstance(percentage, int)
@@ -232,7 +232,7 @@ def _traffic(raw: Any, field: str, names: list[str]) -> dict[str, Any]:
                 "traffic_percentage": percentage,
             }
         )
-    total_problem = _rules.total_problem(total)
+    total_problem = _wire.total_problem(total)
     if total_problem is not None:
         raise invalid(f"{field}.routes", total_problem)
     return {"routes": normalized}
@@ -298,7 +298,7 @@ def parse_config(raw: Any, prefix: str, model_check: ModelCheck) -> dict[str, An
             ]
         }
     else:
-        raise invalid(_join(prefix, "traffic_config"), _rules.TRAFFIC_REQUIRED)
+        raise invalid(_join(prefix, "traffic_config"), _wire.TRAFFIC_REQUIRED)
     result: dict[str, Any] = {"served_entities": entities, "traffic_config": traffic}
     if "auto_capture_config" in config:
         result["auto_capture_config"] = check_object(

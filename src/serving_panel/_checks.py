@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from serving_panel import _rules
+from serving_panel import _wire
 from serving_panel.errors import ClientValidationError
 
 
@@ -19,7 +19,7 @@ def _join(prefix: str, field: str) -> str:
 
 
 def endpoint_name(value: object, field: str = "name") -> str:
-    problem = _rules.name_problem(value, "endpoint name")
+    problem = _wire.name_problem(value, "endpoint name")
     if problem is not None:
         raise _fail(field, problem)
     assert isinstance(value, str)
@@ -27,7 +27,7 @@ def endpoint_name(value: object, field: str = "name") -> str:
 
 
 def served_entity_name(value: object, field: str) -> str:
-    problem = _rules.name_problem(value, "served entity name")
+    problem = _wire.name_problem(value, "served entity name")
     if problem is not None:
         raise _fail(field, problem)
     assert isinstance(value, str)
@@ -40,7 +40,7 @@ def _entity_name(entity: Mapping[str, Any]) -> str | None:
     model = entity.get("entity_name") or entity.get("model_name")
     version = entity.get("entity_version") or entity.get("model_version")
     if model and version is not None:
-        return _rules.default_entity_name(str(model), str(version))
+        return _wire.default_entity_name(str(model), str(version))
     return None
 
 
@@ -67,7 +67,7 @@ def config(
     body: dict[str, Any] = {"served_entities": [dict(e) for e in served_entities]}
     if traffic is None:
         if len(served_entities) > 1:
-            raise _fail(_join(prefix, "traffic_config"), _rules.TRAFFIC_REQUIRED)
+            raise _fail(_join(prefix, "traffic_config"), _wire.TRAFFIC_REQUIRED)
         return body
     routes = []
     total = 0
@@ -76,14 +76,14 @@ def config(
         route_field = f"{field}.routes[{index}]"
         if len(names) == len(served_entities) and target not in names:
             raise _fail(
-                f"{route_field}.served_entity_name", _rules.unknown_route_problem(target, names)
+                f"{route_field}.served_entity_name", _wire.unknown_route_problem(target, names)
             )
-        problem = _rules.percentage_problem(percentage)
+        problem = _wire.percentage_problem(percentage)
         if problem is not None:
             raise _fail(f"{route_field}.traffic_percentage", problem)
         total += percentage
         routes.append({"served_entity_name": target, "traffic_percentage": percentage})
-    total_problem = _rules.total_problem(total)
+    total_problem = _wire.total_problem(total)
     if total_problem is not None:
         raise _fail(f"{field}.routes", total_problem)
     body["traffic_config"] = {"routes": routes}

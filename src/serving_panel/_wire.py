@@ -1,12 +1,27 @@
-"""The naming and traffic rules of serving endpoints, with their messages.
+"""The wire's shared vocabulary: permission levels, principal kinds, and the naming and traffic
+rules of serving endpoints with their messages.
 
-Shared by the local workspace (which enforces them) and ServingClient (which checks them before
-sending), so both say the same thing. Pure: no imports from either side.
+Shared by the local workspace (which enforces them) and the client side (which checks them
+before sending and shapes results with them), so both say the same thing. Pure: stdlib only, no
+imports from either side.
 """
 
 from __future__ import annotations
 
 import re
+
+PERMISSION_LEVELS = ("CAN_VIEW", "CAN_QUERY", "CAN_MANAGE")
+"""Permission levels of a serving endpoint, lowest first."""
+
+PRINCIPAL_KINDS = ("user", "group", "service_principal")
+"""Who a grant can name; the ACL's request keys are `PRINCIPAL_KEYS`."""
+
+PRINCIPAL_KEYS = {
+    "user": "user_name",
+    "group": "group_name",
+    "service_principal": "service_principal_name",
+}
+"""Principal kind to the access_control_list entry key that names it."""
 
 NAME_PATTERN = re.compile(r"[A-Za-z0-9_-]+")
 # No source gives the service's limit; 63 is an assumption (docs/local-workspace.md).
