@@ -20,7 +20,7 @@ ALLOW_ROOT := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 
 help:
 	@echo "make demo   JupyterLab on notebooks/quickstart.ipynb (sets everything up first)"
-	@echo "make test   lint, type checks, vitest and pytest, e2e in headless Chromium"
+	@echo "make test   lint, type checks, import contracts, vitest and pytest, e2e in headless Chromium"
 	@echo "make build  the JS bundle only;  make format  fix formatting;  make clean"
 
 $(BIN)/python:
@@ -63,6 +63,7 @@ py-lint: $(PY_STAMP)
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-logo
 
 js-lint: $(JS_STAMP)
 	cd js && npm run --silent typecheck && npm run --silent lint

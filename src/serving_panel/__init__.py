@@ -13,12 +13,12 @@ from serving_panel._version import __version__
 if TYPE_CHECKING:
     from serving_panel.client import ServingClient
     from serving_panel.local.handle import LocalWorkspace
-    from serving_panel.panel import EndpointPanel
+    from serving_panel.panel.widget import EndpointPanel
 
 __all__ = ["EndpointPanel", "LocalWorkspace", "ServingClient", "__version__"]
 
 _LAZY = {
-    "EndpointPanel": "serving_panel.panel",
+    "EndpointPanel": "serving_panel.panel.widget",
     "LocalWorkspace": "serving_panel.local.handle",
     "ServingClient": "serving_panel.client",
 }

@@ -88,3 +88,13 @@ def config(
         raise _fail(f"{field}.routes", total_problem)
     body["traffic_config"] = {"routes": routes}
     return body
+
+
+def principal_query(value: object, field: str, longest: int) -> str:
+    """A principal search: a non-empty string of at most `longest` characters, stripped."""
+    if not isinstance(value, str) or not value.strip():
+        raise _fail(field, f"must be a non-empty string, got {value!r}")
+    text = value.strip()
+    if len(text) > longest:
+        raise _fail(field, f"must have at most {longest} characters, got {len(text)}")
+    return text

@@ -5,8 +5,10 @@ principals and leaves everyone else alone, while PUT *replaces* the whole direct
 lost grants by sending a PUT with one entry). This module turns "what the user wants" into the
 exact request, picks PATCH whenever nothing is removed, re-sends every untouched direct grant
 when a PUT is unavoidable, refuses to "remove" inherited entries, warns before anyone loses the
-ability to manage the endpoint, and fingerprints the direct ACL so a PUT is only sent when the
-ACL is still the one the user reviewed.
+ability to manage the endpoint (as data, `AclPlan.lockouts`, so a caller can ask for a
+confirmation), and fingerprints the direct ACL so a write is only sent when the ACL is still the
+one the user reviewed. Plans take a `types.Permissions` (whose grants were parsed once, when it
+was read), the grants themselves, or the GET's JSON (parsed here).
 
 Pure on purpose: stdlib and `_wire` only, no HTTP, so the client, the panel and the tests
 share one planner and a preview is exactly what will be sent.
@@ -16,11 +18,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol, TypeAlias, runtime_checkable
 
 from serving_panel import _wire
+from serving_panel.errors import ClientValidationError
 
 __all__ = [
     "KINDS",
@@ -28,18 +31,21 @@ __all__ = [
     "PATH_TEMPLATE",
     "AclError",
     "AclPlan",
+    "AclSource",
     "Change",
     "Grant",
+    "HasGrants",
     "PrincipalKey",
     "StaleAclError",
-    "apply_plan",
     "check_unchanged",
     "direct_acl",
     "fingerprint",
     "grants_from_json",
+    "grants_of",
     "plan_changes",
     "plan_grant",
     "plan_revoke",
+    "simulate",
 ]
 
 LEVELS = _wire.PERMISSION_LEVELS
@@ -59,7 +65,7 @@ _KIND_OF = {key: kind for kind, key in _KEY_OF.items()}
 _RANK = {level: rank for rank, level in enumerate(LEVELS)}
 
 
-class AclError(ValueError):
+class AclError(ClientValidationError):
     """A plan that can't be made: names the principal or field and the rule it breaks."""
 
 
@@ -83,6 +89,18 @@ class Grant:
         return (self.kind, self.name)
 
 
+@runtime_checkable
+class HasGrants(Protocol):
+    """An ACL already read and parsed, such as `types.Permissions`."""
+
+    @property
+    def grants(self) -> Sequence[Grant]: ...
+
+
+AclSource: TypeAlias = HasGrants | Iterable[Grant] | Mapping[str, Any]
+"""What a plan or a fingerprint is made from: a parsed ACL, its grants, or the GET's JSON."""
+
+
 @dataclass(frozen=True, slots=True)
 class Change:
     """One principal's direct level before and after a plan (None = no direct grant)."""
@@ -93,7 +111,7 @@ class Change:
 
     def __post_init__(self) -> None:
         if self.before == self.after:
-            raise ValueError(f"{_who(self.principal)}: a change needs different levels")
+            raise AclError(f"{_who(self.principal)}: a change needs different levels")
 
     @property
     def kind_of_change(self) -> str:
@@ -115,7 +133,12 @@ class AclPlan:
     after: dict[PrincipalKey, str]
     changes: tuple[Change, ...]
     warnings: tuple[str, ...]
+    """Everything a preview should say, the lock-out warnings included."""
     fingerprint: str
+    """Of the direct ACL the plan was made from; a write is sent only while it still holds."""
+    lockouts: tuple[str, ...] = ()
+    """The warnings about this plan taking away the ability to manage the endpoint: the last
+    direct CAN_MANAGE, or the caller's own. A careful caller confirms these before sending."""
 
     def describe(self, endpoint_id: str | None = None) -> str:
         """The exact API call(s) and the diff, as plain text for a preview."""
@@ -192,17 +215,27 @@ def direct_acl(grants: Iterable[Grant]) -> dict[PrincipalKey, str]:
     return dict(sorted(direct.items()))
 
 
-def fingerprint(permissions: Mapping[str, Any]) -> str:
+def grants_of(source: AclSource) -> list[Grant]:
+    """The grants of a parsed ACL as they are, or of the GET's JSON, parsed."""
+    if isinstance(source, Mapping):
+        return grants_from_json(source)
+    if isinstance(source, HasGrants):
+        return list(source.grants)
+    return list(source)
+
+
+def fingerprint(source: AclSource) -> str:
     """A stable hash of the direct ACL only: what our writes could clobber.
 
     Inherited entries, display names and entry order don't change it.
     """
-    return _fingerprint_of(direct_acl(grants_from_json(permissions)))
+    return _fingerprint_of(direct_acl(grants_of(source)))
 
 
-def check_unchanged(shown_fingerprint: str, current: Mapping[str, Any]) -> None:
-    """Stop a write planned from an ACL that has changed since the user reviewed it."""
-    now = fingerprint(current)
+def check_unchanged(shown_fingerprint: str, current: str | AclSource) -> None:
+    """The one stale-ACL rule, for every write: stop when the direct ACL now (`current`, or its
+    fingerprint) is not the one the user reviewed or the plan was made from."""
+    now = current if isinstance(current, str) else fingerprint(current)
     if now != shown_fingerprint:
         raise StaleAclError(
             "The endpoint's direct permissions changed since they were shown "
@@ -216,7 +249,7 @@ ADMINS: PrincipalKey = ("group", "admins")
 
 
 def plan_changes(
-    permissions: Mapping[str, Any],
+    source: AclSource,
     desired: Mapping[PrincipalKey, str | None],
     *,
     caller: PrincipalKey | None = None,
@@ -227,7 +260,7 @@ def plan_changes(
     changes go out as a PATCH of just those entries; any removal needs a PUT of the full
     resulting direct list, which never contains an inherited-only principal.
     """
-    grants = grants_from_json(permissions)
+    grants = grants_of(source)
     before = direct_acl(grants)
     inherited = _inherited(grants)
     wanted = _validated(desired)
@@ -277,12 +310,13 @@ def plan_changes(
     warnings.extend(_inheritance_notes(changes, inherited))
     if method == "PUT":
         warnings.extend(_put_notes(before, after, changes))
-    warnings.extend(_manage_notes(before, after, inherited, caller))
-    return AclPlan(method, body, before, after, changes, tuple(warnings), shown)
+    notes, lockouts = _manage_notes(before, after, inherited, caller)
+    warnings.extend(notes)
+    return AclPlan(method, body, before, after, changes, tuple(warnings), shown, lockouts)
 
 
 def plan_grant(
-    permissions: Mapping[str, Any],
+    source: AclSource,
     kind: str,
     name: str,
     level: str,
@@ -296,23 +330,24 @@ def plan_grant(
             f"{_who((kind, name))}: permission_level is required to grant; use plan_revoke "
             "to remove a grant"
         )
-    return plan_changes(permissions, {(kind, name): level}, caller=caller)
+    return plan_changes(source, {(kind, name): level}, caller=caller)
 
 
 def plan_revoke(
-    permissions: Mapping[str, Any],
+    source: AclSource,
     kind: str,
     name: str,
     *,
     caller: PrincipalKey | None = None,
 ) -> AclPlan:
     """A PUT of the full direct list minus this principal (PATCH can't remove anyone)."""
-    return plan_changes(permissions, {(kind, name): None}, caller=caller)
+    return plan_changes(source, {(kind, name): None}, caller=caller)
 
 
-def apply_plan(direct: Mapping[PrincipalKey, str], plan: AclPlan) -> dict[PrincipalKey, str]:
-    """What the server's direct ACL becomes: PATCH upserts, PUT replaces (all but the admins
-    group's grant, which no request changes), no plan keeps it."""
+def simulate(direct: Mapping[PrincipalKey, str], plan: AclPlan) -> dict[PrincipalKey, str]:
+    """What the server's direct ACL becomes once `plan` is sent: PATCH upserts, PUT replaces
+    (all but the admins group's grant, which no request changes), no plan keeps it. The tests'
+    oracle for what a plan does."""
     if plan.method is None:
         return dict(sorted(direct.items()))
     if plan.method not in ("PATCH", "PUT"):
@@ -469,9 +504,14 @@ def _manage_notes(
     after: Mapping[PrincipalKey, str],
     inherited: Mapping[PrincipalKey, list[Grant]],
     caller: PrincipalKey | None,
-) -> list[str]:
-    """Lock-out guard: who can still manage the endpoint once the plan has been applied."""
-    notes = []
+) -> tuple[list[str], tuple[str, ...]]:
+    """Lock-out guard: who can still manage the endpoint once the plan has been applied.
+
+    Returns every note for the preview, and the lock-outs among them: the notes about a
+    CAN_MANAGE this plan takes away (not about one that was already missing).
+    """
+    notes: list[str] = []
+    lockouts: list[str] = []
     managers = {
         principal: manage
         for principal, grants in sorted(inherited.items())
@@ -487,6 +527,8 @@ def _manage_notes(
         else:
             who = "no inherited CAN_MANAGE is listed, so only workspace admins can still manage it"
         notes.append(f"After this change no principal holds CAN_MANAGE directly; {who}.")
+        if "CAN_MANAGE" in before.values():
+            lockouts.append(notes[-1])
     if (
         caller is not None
         and before.get(caller) == "CAN_MANAGE"
@@ -500,4 +542,5 @@ def _manage_notes(
             else " Unless a group you belong to manages it, you won't be able to undo this."
         )
         notes.append(f"You ({_who(caller)}) hold CAN_MANAGE directly and this plan {what}.{keeps}")
-    return notes
+        lockouts.append(notes[-1])
+    return notes, tuple(lockouts)

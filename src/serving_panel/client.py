@@ -4,13 +4,16 @@
     client.endpoints_df(detailed=True)            # the fleet, one row per endpoint
     client.grant("ads-endpoint", "CAN_QUERY", user="jsmith@example.com")
     client.wait("ads-endpoint", until="ready")
+    client.find_principals("jsm")                 # SCIM: users, groups, service principals
 
 Every method that takes an endpoint accepts its name; permission methods also accept its id.
+Everything raised on purpose is a `serving_panel.errors.ServingError`.
 """
 
 from __future__ import annotations
 
 import builtins
+import json
 import re
 import sys
 import time
@@ -25,10 +28,12 @@ from serving_panel.errors import (
     ApiError,
     ClientValidationError,
     ResourceDoesNotExist,
+    ServingError,
+    UnexpectedResponse,
     UpdateFailed,
     WaitTimedOut,
 )
-from serving_panel.types import Endpoint, PermissionLevel, Permissions, QueryResult
+from serving_panel.types import Endpoint, PermissionLevel, Permissions, Principal, QueryResult
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -38,6 +43,15 @@ if TYPE_CHECKING:
 
 API = "/api/2.0/serving-endpoints"
 PERMISSIONS = "/api/2.0/permissions/serving-endpoints"
+SCIM = "/api/2.0/preview/scim/v2"
+#: SCIM resources a principal search reads, with the filter each takes (`{q}` is the quoted query).
+_SEARCHES = (
+    ("user", "Users", "userName co {q} or displayName co {q}"),
+    ("group", "Groups", "displayName co {q}"),
+    ("service_principal", "ServicePrincipals", "displayName co {q} or applicationId co {q}"),
+)
+#: Longest principal search query.
+MAX_QUERY = 200
 _ENDPOINT_ID = re.compile(r"^[0-9a-f]{32}$")
 _WAIT_UNTIL = ("not_updating", "ready")
 
@@ -64,6 +78,7 @@ class ServingClient:
         )
         self.max_workers = max_workers
         self._ids: dict[str, str] = {}
+        self._me: Principal | None = None
 
     @classmethod
     def from_sdk(cls, workspace_client_or_config: object, **options: Any) -> ServingClient:
@@ -90,7 +105,8 @@ class ServingClient:
     # Plumbing ------------------------------------------------------------------------------
 
     def _json(self, method: str, path: str, body: Any = None, **kwargs: Any) -> Any:
-        return self._transport.request(method, path, json_body=body, **kwargs).json()
+        response = self._transport.request(method, path, json_body=body, **kwargs)
+        return _decoded(response.content, response.status, method, path)
 
     def endpoint_id(self, endpoint: str) -> str:
         """The id the permissions API needs, from an endpoint's name (or the id itself)."""
@@ -251,7 +267,8 @@ class ServingClient:
             _checks.served_entity_name(served_entity, "served_entity")
             path = f"/serving-endpoints/{name}/served-models/{served_entity}/invocations"
         response = self._transport.request("POST", path, json_body=body)
-        return QueryResult.from_json(response.json(), response.headers.get("served-model-name"))
+        answer = _decoded(response.content, response.status, "POST", path)
+        return QueryResult.from_json(answer, response.headers.get("served-model-name"))
 
     # Waiting -------------------------------------------------------------------------------
 
@@ -358,15 +375,22 @@ class ServingClient:
         body = {"access_control_list": [dict(entry) for entry in access_control_list]}
         return Permissions.from_json(self._json("PATCH", f"{PERMISSIONS}/{endpoint_id}", body))
 
-    def apply_plan(self, endpoint: str, plan: acl.AclPlan) -> Permissions:
-        """Sends a plan made from a read of the ACL, after checking the ACL has not changed
-        since that read (`StaleAclError` otherwise)."""
+    def apply_plan(
+        self, endpoint: str, plan: acl.AclPlan, *, expected_fingerprint: str | None = None
+    ) -> Permissions:
+        """Sends a plan made from a read of the ACL, PATCH or PUT alike, under one stale-ACL
+        rule: the plan must come from the ACL the user reviewed (`expected_fingerprint`, the
+        `Permissions.fingerprint` shown, when given), and a re-read just before sending must
+        find that ACL unchanged. Otherwise `StaleAclError`, and nothing is sent. (The API has
+        no conditional write; this keeps the window to one round trip.) A plan without a change
+        sends nothing and returns the ACL as it is."""
         endpoint_id = self.endpoint_id(endpoint)
+        if expected_fingerprint is not None:
+            acl.check_unchanged(expected_fingerprint, plan.fingerprint)
+        current = self.permissions(endpoint_id)
         if plan.method is None:
-            return self.permissions(endpoint_id)
-        if plan.method == "PUT":
-            current = self._json("GET", f"{PERMISSIONS}/{endpoint_id}")
-            acl.check_unchanged(plan.fingerprint, current)
+            return current
+        acl.check_unchanged(plan.fingerprint, current.fingerprint)
         answer = self._json(plan.method, f"{PERMISSIONS}/{endpoint_id}", plan.body)
         return Permissions.from_json(answer)
 
@@ -378,11 +402,14 @@ class ServingClient:
         user: str | None = None,
         group: str | None = None,
         service_principal: str | None = None,
+        expected_fingerprint: str | None = None,
     ) -> Permissions:
-        """Gives one principal a direct level (a PATCH: nobody else's grant is touched)."""
+        """Gives one principal a direct level (a PATCH: nobody else's grant is touched).
+        Refuses (`StaleAclError`) as `apply_plan` does."""
         kind, name = _principal(user, group, service_principal)
-        current = self._json("GET", f"{PERMISSIONS}/{self.endpoint_id(endpoint)}")
-        return self.apply_plan(endpoint, acl.plan_grant(current, kind, name, level))
+        current = self.permissions(endpoint)
+        plan = acl.plan_grant(current.grants, kind, name, level)
+        return self.apply_plan(endpoint, plan, expected_fingerprint=expected_fingerprint)
 
     def revoke(
         self,
@@ -398,10 +425,60 @@ class ServingClient:
         since `expected_fingerprint` (the `Permissions.fingerprint` you reviewed). Inherited
         grants can't be revoked here."""
         kind, name = _principal(user, group, service_principal)
-        current = self._json("GET", f"{PERMISSIONS}/{self.endpoint_id(endpoint)}")
-        if expected_fingerprint is not None:
-            acl.check_unchanged(expected_fingerprint, current)
-        return self.apply_plan(endpoint, acl.plan_revoke(current, kind, name))
+        current = self.permissions(endpoint)
+        plan = acl.plan_revoke(current.grants, kind, name)
+        return self.apply_plan(endpoint, plan, expected_fingerprint=expected_fingerprint)
+
+    # Principals (SCIM) ---------------------------------------------------------------------
+
+    def me(self) -> Principal:
+        """Who this client acts as (SCIM ``Me``), named as an ACL names it. Read once per
+        client: a token's identity does not change."""
+        if self._me is None:
+            path = f"{SCIM}/Me"
+            principal = Principal.from_scim_me(_mapping(self._json("GET", path), "GET", path))
+            if principal is None:
+                raise UnexpectedResponse(
+                    "SCIM Me names neither a userName nor an applicationId",
+                    method="GET",
+                    path=path,
+                )
+            self._me = principal
+        return self._me
+
+    def find_principals(self, query: str, *, limit: int = 10) -> builtins.list[Principal]:
+        """Users (userName or displayName contains `query`), groups (displayName) and service
+        principals (displayName or applicationId), at most `limit` of each, users first.
+
+        A kind whose search fails is left out (a caller may read users but not groups); when
+        all three fail, the last error is raised (say, a workspace without SCIM access).
+        """
+        text = _checks.principal_query(query, "query", MAX_QUERY)
+        if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 100:
+            raise ClientValidationError(f"limit: must be an integer from 1 to 100, got {limit!r}")
+        quoted = _scim_string(text)
+        found: builtins.list[Principal] = []
+        seen: set[tuple[str, str]] = set()
+        failure: ServingError | None = None
+        answered = 0
+        for kind, resource, template in _SEARCHES:
+            path = f"{SCIM}/{resource}"
+            params = {"filter": template.format(q=quoted), "count": limit}
+            try:
+                answer = _mapping(self._json("GET", path, params=params), "GET", path)
+            except ServingError as error:
+                failure = error
+                continue
+            answered += 1
+            listed = answer.get("Resources")
+            for item in (listed if isinstance(listed, list) else [])[:limit]:
+                principal = Principal.from_scim(kind, item) if isinstance(item, Mapping) else None
+                if principal is not None and principal.key not in seen:
+                    seen.add(principal.key)
+                    found.append(principal)
+        if answered == 0 and failure is not None:
+            raise failure
+        return found
 
     # DataFrames ----------------------------------------------------------------------------
 
@@ -450,10 +527,43 @@ class ServingClient:
         records = self.log_records(name, served_entity, kind=kind, config_version=config_version)
         return frames.logs_frame(records, served_entity)
 
+    def principals_df(self, query: str, *, limit: int = 10) -> pd.DataFrame:
+        """`find_principals` as a DataFrame: kind, name (what a grant takes), display_name."""
+        from serving_panel import frames
+
+        return frames.principals_frame(self.find_principals(query, limit=limit))
+
     def metrics_df(self, name: str) -> pd.DataFrame:
         from serving_panel import frames
 
         return frames.metrics_frame(self.metrics(name))
+
+
+def _decoded(content: bytes, status: int, method: str, path: str) -> Any:
+    """A 2xx answer's JSON (an empty body reads as {}), or `UnexpectedResponse` saying what
+    came instead."""
+    if not content.strip():
+        return {}
+    try:
+        return json.loads(content)
+    except ValueError:
+        start = content[:120].decode("utf-8", errors="replace")
+        raise UnexpectedResponse(
+            f"HTTP {status} answer is not JSON; it starts {start!r}", method=method, path=path
+        ) from None
+
+
+def _mapping(answer: Any, method: str, path: str) -> Mapping[str, Any]:
+    if not isinstance(answer, Mapping):
+        raise UnexpectedResponse(
+            f"expected a JSON object, got {type(answer).__name__}", method=method, path=path
+        )
+    return answer
+
+
+def _scim_string(text: str) -> str:
+    """A SCIM filter string literal: quoted, with backslashes and quotes escaped."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def _tag(key: str, value: str | None) -> dict[str, str]:

@@ -28,6 +28,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from serving_panel.errors import ServingError
+
 __all__ = [
     "ConfigurationError",
     "Connection",
@@ -48,7 +50,7 @@ DEFAULT_SECTION = "DEFAULT"
 _NO_DEFAULT_SECTION = "\n"
 
 
-class ConfigurationError(ValueError):
+class ConfigurationError(ServingError, ValueError):
     """No usable host and credentials. The message says where we looked; it never holds a secret."""
 
 

@@ -1,7 +1,15 @@
 """The exceptions ServingClient raises, keyed by Databricks `error_code`, then HTTP status.
 
+Everything the client raises on purpose is a `ServingError`, so `except ServingError` is enough;
+the ones that are also a `ValueError` or `TimeoutError` keep that second base for older code.
+
     ServingError
+    ├── ConfigurationError (ValueError)      no usable host or credentials (config.py)
     ├── ClientValidationError (ValueError)   refused before sending: names the field and rule
+    │   └── AclError                         a permission plan that can't be made (acl.py)
+    │       └── StaleAclError                the ACL changed since it was shown; nothing sent
+    ├── MetricsParseError (ValueError)       metrics text breaks the format (metrics.py)
+    ├── UnexpectedResponse                   a 2xx answer that is not the JSON the API promises
     ├── TransportError                       no response at all
     │   ├── ConnectionFailed                 could not connect
     │   └── RequestTimedOut                  connected, no answer in time
@@ -38,6 +46,16 @@ class ServingError(Exception):
 
 class ClientValidationError(ServingError, ValueError):
     """Input refused before anything was sent; the message names the field and the rule."""
+
+
+class UnexpectedResponse(ServingError):
+    """The service answered 2xx, but not with what the API documents (say, a proxy's HTML
+    login page instead of JSON). The message names the request and quotes the answer's start."""
+
+    def __init__(self, message: str, *, method: str, path: str) -> None:
+        super().__init__(f"{method} {path}: {message}")
+        self.method = method
+        self.path = path
 
 
 class TransportError(ServingError):

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from serving_panel import _wire
-from serving_panel.types import UI_STATES, Endpoint, EndpointConfig, Permissions
+from serving_panel.types import UI_STATES, Endpoint, EndpointConfig, Permissions, Principal
 
 if TYPE_CHECKING:
     from serving_panel.logs import LogRecord
@@ -170,6 +170,16 @@ def permissions_frame(permissions: Permissions, endpoint: str | None = None) -> 
             dtype="string",
         ),
         "display_name": pd.Series([g.display_name for g in grants], dtype="string"),
+    }
+    return _frame(columns, list(columns))
+
+
+def principals_frame(principals: Sequence[Principal]) -> pd.DataFrame:
+    """One row per principal found: its kind, the name a grant takes, and its display name."""
+    columns = {
+        "kind": _category([p.kind for p in principals], KINDS),
+        "name": pd.Series([p.name for p in principals], dtype="string"),
+        "display_name": pd.Series([p.display_name for p in principals], dtype="string"),
     }
     return _frame(columns, list(columns))
 

@@ -2,7 +2,7 @@
 
 A parser of our own rather than prometheus_client's: the package must not need it (it is no
 dependency of ours), and a bad line has to be reported by its number, which that parser does not
-do. Stdlib only, so importing it stays cheap.
+do. Stdlib (and `errors`) only, so importing it stays cheap.
 
 Follows text format 0.0.4 and the basics of OpenMetrics 1.0:
 
@@ -28,6 +28,8 @@ import math
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+
+from serving_panel.errors import ServingError
 
 __all__ = ["Labels", "MetricSample", "MetricsParseError", "parse_prometheus_text"]
 
@@ -80,7 +82,7 @@ class MetricSample:
     timestamp_ms: int | None
 
 
-class MetricsParseError(ValueError):
+class MetricsParseError(ServingError, ValueError):
     """The text breaks the exposition format; the message names the line and the rule."""
 
     def __init__(self, line: int, problem: str) -> None:

@@ -8,6 +8,7 @@ the service adds later is kept as it came, never turned into None.
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -275,8 +276,9 @@ def _str_or_none(value: Any) -> str | None:
 
 @dataclass(frozen=True)
 class Permissions(_View):
-    """An endpoint's ACL: every grant, direct and inherited, and the fingerprint of the direct
-    part (what a write could clobber), for the stale-read check before a revoke."""
+    """An endpoint's ACL: every grant, direct and inherited (parsed once, here), and the
+    fingerprint of the direct part (what a write could clobber), for the stale-ACL check before
+    every write."""
 
     object_id: str = ""
     object_type: str = ""
@@ -287,12 +289,13 @@ class Permissions(_View):
     def from_json(cls, data: Mapping[str, Any]) -> Permissions:
         from serving_panel import acl
 
+        grants = tuple(acl.grants_from_json(data))
         return cls(
             raw=_frozen(data),
             object_id=str(data.get("object_id", "")),
             object_type=str(data.get("object_type", "")),
-            grants=tuple(acl.grants_from_json(data)),
-            fingerprint=acl.fingerprint(data),
+            grants=grants,
+            fingerprint=acl.fingerprint(grants),
         )
 
     @property
@@ -309,3 +312,56 @@ class Permissions(_View):
 
     def __repr__(self) -> str:
         return f"Permissions({self.object_id!r}, {len(self.grants)} grants)"
+
+
+_SP_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:ServicePrincipal"
+# A service principal's application id; SCIM Me may give it as the userName.
+_APPLICATION_ID = re.compile(
+    r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+)
+
+
+@dataclass(frozen=True)
+class Principal(_View):
+    """A user, group or service principal from SCIM, named the way an ACL names it: a user by
+    userName, a group by displayName, a service principal by applicationId."""
+
+    kind: str = ""
+    name: str = ""
+    display_name: str = ""
+
+    @classmethod
+    def from_scim(cls, kind: str, data: Mapping[str, Any]) -> Principal | None:
+        """One SCIM resource of `kind` (user, group or service_principal); None when it lacks
+        the attribute an ACL would name it by."""
+        key = {"user": "userName", "group": "displayName", "service_principal": "applicationId"}
+        name = _text(data, key[kind])
+        if name is None:
+            return None
+        display = _text(data, "displayName") or name
+        return cls(raw=_frozen(data), kind=kind, name=name, display_name=display)
+
+    @classmethod
+    def from_scim_me(cls, data: Mapping[str, Any]) -> Principal | None:
+        """The caller from SCIM ``Me``: a service principal when it says so (its schema, or an
+        applicationId and no e-mail, or a userName that is an application id), else a user."""
+        schemas = data.get("schemas") or []
+        application = _text(data, "applicationId")
+        if application is not None and (_SP_SCHEMA in schemas or not data.get("emails")):
+            return cls.from_scim("service_principal", data)
+        name = _text(data, "userName")
+        if name is None:
+            return None
+        kind = "service_principal" if _APPLICATION_ID.match(name) else "user"
+        display = _text(data, "displayName") or name
+        return cls(raw=_frozen(data), kind=kind, name=name, display_name=display)
+
+    @property
+    def key(self) -> tuple[str, str]:
+        """(kind, name), as permission plans address a principal."""
+        return (self.kind, self.name)
+
+
+def _text(data: Mapping[str, Any], key: str) -> str | None:
+    value = data.get(key)
+    return value if isinstance(value, str) and value else None

@@ -59,6 +59,8 @@ def test_a_grant_made_in_the_panel_is_seen_by_the_client(
     root.get_by_test_id("perms-preview").click()
     expect(root.get_by_test_id("perms-describe")).to_contain_text("PATCH /api/2.0/permissions")
     root.get_by_test_id("perms-dialog-apply").click()
+    # The staged bar goes once Python has answered: the grant was sent and read back.
+    expect(root.get_by_test_id("perms-bar")).to_be_hidden()
     expect(root.get_by_test_id("perms-table")).to_contain_text(email)
     assert client.permissions(name).level_of("user", email) == "CAN_QUERY"
 

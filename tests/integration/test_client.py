@@ -3,16 +3,20 @@ class, retries against the workspace's own injected faults, grant/revoke and wai
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from harness.api import Api, entity, settle, unique
-from serving_panel import ServingClient
+from serving_panel import ServingClient, acl
 from serving_panel._http import RetryPolicy
 from serving_panel.acl import AclError, StaleAclError
+from serving_panel.config import ConfigurationError
 from serving_panel.errors import (
     ApiError,
     ClientValidationError,
@@ -24,12 +28,18 @@ from serving_panel.errors import (
     ResourceAlreadyExists,
     ResourceConflict,
     ResourceDoesNotExist,
+    ServingError,
     TemporarilyUnavailable,
     Unauthenticated,
+    UnexpectedResponse,
     UpdateFailed,
     WaitTimedOut,
 )
 from serving_panel.local.handle import LocalWorkspace
+from serving_panel.metrics import MetricsParseError, parse_prometheus_text
+
+FAULTS = "/__local/faults"
+SCIM = "/api/2.0/preview/scim/v2"
 
 
 @pytest.fixture(scope="module")
@@ -244,6 +254,137 @@ def test_revoke_refuses_when_the_acl_changed_since_it_was_read(
     client.delete(name)
 
 
+def test_grant_refuses_too_when_the_acl_changed_since_it_was_shown(
+    client: ServingClient, workspace: LocalWorkspace
+) -> None:
+    """One stale rule for PATCH and PUT alike: a grant reviewed against an older ACL is not sent."""
+    name = unique("client-stale-patch")
+    client.create(name)
+    frank = f"{unique('frank')}@example.com"
+    gina = f"{unique('gina')}@example.com"
+    workspace.add_user(frank)
+    workspace.add_user(gina)
+    shown = client.permissions(name)
+    with ServingClient(workspace.host, workspace.token) as other:
+        other.grant(name, "CAN_MANAGE", user=frank)
+    with pytest.raises(StaleAclError, match="nothing was sent"):
+        client.grant(name, "CAN_VIEW", user=frank, expected_fingerprint=shown.fingerprint)
+    with pytest.raises(StaleAclError):
+        client.grant(name, "CAN_QUERY", user=gina, expected_fingerprint=shown.fingerprint)
+    after = client.permissions(name)
+    assert after.level_of("user", frank) == "CAN_MANAGE"
+    assert after.level_of("user", gina) is None
+    client.delete(name)
+
+
+def test_a_plan_is_not_sent_once_someone_else_wrote_after_it_was_made(
+    client: ServingClient, workspace: LocalWorkspace
+) -> None:
+    """apply_plan re-reads before sending, whatever the method: the other write survives."""
+    name = unique("client-stale-plan")
+    client.create(name)
+    hank = f"{unique('hank')}@example.com"
+    workspace.add_user(hank)
+    current = client.permissions(name)
+    patch = acl.plan_grant(current.grants, "user", hank, "CAN_QUERY")
+    put = acl.plan_revoke(current.grants, "user", client.me().name)
+    assert (patch.method, put.method) == ("PATCH", "PUT")
+    with ServingClient(workspace.host, workspace.token) as other:
+        other.grant(name, "CAN_VIEW", user=hank)
+    for plan in (patch, put):
+        with pytest.raises(StaleAclError):
+            client.apply_plan(name, plan)
+    after = client.permissions(name)
+    assert after.level_of("user", hank) == "CAN_VIEW"
+    assert after.fingerprint != current.fingerprint
+    client.delete(name)
+
+
+def test_a_plan_that_removes_the_last_direct_manager_carries_the_lockout(
+    client: ServingClient,
+) -> None:
+    name = unique("client-lockout")
+    client.create(name)
+    me = client.me()
+    plan = acl.plan_revoke(client.permissions(name).grants, me.kind, me.name, caller=me.key)
+    assert len(plan.lockouts) == 2
+    assert plan.lockouts[0].startswith("After this change no principal holds CAN_MANAGE")
+    assert plan.lockouts[1].startswith(f"You (user {me.name}) hold CAN_MANAGE directly")
+    assert set(plan.lockouts) <= set(plan.warnings)
+    client.delete(name)
+
+
+def test_me_names_the_caller_as_an_acl_does(
+    client: ServingClient, workspace: LocalWorkspace
+) -> None:
+    email = f"{unique('ivy')}@example.com"
+    user_token = workspace.add_user(email, display_name="Ivy Example")
+    app_id, sp_token = workspace.add_service_principal(f"{unique('scorer')} bot")
+    with workspace.client(user_token) as ivy, workspace.client(sp_token) as bot:
+        assert ivy.me().key == ("user", email)
+        assert ivy.me().display_name == "Ivy Example"
+        assert bot.me().key == ("service_principal", app_id)
+    created = client.create(unique("client-me"))
+    direct = [g for g in client.permissions(created.name).grants if not g.inherited]
+    assert [g.principal for g in direct] == [client.me().key]  # the creator, as the ACL names it
+    client.delete(created.name)
+
+
+def test_find_principals_searches_users_groups_and_service_principals(
+    client: ServingClient, workspace: LocalWorkspace
+) -> None:
+    stem = unique("qz")
+    user = f"{stem}.jules@example.com"
+    workspace.add_user(user, display_name=f"Jules {stem}")
+    workspace.add_group(f"{stem}-ops", [user])
+    app_id, _token = workspace.add_service_principal(f"{stem} nightly")
+    found = client.find_principals(stem.upper())
+    assert [(p.kind, p.name, p.display_name) for p in found] == [
+        ("user", user, f"Jules {stem}"),
+        ("group", f"{stem}-ops", f"{stem}-ops"),
+        ("service_principal", app_id, f"{stem} nightly"),
+    ]
+    assert client.find_principals('no" or userName co "') == []  # quoted, not injected
+    assert [p.kind for p in client.find_principals(stem, limit=1)] == [
+        "user",
+        "group",
+        "service_principal",
+    ]
+    frame = client.principals_df(stem)
+    assert list(frame.columns) == ["kind", "name", "display_name"]
+    assert str(frame["kind"].dtype) == "category"
+    assert str(frame["name"].dtype) == "string"
+    assert frame["name"].tolist() == [user, f"{stem}-ops", app_id]
+    for query, rule in (
+        ("  ", "must be a non-empty string"),
+        ("x" * 201, "must have at most 200 characters"),
+    ):
+        with pytest.raises(ClientValidationError, match=f"query: {rule}"):
+            client.find_principals(query)
+    with pytest.raises(ClientValidationError, match="limit: must be an integer from 1 to 100"):
+        client.find_principals(stem, limit=0)
+
+
+def test_find_principals_raises_only_when_scim_answers_nothing(
+    workspace: LocalWorkspace, api: Api
+) -> None:
+    assert api.delete(FAULTS).status_code == 200
+    with workspace.client(retries=0) as no_retries:
+        groups_down = {"method": "GET", "path": f"{SCIM}/Groups", "status": 503}
+        assert api.post(FAULTS, json={"rules": [groups_down]}).status_code == 200
+        try:
+            partial = no_retries.find_principals("admin")
+            assert "group" not in {p.kind for p in partial}
+            all_down = {"method": "GET", "path": f"{SCIM}/*", "status": 503}
+            assert api.post(FAULTS, json={"rules": [all_down]}).status_code == 200
+            with pytest.raises(TemporarilyUnavailable):
+                no_retries.find_principals("admin")
+            with pytest.raises(TemporarilyUnavailable):
+                no_retries.me()
+        finally:
+            assert api.delete(FAULTS).status_code == 200
+
+
 def test_set_and_update_permissions(client: ServingClient, workspace: LocalWorkspace) -> None:
     name = unique("client-put")
     client.create(name)
@@ -418,6 +559,68 @@ def test_the_token_never_shows(workspace: LocalWorkspace, client: ServingClient)
 def test_api_errors_are_serving_errors(client: ServingClient) -> None:
     with pytest.raises(ApiError):
         client.get(unique("nope"))
+
+
+def test_everything_the_client_raises_on_purpose_is_a_serving_error(
+    client: ServingClient, ready: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`except ServingError` is enough; the ValueError base stays for code that catches it."""
+    for variable in ("DATABRICKS_HOST", "DATABRICKS_TOKEN", "DATABRICKS_CONFIG_PROFILE"):
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("DATABRICKS_CONFIG_FILE", str(tmp_path / "missing.cfg"))
+    with pytest.raises(ServingError) as no_config:
+        ServingClient()
+    with pytest.raises(ServingError) as admins:
+        client.revoke(ready, group="admins")
+    with pytest.raises(ServingError) as bad_metrics:
+        parse_prometheus_text("not a metric line {")
+    raised = [no_config.value, admins.value, bad_metrics.value]
+    assert [type(e) for e in raised] == [
+        ConfigurationError,
+        AclError,
+        MetricsParseError,
+    ]
+    assert isinstance(no_config.value, ValueError) and isinstance(bad_metrics.value, ValueError)
+    assert issubclass(AclError, ServingError) and issubclass(AclError, ValueError)
+    assert issubclass(StaleAclError, AclError)
+
+
+class _LoginPage(BaseHTTPRequestHandler):
+    """What a proxy in front of a workspace may answer: 200 and an HTML sign-in page."""
+
+    def do_GET(self) -> None:
+        body = b"<html><title>Sign in</title><body>Please sign in</body></html>"
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+def test_a_2xx_answer_that_is_not_json_is_a_serving_error_naming_the_request() -> None:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _LoginPage)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        host = f"http://127.0.0.1:{server.server_address[1]}"
+        with ServingClient(host, "dapi-not-a-secret-here") as proxied:
+            with pytest.raises(UnexpectedResponse) as info:
+                proxied.list()
+            with pytest.raises(
+                UnexpectedResponse,
+                match=r"^GET /api/2.0/preview/scim/v2/Me: HTTP 200 answer is not JSON",
+            ):
+                proxied.me()
+    finally:
+        server.shutdown()
+        server.server_close()
+    message = str(info.value)
+    assert message.startswith("GET /api/2.0/serving-endpoints: HTTP 200 answer is not JSON")
+    assert "<html><title>Sign in" in message
+    assert "dapi-not-a-secret-here" not in message
 
 
 def test_local_workspace_hands_out_clients(workspace: LocalWorkspace) -> None:

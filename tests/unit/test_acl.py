@@ -23,7 +23,6 @@ from serving_panel.acl import (
     Grant,
     PrincipalKey,
     StaleAclError,
-    apply_plan,
     check_unchanged,
     direct_acl,
     fingerprint,
@@ -31,6 +30,7 @@ from serving_panel.acl import (
     plan_changes,
     plan_grant,
     plan_revoke,
+    simulate,
 )
 
 ENDPOINT_ID = "6d9c2f0e4b1a4c3d8e7f6a5b4c3d2e1f"
@@ -166,7 +166,7 @@ def test_upgrades_and_downgrades_are_patches(
     assert plan.method == "PATCH"
     assert plan.body == {"access_control_list": [{key: principal[1], "permission_level": level}]}
     assert [change.kind_of_change for change in plan.changes] == [kind_of_change]
-    assert apply_plan(plan.before, plan)[principal] == level
+    assert simulate(plan.before, plan)[principal] == level
 
 
 def test_several_grants_go_in_one_patch_sorted_by_kind_and_name() -> None:
@@ -250,8 +250,8 @@ def test_the_admins_group_is_never_changed_nor_named_in_a_put() -> None:
     plan = plan_revoke(realistic(), "group", SCIENTISTS[1])
     assert all(entry.get("group_name") != "admins" for entry in plan.body["access_control_list"])
     # ... and the server keeps admins' direct grant through the PUT.
-    assert apply_plan(plan.before, plan)[ADMINS] == "CAN_MANAGE"
-    assert apply_plan(plan.before, plan) == plan.after
+    assert simulate(plan.before, plan)[ADMINS] == "CAN_MANAGE"
+    assert simulate(plan.before, plan) == plan.after
 
 
 def test_revoking_a_direct_grant_that_is_also_inherited_removes_only_the_direct_one() -> None:
@@ -277,7 +277,7 @@ def test_revoking_a_direct_grant_that_is_also_inherited_removes_only_the_direct_
     }
     plan = plan_revoke(ops, "group", "ops")
     assert plan.method == "PUT"
-    assert ("group", "ops") not in apply_plan(plan.before, plan)
+    assert ("group", "ops") not in simulate(plan.before, plan)
     assert any("group ops keeps access" in warning for warning in plan.warnings)
 
 
@@ -386,6 +386,45 @@ def test_removing_your_own_manage_warns_you() -> None:
 def test_changing_someone_else_does_not_warn_the_caller() -> None:
     plan = plan_grant(realistic(), "user", ALICE[1], "CAN_QUERY", caller=BOB)
     assert not any(w.startswith("You (") for w in plan.warnings)
+
+
+def test_lockouts_are_the_warnings_about_a_can_manage_this_plan_takes_away() -> None:
+    own = plan_grant(local_shape(), "user", ALICE[1], "CAN_QUERY", caller=ALICE)
+    assert len(own.lockouts) == 2  # the last direct manager, and it is the caller
+    assert own.lockouts[0].startswith("After this change no principal holds CAN_MANAGE")
+    assert own.lockouts[1].startswith("You (user alice@example.com) hold CAN_MANAGE")
+    assert set(own.lockouts) <= set(own.warnings)
+    someone_else = plan_grant(local_shape(), "user", ALICE[1], "CAN_QUERY", caller=BOB)
+    assert someone_else.lockouts == own.lockouts[:1]
+    admins_still_manage = plan_grant(realistic(), "user", ALICE[1], "CAN_QUERY", caller=ALICE)
+    assert admins_still_manage.lockouts == own.lockouts[1:]
+    assert plan_revoke(local_shape(), "user", BOB[1], caller=ALICE).lockouts == ()
+
+
+def test_no_manager_before_is_a_warning_but_not_a_lockout() -> None:
+    """Nobody manages directly before or after: the plan takes nothing away."""
+    acl = {"access_control_list": [{"user_name": BOB[1], "all_permissions": [direct("CAN_VIEW")]}]}
+    plan = plan_grant(acl, "user", BOB[1], "CAN_QUERY")
+    assert any("no principal holds CAN_MANAGE directly" in w for w in plan.warnings)
+    assert plan.lockouts == ()
+
+
+class Parsed(NamedTuple):
+    grants: tuple[Grant, ...]
+
+
+def test_a_parsed_acl_its_grants_and_its_json_plan_alike() -> None:
+    """Plans from `Permissions` (grants parsed once) equal plans from the JSON they came from."""
+    doc = realistic()
+    parsed = grants_from_json(doc)
+    for source in (doc, parsed, Parsed(tuple(parsed))):
+        plan = plan_revoke(source, "group", SCIENTISTS[1], caller=ALICE)
+        assert plan == plan_revoke(doc, "group", SCIENTISTS[1], caller=ALICE)
+        assert fingerprint(source) == plan.fingerprint
+        check_unchanged(plan.fingerprint, source)
+    check_unchanged(plan.fingerprint, plan.fingerprint)
+    with pytest.raises(StaleAclError, match="nothing was sent"):
+        check_unchanged(plan.fingerprint, fingerprint(local_shape()))
 
 
 def test_a_put_says_how_many_grants_it_re_sends_unchanged() -> None:
@@ -544,7 +583,7 @@ def test_the_server_ends_up_with_exactly_the_intended_direct_acl(
     goal = intended(acl.direct, desired)
     assert plan.before == acl.direct
     assert plan.after == goal
-    assert apply_plan(acl.direct, plan) == goal
+    assert simulate(acl.direct, plan) == goal
     assert {c.principal for c in plan.changes} == {
         p for p in acl.direct.keys() | goal.keys() if acl.direct.get(p) != goal.get(p)
     }
@@ -590,7 +629,7 @@ def test_a_revoke_never_touches_anyone_else(data: st.DataObject, acl: Generated)
         return
     principal = data.draw(st.sampled_from(sorted(acl.direct)))
     plan = plan_revoke(acl.permissions, *principal)
-    result = apply_plan(acl.direct, plan)
+    result = simulate(acl.direct, plan)
     assert principal not in result
     assert result == {p: level for p, level in acl.direct.items() if p != principal}
     assert body_levels(plan) == result

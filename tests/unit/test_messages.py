@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from serving_panel._messages import MAX_REPLY_BYTES, RequestError, RequestRouter
+from serving_panel.panel.protocol import MAX_REPLY_BYTES, RequestError, RequestRouter
 
 
 def echo(payload: Mapping[str, Any]) -> dict[str, Any]:

@@ -15,10 +15,10 @@ import pytest
 from harness.api import entity, unique, wait_for
 from harness.comms import CommLog, PanelView
 from serving_panel import EndpointPanel, ServingClient
-from serving_panel._messages import MAX_REPLY_BYTES
 from serving_panel.local.handle import LocalWorkspace
 from serving_panel.logs import LogRecord, parse_log_text
-from serving_panel.panel_logs import MAX_PAGE_BYTES, MAX_PAGE_LINES
+from serving_panel.panel.logs import MAX_PAGE_BYTES, MAX_PAGE_LINES
+from serving_panel.panel.protocol import MAX_REPLY_BYTES
 
 #: Lines the "chatty" model prints while it loads, so its build log is huge.
 CHATTY_LINES = 60_000

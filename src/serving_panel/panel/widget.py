@@ -1,24 +1,29 @@
 """EndpointPanel: the anywidget panel for one Model Serving endpoint.
 
 The Python side holds the ServingClient (and so the token) and syncs only a small snapshot of
-the endpoint (`panel_state.snapshot`). The browser asks for actions through intent traits
-(which marimo's reactivity also sees) and for data through request/response custom messages.
-Called from Python, methods raise; triggered from the panel, errors are shown in it.
+the endpoint (snapshot.py). The browser asks for a refresh by bumping the `_refresh_request`
+trait, a change marimo's reactivity sees (a cell reading the panel's value re-runs after
+Refresh); it asks for data and actions through the request/reply custom messages of
+protocol.py, which each feature module registers. Called from Python, methods raise; triggered
+from the panel, errors are shown in it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import anywidget
 import traitlets
 
-from serving_panel import panel_delete, panel_logs, panel_permissions, panel_state
-from serving_panel._messages import RequestError, RequestRouter
+import serving_panel.panel.snapshot as snapshots
 from serving_panel._version import __version__
-from serving_panel.errors import ApiError, ServingError
+from serving_panel.errors import ServingError
+from serving_panel.panel.delete import install as install_delete
+from serving_panel.panel.logs import install as install_logs
+from serving_panel.panel.permissions import install as install_permissions
+from serving_panel.panel.protocol import Handler, RequestRouter
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -26,7 +31,7 @@ if TYPE_CHECKING:
     from serving_panel.client import ServingClient
     from serving_panel.types import Endpoint, Permissions
 
-_STATIC = Path(__file__).parent / "static"
+_STATIC = Path(__file__).parent.parent / "static"
 
 
 def _bundle_file(name: str) -> Path:
@@ -60,7 +65,8 @@ class EndpointPanel(anywidget.AnyWidget):
     """Whether open views poll for changes (faster while an update is in progress)."""
 
     _refresh_request = traitlets.Int(0).tag(sync=True)
-    """Bumped by the browser to ask for a refresh."""
+    """Bumped by the browser to ask for a refresh (the Refresh button and auto-refresh polls);
+    answered by a snapshot with a higher revision."""
 
     def __init__(
         self,
@@ -83,17 +89,18 @@ class EndpointPanel(anywidget.AnyWidget):
             client = ServingClient(**connection)
         super().__init__(
             endpoint_name=name,
-            snapshot=panel_state.empty_snapshot(name),
+            snapshot=snapshots.empty(name),
             auto_refresh=auto_refresh,
         )
         self._client = client
         self._endpoint: Endpoint | None = None
         self._router = RequestRouter()
         self._router.register("hello", self._hello)
+        # Browsers built before the trait road ask with this request; removed with them.
         self._router.register("refresh", self._refresh_from_view)
-        panel_logs.install(self)
-        panel_permissions.install(self)
-        panel_delete.install(self)
+        install_logs(self)
+        install_permissions(self)
+        install_delete(self)
         self.on_msg(self._on_custom_message)
         self.refresh()
 
@@ -148,21 +155,17 @@ class EndpointPanel(anywidget.AnyWidget):
         """`panel.revoke(user="jsmith@example.com")`: see ServingClient.revoke."""
         return self._client.revoke(self.endpoint_name, **principal)
 
-    # Snapshot ----------------------------------------------------------------------------
+    # Snapshot (the host protocol features use) ------------------------------------------
+
+    def publish(self, new: dict[str, Any]) -> None:
+        """Shows `new`, made by a snapshot.py function; a deleted endpoint stops auto refresh."""
+        self.snapshot = new
+        if snapshots.is_deleted(new):
+            self.auto_refresh = False
 
     def _publish(self, endpoint: Endpoint) -> None:
         self._endpoint = endpoint
-        revision = int(self.snapshot.get("revision", 0)) + 1
-        self.snapshot = panel_state.snapshot(endpoint, revision)
-
-    def _publish_error(self, error: Exception) -> None:
-        """A refresh the panel asked for failed: keep what is shown, and say why."""
-        revision = int(self.snapshot.get("revision", 0)) + 1
-        self.snapshot = {
-            **self.snapshot,
-            "revision": revision,
-            "error": panel_state.error_view(error),
-        }
+        self.publish(snapshots.of(endpoint, self.snapshot))
 
     # From the browser ----------------------------------------------------------------------
 
@@ -171,14 +174,16 @@ class EndpointPanel(anywidget.AnyWidget):
         self._refresh_from_view({})
 
     def _refresh_from_view(self, payload: Mapping[str, Any]) -> dict[str, int]:
+        """A refresh the view asked for: a new snapshot either way, with the error if the read
+        failed (the view waits for the newer revision)."""
         try:
             self.refresh()
         except ServingError as error:
-            self._publish_error(error)
+            self.publish(snapshots.with_error(self.snapshot, error))
         return {"revision": int(self.snapshot["revision"])}
 
-    def register_request(self, kind: str, handler: Callable[[Mapping[str, Any]], Any]) -> None:
-        """Adds a request kind the browser may send (the tabs' data sources use this)."""
+    def register_request(self, kind: str, handler: Handler) -> None:
+        """Adds a request kind the browser may send (the features' data sources use this)."""
         self._router.register(kind, handler)
 
     def _hello(self, payload: Mapping[str, Any]) -> dict[str, str]:
@@ -188,10 +193,3 @@ class EndpointPanel(anywidget.AnyWidget):
         reply = self._router.handle(content)
         if reply is not None:
             self.send(reply)
-
-
-def request_error(error: Exception) -> RequestError:
-    """A client error as an inline reply error (status and code kept, no traceback)."""
-    if isinstance(error, ApiError):
-        return RequestError(error.message, error_code=error.error_code, status=error.status)
-    return RequestError(str(error), error_code=type(error).__name__, status=0)

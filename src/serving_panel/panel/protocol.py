@@ -1,21 +1,66 @@
-"""The Python end of the panel's request/response protocol over anywidget custom messages.
+"""What panel features and the widget agree on: the request/reply envelope, the one error shape,
+and `PanelHost`, the little a feature may ask of the widget that hosts it.
 
 The browser sends ``{"type": "request", "kind", "id", "payload"}``; each kind has one handler,
 and its answer goes back as ``{"type": "reply", "id", "ok": true, "result"}`` or, when the
-handler raises, ``{"type": "reply", "id", "ok": false, "error": {"message", "error_code",
-"status"}}``. Errors become data for the view to show inline, never a traceback in the kernel.
+handler raises, ``{"type": "reply", "id", "ok": false, "error": ErrorView}``. Errors become
+data for the view to show inline, never a traceback in the kernel.
+
+An ``ErrorView`` is ``{"message", "error_code", "status"}`` wherever the browser sees an error
+(a reply, ``snapshot.error``, a feature's partial failure), built by `error_view` only.
+
+Features (logs.py, permissions.py, delete.py) depend on `PanelHost`, not on the widget class,
+so they can be read, tested and reused (the explorer will host them too) without it.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
+
+from serving_panel.errors import ApiError, ServingError
+
+if TYPE_CHECKING:
+    from serving_panel.client import ServingClient
+    from serving_panel.types import Endpoint
 
 Handler = Callable[[Mapping[str, Any]], Any]
+ErrorView = dict[str, Any]
+"""``{"message": str, "error_code": str, "status": int}``; status 0 when no HTTP status applies."""
 
 #: Replies larger than this are refused: Jupyter's websocket drops messages near 10 MB.
 MAX_REPLY_BYTES = 5 * 1024 * 1024
+
+
+class PanelHost(Protocol):
+    """What a panel feature may use of the widget that hosts it."""
+
+    @property
+    def client(self) -> ServingClient:
+        """The client the panel reads and writes through (it holds the token; the browser
+        never does)."""
+        ...
+
+    @property
+    def endpoint_name(self) -> str: ...
+
+    @property
+    def snapshot(self) -> dict[str, Any]:
+        """What the view renders now (see snapshot.py)."""
+        ...
+
+    def publish(self, snapshot: dict[str, Any]) -> None:
+        """Shows a new snapshot, made by a snapshot.py function from the current one."""
+        ...
+
+    def refresh(self) -> Endpoint:
+        """Re-reads the endpoint and publishes it; raises what the read raised."""
+        ...
+
+    def register_request(self, kind: str, handler: Handler) -> None:
+        """Adds a request kind the browser may send; each kind has one handler."""
+        ...
 
 
 class RequestError(Exception):
@@ -26,6 +71,31 @@ class RequestError(Exception):
         self.message = message
         self.error_code = error_code
         self.status = status
+
+
+def error_view(error: Exception) -> ErrorView:
+    """The one error shape the browser sees. Messages are the client's or ours: they name the
+    request, never a header, so never a token."""
+    if isinstance(error, (RequestError, ApiError)):
+        return {"message": error.message, "error_code": error.error_code, "status": error.status}
+    if isinstance(error, ServingError):
+        return {"message": str(error), "error_code": type(error).__name__, "status": 0}
+    return {
+        "message": f"{type(error).__name__}: {error}",
+        "error_code": "INTERNAL_ERROR",
+        "status": 0,
+    }
+
+
+def request_error(error: ServingError) -> RequestError:
+    """A client error as a reply error, code and status kept (no traceback)."""
+    view = error_view(error)
+    return RequestError(view["message"], error_code=view["error_code"], status=view["status"])
+
+
+def invalid(field: str, rule: str) -> RequestError:
+    """A payload field that breaks a rule: 400 INVALID_PARAMETER_VALUE naming both."""
+    return RequestError(f"{field}: {rule}", error_code="INVALID_PARAMETER_VALUE", status=400)
 
 
 class RequestRouter:
@@ -88,9 +158,4 @@ class RequestRouter:
 
 
 def _failure(request_id: str, error: RequestError) -> dict[str, Any]:
-    return {
-        "type": "reply",
-        "id": request_id,
-        "ok": False,
-        "error": {"message": error.message, "error_code": error.error_code, "status": error.status},
-    }
+    return {"type": "reply", "id": request_id, "ok": False, "error": error_view(error)}

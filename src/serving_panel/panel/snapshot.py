@@ -1,8 +1,12 @@
-"""What the panel's browser side is given: a small JSON snapshot of one endpoint.
+"""What the panel's browser side is given: a small JSON snapshot of one endpoint, and every way
+it changes. The one module that makes snapshots; the widget and the features publish what these
+functions return.
 
 Everything here may be saved into a notebook and shown to anyone who opens it, so it holds only
 what the endpoint's GET answer holds, shaped for rendering: never a token, a host's credentials
-or a header. Times are epoch milliseconds; the view formats them.
+or a header. Times are epoch milliseconds; the view formats them. Every new snapshot has a
+higher ``revision`` than the one it follows: the view knows a refresh it asked for has been
+answered when a newer revision arrives (a failed read publishes one too, with ``error``).
 """
 
 from __future__ import annotations
@@ -10,8 +14,11 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from serving_panel.errors import ApiError, ServingError
+from serving_panel.panel.protocol import error_view
 from serving_panel.types import Endpoint, EndpointConfig
+
+#: The snapshot's error once the endpoint is gone.
+DELETED_ERROR = {"message": "This endpoint was deleted.", "error_code": "DELETED", "status": 404}
 
 
 def config_view(config: EndpointConfig | None) -> dict[str, Any] | None:
@@ -48,11 +55,12 @@ def config_view(config: EndpointConfig | None) -> dict[str, Any] | None:
     }
 
 
-def snapshot(endpoint: Endpoint, revision: int) -> dict[str, Any]:
+def of(endpoint: Endpoint, after: dict[str, Any]) -> dict[str, Any]:
+    """The endpoint as read, following the snapshot `after`."""
     return {
         "name": endpoint.name,
         "id": endpoint.id,
-        "revision": revision,
+        "revision": _next(after),
         "fetched_at": int(time.time() * 1000),
         "state": endpoint.state,
         "ready": endpoint.ready,
@@ -69,12 +77,12 @@ def snapshot(endpoint: Endpoint, revision: int) -> dict[str, Any]:
     }
 
 
-def empty_snapshot(name: str, revision: int = 0) -> dict[str, Any]:
-    """Before the first read (or when it failed): the name, and nothing known yet."""
+def empty(name: str) -> dict[str, Any]:
+    """Before the first read: the name, and nothing known yet."""
     return {
         "name": name,
         "id": "",
-        "revision": revision,
+        "revision": 0,
         "fetched_at": None,
         "state": None,
         "ready": None,
@@ -91,18 +99,22 @@ def empty_snapshot(name: str, revision: int = 0) -> dict[str, Any]:
     }
 
 
-def error_view(error: Exception) -> dict[str, Any]:
-    """An error as the view shows it inline; the message is the client's, which never holds a
-    token."""
-    if isinstance(error, ApiError):
-        return {"message": error.message, "error_code": error.error_code, "status": error.status}
-    if isinstance(error, ServingError):
-        return {"message": str(error), "error_code": type(error).__name__, "status": 0}
-    return {
-        "message": f"{type(error).__name__}: {error}",
-        "error_code": "INTERNAL_ERROR",
-        "status": 0,
-    }
+def with_error(current: dict[str, Any], error: Exception) -> dict[str, Any]:
+    """A read the view asked for failed: keep what is shown, and say why."""
+    return {**current, "revision": _next(current), "error": error_view(error)}
+
+
+def deleted(current: dict[str, Any]) -> dict[str, Any]:
+    """The endpoint was deleted from this panel: keep what was shown, and say it is gone."""
+    return {**current, "revision": _next(current), "error": dict(DELETED_ERROR), "deleted": True}
+
+
+def is_deleted(current: dict[str, Any]) -> bool:
+    return bool(current.get("deleted"))
+
+
+def _next(current: dict[str, Any]) -> int:
+    return int(current.get("revision", 0)) + 1
 
 
 def _ms(moment: Any) -> int | None:

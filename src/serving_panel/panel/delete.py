@@ -4,7 +4,7 @@ The Databricks CLI deletes an endpoint the moment it is asked to; the panel inst
 goes with it (served entities, traffic routes, who can query it), offers the configuration and
 the ACL as JSON to save, and deletes only when the endpoint's name is typed exactly.
 
-Requests (the envelope is `_messages`'):
+Requests (the envelope is `protocol`'s):
 
 ``delete.summary``  ``{}`` → ``{name, id, entities, routes, who_can_query, can_manage,
 permission_level, permissions_error, export}``
@@ -34,17 +34,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from serving_panel._messages import RequestError
 from serving_panel.errors import ApiError, ServingError
+from serving_panel.panel.protocol import ErrorView, error_view, invalid, request_error
+from serving_panel.panel.snapshot import deleted
 
 if TYPE_CHECKING:
-    from serving_panel.panel import EndpointPanel
+    from serving_panel.panel.protocol import PanelHost
     from serving_panel.types import Endpoint, Permissions
 
-__all__ = ["DELETED_ERROR", "PanelDelete", "install", "who_can_query"]
-
-#: The snapshot's error once the endpoint is gone.
-DELETED_ERROR = {"message": "This endpoint was deleted.", "error_code": "DELETED", "status": 404}
+__all__ = ["PanelDelete", "install", "who_can_query"]
 
 #: Levels that allow querying, lowest first.
 _QUERY_LEVELS = ("CAN_QUERY", "CAN_MANAGE")
@@ -53,7 +51,7 @@ _QUERY_LEVELS = ("CAN_QUERY", "CAN_MANAGE")
 class PanelDelete:
     """The `delete.summary` and `delete.confirm` handlers of one panel."""
 
-    def __init__(self, panel: EndpointPanel) -> None:
+    def __init__(self, panel: PanelHost) -> None:
         self._panel = panel
 
     def summary(self, payload: Mapping[str, Any]) -> dict[str, Any]:
@@ -62,19 +60,15 @@ class PanelDelete:
         try:
             endpoint = client.get(name)
         except ServingError as error:
-            raise _request_error(error) from None
+            raise request_error(error) from None
         permissions: Permissions | None = None
-        permissions_error: dict[str, Any] | None = None
+        permissions_error: ErrorView | None = None
         try:
             permissions = client.permissions(endpoint.id or name)
         except ApiError as error:
-            permissions_error = {
-                "message": error.message,
-                "error_code": error.error_code,
-                "status": error.status,
-            }
+            permissions_error = error_view(error)
         except ServingError as error:
-            raise _request_error(error) from None
+            raise request_error(error) from None
         export: dict[str, Any] = {
             "endpoint": endpoint.to_json(),
             "permissions": None if permissions is None else permissions.to_json(),
@@ -103,25 +97,18 @@ class PanelDelete:
         panel = self._panel
         typed = payload.get("typed_name")
         if not isinstance(typed, str):
-            raise _invalid(f"must be a string, got {typed!r}")
+            raise invalid("typed_name", f"must be a string, got {typed!r}")
         if typed != panel.endpoint_name:
-            raise _invalid("type the endpoint's name exactly to delete it")
+            raise invalid("typed_name", "type the endpoint's name exactly to delete it")
         try:
             panel.client.delete(panel.endpoint_name)
         except ServingError as error:
-            raise _request_error(error) from None
-        revision = int(panel.snapshot.get("revision", 0)) + 1
-        panel.snapshot = {
-            **panel.snapshot,
-            "revision": revision,
-            "error": dict(DELETED_ERROR),
-            "deleted": True,
-        }
-        panel.auto_refresh = False
+            raise request_error(error) from None
+        panel.publish(deleted(panel.snapshot))
         return {"deleted": True}
 
 
-def install(panel: EndpointPanel) -> PanelDelete:
+def install(panel: PanelHost) -> PanelDelete:
     """Registers the delete dialog's request kinds on `panel`."""
     handlers = PanelDelete(panel)
     panel.register_request("delete.summary", handlers.summary)
@@ -160,13 +147,3 @@ def _entity_names(endpoint: Endpoint) -> list[str]:
             if entity.name not in names:
                 names.append(entity.name)
     return names
-
-
-def _request_error(error: ServingError) -> RequestError:
-    from serving_panel.panel import request_error
-
-    return request_error(error)
-
-
-def _invalid(rule: str) -> RequestError:
-    return RequestError(f"typed_name: {rule}", error_code="INVALID_PARAMETER_VALUE", status=400)

@@ -1,12 +1,12 @@
 """The log viewer's data source: build and server logs, parsed once, served to the view in pages.
 
 A log can hold hundreds of thousands of lines, far more than one custom message should carry
-(see `_messages.MAX_REPLY_BYTES`), so the view asks for it page by page. The first page (offset
+(see `protocol.MAX_REPLY_BYTES`), so the view asks for it page by page. The first page (offset
 0, or any page with ``refetch``) reads the log through the panel's client and parses it with
 `serving_panel.logs.parse_log_text`; the parsed lines are kept per (entity, kind, config
 version), and later pages are cut from them.
 
-Requests (the envelope is `_messages`'):
+Requests (the envelope is `protocol`'s):
 
 ``logs.page``  ``{entity, kind: "build"|"server", config_version: int|null, offset, limit,
 refetch}`` → ``{lines, total, offset, source_revision}``
@@ -43,12 +43,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
-from serving_panel._messages import RequestError
 from serving_panel.errors import ServingError
 from serving_panel.logs import parse_log_text
+from serving_panel.panel.protocol import invalid, request_error
 
 if TYPE_CHECKING:
-    from serving_panel.panel import EndpointPanel
+    from serving_panel.panel.protocol import PanelHost
 
 __all__ = ["MAX_PAGE_BYTES", "MAX_PAGE_LINES", "PanelLogs", "install"]
 
@@ -82,7 +82,7 @@ class _Log:
 class PanelLogs:
     """The `logs.page` and `logs.follow` handlers of one panel, and the logs they parsed."""
 
-    def __init__(self, panel: EndpointPanel) -> None:
+    def __init__(self, panel: PanelHost) -> None:
         self._panel = panel
         self._logs: OrderedDict[_Key, _Log] = OrderedDict()
         self._revisions = itertools.count(1)
@@ -95,7 +95,7 @@ class PanelLogs:
         limit = _integer(payload, "limit", minimum=1)
         refetch = payload.get("refetch", False)
         if not isinstance(refetch, bool):
-            raise _invalid("refetch", f"must be true or false, got {refetch!r}")
+            raise invalid("refetch", f"must be true or false, got {refetch!r}")
         log = self._logs.get(key)
         if log is None or offset == 0 or refetch:
             log = self._read(key)
@@ -116,7 +116,7 @@ class PanelLogs:
         known = _integer(payload, "known", minimum=0)
         revision = payload.get("source_revision")
         if revision is not None and (isinstance(revision, bool) or not isinstance(revision, int)):
-            raise _invalid("source_revision", f"must be an integer or null, got {revision!r}")
+            raise invalid("source_revision", f"must be an integer or null, got {revision!r}")
         before = self._logs.get(key)
         after = self._read(key)
         total = len(after.rows)
@@ -146,8 +146,6 @@ class PanelLogs:
         try:
             text = fetch(self._panel.endpoint_name, entity, config_version=version)
         except ServingError as error:
-            from serving_panel.panel import request_error
-
             raise request_error(error) from None
         records = parse_log_text(text)
         raw = [record.raw for record in records]
@@ -174,7 +172,7 @@ class PanelLogs:
         return log
 
 
-def install(panel: EndpointPanel) -> PanelLogs:
+def install(panel: PanelHost) -> PanelLogs:
     """Registers the log viewer's request kinds on `panel`."""
     logs = PanelLogs(panel)
     panel.register_request("logs.page", logs.page)
@@ -210,24 +208,20 @@ def _shortened(row: Row, budget: int) -> Row:
 def _key(payload: Mapping[str, Any]) -> _Key:
     entity = payload.get("entity")
     if not isinstance(entity, str) or not entity:
-        raise _invalid("entity", f"must be a served entity name, got {entity!r}")
+        raise invalid("entity", f"must be a served entity name, got {entity!r}")
     kind = payload.get("kind")
     if kind not in KINDS:
-        raise _invalid("kind", f"must be 'build' or 'server', got {kind!r}")
+        raise invalid("kind", f"must be 'build' or 'server', got {kind!r}")
     version = payload.get("config_version")
     if version is not None and (
         isinstance(version, bool) or not isinstance(version, int) or version < 1
     ):
-        raise _invalid("config_version", f"must be a positive integer or null, got {version!r}")
+        raise invalid("config_version", f"must be a positive integer or null, got {version!r}")
     return entity, kind, version
 
 
 def _integer(payload: Mapping[str, Any], field: str, *, minimum: int) -> int:
     value = payload.get(field)
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise _invalid(field, f"must be an integer of at least {minimum}, got {value!r}")
+        raise invalid(field, f"must be an integer of at least {minimum}, got {value!r}")
     return value
-
-
-def _invalid(field: str, rule: str) -> RequestError:
-    return RequestError(f"{field}: {rule}", error_code="INVALID_PARAMETER_VALUE", status=400)

@@ -3,7 +3,7 @@
 Every write is planned by `serving_panel.acl` from a fresh read of the ACL, so a preview is
 exactly what will be sent, and nothing is sent when the ACL changed after the user saw it.
 
-Requests (the envelope is `_messages`'):
+Requests (the envelope is `protocol`'s):
 
 ``acl.read``  ``{}`` → ``{rows, direct, fingerprint, endpoint_id, caller, levels}``
     ``rows``: one per principal, level and origin (direct or inherited), as
@@ -17,40 +17,42 @@ Requests (the envelope is `_messages`'):
 ``{method, body, describe, changes: [{kind, name, before, after, kind_of_change}], warnings,
 lockout_warnings, stale, fingerprint}``
     The plan against a fresh read (null removes a direct grant). ``stale`` says the fresh
-    fingerprint (returned) differs from the one shown; ``lockout_warnings`` are the warnings
-    `acl.apply` wants confirmed. A plan `acl` refuses is a 400 with its message.
+    fingerprint (returned) differs from the one shown; ``lockout_warnings`` are the plan's
+    `AclPlan.lockouts`, which `acl.apply` wants confirmed. A plan `acl` refuses is a 400 with
+    its message.
 
 ``acl.apply``  ``{fingerprint, changes, confirm_warnings}`` → the new ``acl.read`` result
-    Re-reads the ACL; a different fingerprint is a ``STALE_ACL`` (409) reply error and nothing
-    is sent. A plan that removes the last direct CAN_MANAGE or the caller's own direct
-    CAN_MANAGE needs ``confirm_warnings: true`` (``CONFIRM_REQUIRED``, 409, otherwise). Then the
-    panel refreshes, so the header shows the caller's new level.
+    Plans against a fresh read and sends through `ServingClient.apply_plan` with the shown
+    fingerprint, the client's one stale-ACL rule: an ACL changed since it was shown is a
+    ``STALE_ACL`` (409) reply error and nothing is sent. A plan that removes the last direct
+    CAN_MANAGE or the caller's own direct CAN_MANAGE (its `AclPlan.lockouts`) needs
+    ``confirm_warnings: true`` (``CONFIRM_REQUIRED``, 409, otherwise). Then the panel
+    refreshes, so the header shows the caller's new level.
 
 ``principals.lookup``  ``{query}`` (at least 2 characters) → ``{results: [{kind, name,
 display_name}], available}``
     SCIM users (userName or displayName contains the query), groups (displayName) and service
-    principals (displayName or applicationId), 10 of each at most. ``available`` is false when
-    SCIM answered none of the three (a workspace without SCIM access): type names instead.
+    principals (displayName or applicationId), 10 of each at most, through
+    `ServingClient.find_principals`. ``available`` is false when SCIM answered none of the
+    three (a workspace without SCIM access): type names instead.
 """
 
 from __future__ import annotations
 
 import contextlib
-import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from serving_panel import acl
-from serving_panel._messages import RequestError
 from serving_panel.errors import ServingError
+from serving_panel.panel.protocol import RequestError, invalid, request_error
 
 if TYPE_CHECKING:
-    from serving_panel.panel import EndpointPanel
+    from serving_panel.panel.protocol import PanelHost
     from serving_panel.types import Permissions
 
 __all__ = ["LOOKUP_COUNT", "MIN_QUERY", "PanelPermissions", "install"]
 
-SCIM = "/api/2.0/preview/scim/v2"
 #: Most results of each principal kind a lookup returns.
 LOOKUP_COUNT = 10
 #: Shortest query a lookup accepts; shorter ones would list half the workspace.
@@ -60,22 +62,12 @@ MAX_QUERY = 200
 #: Most changes one plan may carry.
 MAX_CHANGES = 500
 
-_SP_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:ServicePrincipal"
-# A service principal's application id; SCIM Me may give it as the userName.
-_APPLICATION_ID = re.compile(
-    r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
-)
-# The texts `acl._manage_notes` starts its lock-out warnings with.
-_NO_MANAGER = "After this change no principal holds CAN_MANAGE directly"
-_YOURS = "You ("
-
 
 class PanelPermissions:
     """The ``acl.*`` and ``principals.lookup`` handlers of one panel."""
 
-    def __init__(self, panel: EndpointPanel) -> None:
+    def __init__(self, panel: PanelHost) -> None:
         self._panel = panel
-        self._caller: acl.PrincipalKey | None = None
 
     # Handlers ------------------------------------------------------------------------------
 
@@ -102,7 +94,7 @@ class PanelPermissions:
                 for change in plan.changes
             ],
             "warnings": list(plan.warnings),
-            "lockout_warnings": self._lockouts(plan),
+            "lockout_warnings": list(plan.lockouts),
             "stale": current.fingerprint != shown,
             "fingerprint": current.fingerprint,
         }
@@ -112,25 +104,28 @@ class PanelPermissions:
         desired = _changes(payload)
         confirmed = payload.get("confirm_warnings", False)
         if not isinstance(confirmed, bool):
-            raise _invalid("confirm_warnings", f"must be true or false, got {confirmed!r}")
+            raise invalid("confirm_warnings", f"must be true or false, got {confirmed!r}")
         current = self._read()
-        if current.fingerprint != shown:
-            raise _stale()
+        try:  # stale first: a confirmation asked for a plan nobody reviewed would mislead
+            acl.check_unchanged(shown, current.fingerprint)
+        except acl.StaleAclError:
+            raise _stale() from None
         plan = self._plan(current, desired)
-        lockouts = self._lockouts(plan)
-        if lockouts and not confirmed:
+        if plan.lockouts and not confirmed:
             raise RequestError(
                 "This change needs confirmation; nothing was sent:\n"
-                + "\n".join(f"- {warning}" for warning in lockouts),
+                + "\n".join(f"- {warning}" for warning in plan.lockouts),
                 error_code="CONFIRM_REQUIRED",
                 status=409,
             )
         try:
-            result = self._panel.client.apply_plan(self._panel.endpoint_name, plan)
+            result = self._panel.client.apply_plan(
+                self._panel.endpoint_name, plan, expected_fingerprint=shown
+            )
         except acl.StaleAclError:
             raise _stale() from None
         except ServingError as error:
-            raise _api_error(error) from None
+            raise request_error(error) from None
         # The header shows the caller's level; the ACL changed either way, so a failed
         # refresh must not turn this reply into an error.
         with contextlib.suppress(Exception):
@@ -140,41 +135,18 @@ class PanelPermissions:
     def lookup(self, payload: Mapping[str, Any]) -> dict[str, Any]:
         query = payload.get("query")
         if not isinstance(query, str):
-            raise _invalid("query", f"must be a string, got {query!r}")
+            raise invalid("query", f"must be a string, got {query!r}")
         query = query.strip()
         if len(query) < MIN_QUERY:
-            raise _invalid("query", f"must have at least {MIN_QUERY} characters, got {query!r}")
+            raise invalid("query", f"must have at least {MIN_QUERY} characters, got {query!r}")
         if len(query) > MAX_QUERY:
-            raise _invalid("query", f"must have at most {MAX_QUERY} characters")
-        value = _scim_string(query)
-        searches = (
-            ("Users", f"userName co {value} or displayName co {value}", _user),
-            ("Groups", f"displayName co {value}", _group),
-            ("ServicePrincipals", f"displayName co {value} or applicationId co {value}", _sp),
-        )
-        results: list[dict[str, str]] = []
-        seen: set[tuple[str, str]] = set()
-        answered = 0
-        for resource, scim_filter, convert in searches:
-            try:
-                found = self._panel.client._json(
-                    "GET",
-                    f"{SCIM}/{resource}",
-                    params={"filter": scim_filter, "count": LOOKUP_COUNT},
-                )
-            except (ServingError, ValueError):
-                continue
-            answered += 1
-            listed = found.get("Resources") if isinstance(found, Mapping) else None
-            for item in (listed or [])[:LOOKUP_COUNT]:
-                principal = convert(item) if isinstance(item, Mapping) else None
-                if principal is None:
-                    continue
-                key = (principal["kind"], principal["name"])
-                if key not in seen:
-                    seen.add(key)
-                    results.append(principal)
-        return {"results": results, "available": answered > 0}
+            raise invalid("query", f"must have at most {MAX_QUERY} characters")
+        try:
+            found = self._panel.client.find_principals(query, limit=LOOKUP_COUNT)
+        except ServingError:
+            return {"results": [], "available": False}
+        results = [{"kind": p.kind, "name": p.name, "display_name": p.display_name} for p in found]
+        return {"results": results, "available": True}
 
     # Helpers -------------------------------------------------------------------------------
 
@@ -182,7 +154,7 @@ class PanelPermissions:
         try:
             return self._panel.client.permissions(self._panel.endpoint_name)
         except ServingError as error:
-            raise _api_error(error) from None
+            raise request_error(error) from None
 
     def _endpoint_id(self, permissions: Permissions) -> str:
         return permissions.endpoint_id or self._panel.client.endpoint_id(self._panel.endpoint_name)
@@ -191,61 +163,18 @@ class PanelPermissions:
         self, current: Permissions, desired: dict[acl.PrincipalKey, str | None]
     ) -> acl.AclPlan:
         try:
-            return acl.plan_changes(current.to_json(), desired, caller=self.caller())
+            return acl.plan_changes(current.grants, desired, caller=self.caller())
         except acl.AclError as error:
-            raise _invalid_plan(str(error)) from None
+            raise RequestError(
+                str(error), error_code="INVALID_PARAMETER_VALUE", status=400
+            ) from None
 
     def caller(self) -> acl.PrincipalKey | None:
         """Who the panel's client is, from SCIM ``Me`` (None when SCIM can't say)."""
-        if self._caller is not None:
-            return self._caller
         try:
-            me = self._panel.client._json("GET", f"{SCIM}/Me")
-        except (ServingError, ValueError):
+            return self._panel.client.me().key
+        except ServingError:
             return None
-        if not isinstance(me, Mapping):
-            return None
-        schemas = me.get("schemas") or []
-        application = me.get("applicationId")
-        if (
-            isinstance(application, str)
-            and application
-            and (_SP_SCHEMA in schemas or not me.get("emails"))
-        ):
-            self._caller = ("service_principal", application)
-        elif isinstance(me.get("userName"), str) and me["userName"]:
-            name = me["userName"]
-            kind = "service_principal" if _APPLICATION_ID.match(name) else "user"
-            self._caller = (kind, name)
-        return self._caller
-
-    def _lockouts(self, plan: acl.AclPlan) -> list[str]:
-        """The plan's warnings about losing the ability to manage the endpoint."""
-        notes: list[str] = []
-        if "CAN_MANAGE" in plan.before.values() and "CAN_MANAGE" not in plan.after.values():
-            notes.append(
-                _warning(
-                    plan,
-                    _NO_MANAGER,
-                    "After this change no principal holds CAN_MANAGE directly.",
-                )
-            )
-        caller = self.caller()
-        if (
-            caller is not None
-            and plan.before.get(caller) == "CAN_MANAGE"
-            and plan.after.get(caller) != "CAN_MANAGE"
-        ):
-            kind, name = caller
-            notes.append(
-                _warning(
-                    plan,
-                    _YOURS,
-                    f"You ({kind.replace('_', ' ')} {name}) hold CAN_MANAGE directly and this "
-                    "plan takes it away.",
-                )
-            )
-        return notes
 
     def _view(self, permissions: Permissions) -> dict[str, Any]:
         rows: list[dict[str, Any]] = []
@@ -282,7 +211,7 @@ class PanelPermissions:
         }
 
 
-def install(panel: EndpointPanel) -> PanelPermissions:
+def install(panel: PanelHost) -> PanelPermissions:
     """Registers the permission editor's request kinds on `panel`."""
     permissions = PanelPermissions(panel)
     panel.register_request("acl.read", permissions.read)
@@ -298,7 +227,7 @@ def install(panel: EndpointPanel) -> PanelPermissions:
 def _fingerprint(payload: Mapping[str, Any]) -> str:
     value = payload.get("fingerprint")
     if not isinstance(value, str) or not value:
-        raise _invalid("fingerprint", f"must be the fingerprint acl.read returned, got {value!r}")
+        raise invalid("fingerprint", f"must be the fingerprint acl.read returned, got {value!r}")
     return value
 
 
@@ -306,84 +235,36 @@ def _changes(payload: Mapping[str, Any]) -> dict[acl.PrincipalKey, str | None]:
     """``changes`` as the planner's desired map; each entry checked, duplicates refused."""
     raw = payload.get("changes")
     if not isinstance(raw, list) or not raw:
-        raise _invalid("changes", "must be a non-empty list of {kind, name, level}")
+        raise invalid("changes", "must be a non-empty list of {kind, name, level}")
     if len(raw) > MAX_CHANGES:
-        raise _invalid("changes", f"must hold at most {MAX_CHANGES} changes, got {len(raw)}")
+        raise invalid("changes", f"must hold at most {MAX_CHANGES} changes, got {len(raw)}")
     desired: dict[acl.PrincipalKey, str | None] = {}
     for position, item in enumerate(raw):
         field = f"changes[{position}]"
         if not isinstance(item, Mapping):
-            raise _invalid(field, "must be an object {kind, name, level}")
+            raise invalid(field, "must be an object {kind, name, level}")
         kind = item.get("kind")
         if kind not in acl.KINDS:
-            raise _invalid(f"{field}.kind", f"must be one of {', '.join(acl.KINDS)}, got {kind!r}")
+            raise invalid(f"{field}.kind", f"must be one of {', '.join(acl.KINDS)}, got {kind!r}")
         name = item.get("name")
         if not isinstance(name, str) or not name.strip():
-            raise _invalid(f"{field}.name", f"must be a non-empty string, got {name!r}")
+            raise invalid(f"{field}.name", f"must be a non-empty string, got {name!r}")
         if "level" not in item:
-            raise _invalid(f"{field}.level", "is required (null removes the direct grant)")
+            raise invalid(f"{field}.level", "is required (null removes the direct grant)")
         level = item["level"]
         if level is not None and level not in acl.LEVELS:
-            raise _invalid(
+            raise invalid(
                 f"{field}.level",
                 f"must be one of {', '.join(acl.LEVELS)} or null, got {level!r}",
             )
         key = (kind, name)
         if key in desired:
-            raise _invalid(field, f"{kind.replace('_', ' ')} {name} is listed twice")
+            raise invalid(field, f"{kind.replace('_', ' ')} {name} is listed twice")
         desired[key] = level
     return desired
 
 
-# SCIM ----------------------------------------------------------------------------------------
-
-
-def _scim_string(text: str) -> str:
-    """A SCIM filter string literal: quoted, with backslashes and quotes escaped."""
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def _text(item: Mapping[str, Any], key: str) -> str | None:
-    value = item.get(key)
-    return value if isinstance(value, str) and value else None
-
-
-def _user(item: Mapping[str, Any]) -> dict[str, str] | None:
-    name = _text(item, "userName")
-    if name is None:
-        return None
-    return {"kind": "user", "name": name, "display_name": _text(item, "displayName") or name}
-
-
-def _group(item: Mapping[str, Any]) -> dict[str, str] | None:
-    name = _text(item, "displayName")
-    if name is None:
-        return None
-    return {"kind": "group", "name": name, "display_name": name}
-
-
-def _sp(item: Mapping[str, Any]) -> dict[str, str] | None:
-    name = _text(item, "applicationId")
-    if name is None:
-        return None
-    return {
-        "kind": "service_principal",
-        "name": name,
-        "display_name": _text(item, "displayName") or name,
-    }
-
-
 # Errors --------------------------------------------------------------------------------------
-
-
-def _warning(plan: acl.AclPlan, prefix: str, fallback: str) -> str:
-    return next((warning for warning in plan.warnings if warning.startswith(prefix)), fallback)
-
-
-def _api_error(error: ServingError) -> RequestError:
-    from serving_panel.panel import request_error
-
-    return request_error(error)
 
 
 def _stale() -> RequestError:
@@ -393,11 +274,3 @@ def _stale() -> RequestError:
         error_code="STALE_ACL",
         status=409,
     )
-
-
-def _invalid(field: str, rule: str) -> RequestError:
-    return RequestError(f"{field}: {rule}", error_code="INVALID_PARAMETER_VALUE", status=400)
-
-
-def _invalid_plan(message: str) -> RequestError:
-    return RequestError(message, error_code="INVALID_PARAMETER_VALUE", status=400)
