@@ -14,11 +14,13 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from serving_panel.panel.protocol import error_view
+from serving_panel.panel.protocol import RequestError, error_view
 from serving_panel.types import Endpoint, EndpointConfig
 
 #: The snapshot's error once the endpoint is gone.
-DELETED_ERROR = {"message": "This endpoint was deleted.", "error_code": "DELETED", "status": 404}
+DELETED_ERROR = error_view(
+    RequestError("This endpoint was deleted.", error_code="DELETED", status=404)
+)
 
 
 def config_view(config: EndpointConfig | None) -> dict[str, Any] | None:

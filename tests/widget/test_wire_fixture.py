@@ -1,0 +1,95 @@
+"""The wire between the panel's two sides, recorded: snapshots and one reply per request kind.
+
+`js/test/fixtures/wire.json` holds what Python sent in one scripted session against a live
+local workspace; vitest feeds it to the browser's normalizers (`js/src/wire.test.ts`). This
+test plays the same session again and checks every message still has the recorded shape (its
+keys and JSON types, all the way down), so a field renamed or dropped on one side fails here or
+in vitest, not only in the end-to-end suite. After a deliberate change, re-record it:
+
+    SERVING_PANEL_RECORD_WIRE=1 make py-test PYTEST_ARGS=tests/widget/test_wire_fixture.py
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from harness.api import entity, unique
+from harness.comms import CommLog, PanelView, front_end_update
+from serving_panel import EndpointPanel, ServingClient
+from serving_panel.local.handle import LocalWorkspace
+
+FIXTURE = Path(__file__).resolve().parents[2] / "js" / "test" / "fixtures" / "wire.json"
+RECORD = os.environ.get("SERVING_PANEL_RECORD_WIRE") == "1"
+
+
+def shape(value: Any) -> Any:
+    """Keys and JSON types, recursively; a list by the shape of its first item."""
+    if isinstance(value, dict):
+        return {key: shape(item) for key, item in sorted(value.items())}
+    if isinstance(value, list):
+        return [shape(value[0])] if value else []
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float)):
+        return "number"
+    if value is None:
+        return "null"
+    return type(value).__name__
+
+
+def play(client: ServingClient, workspace: LocalWorkspace, comms: CommLog) -> dict[str, Any]:
+    """One session of the panel, as the browser would drive it; what Python sent, by name."""
+    name = unique("wire")
+    client.create(
+        name,
+        [entity("ads1", "1"), entity("ads1", "2")],
+        traffic={"ads1-1": 80, "ads1-2": 20},
+        tags={"team": "ads"},
+        description="recorded for the wire fixture",
+    )
+    client.wait(name)
+    grantee = f"{unique('wire-user')}@example.com"
+    workspace.add_user(grantee, display_name="Wire User")
+    panel = EndpointPanel(name, client=client, auto_refresh=False)
+    view = PanelView(panel, comms)
+    sent: dict[str, Any] = {"snapshot": panel.snapshot}
+    sent["hello"] = view.result("hello")
+    page = {"entity": "ads1-1", "kind": "build", "config_version": None}
+    sent["logs.page"] = view.result("logs.page", **page, offset=0, limit=50, refetch=False)
+    sent["logs.follow"] = view.result("logs.follow", **page, known=1)
+    read = view.result("acl.read")
+    sent["acl.read"] = read
+    change = {"fingerprint": read["fingerprint"]}
+    change["changes"] = [{"kind": "user", "name": grantee, "level": "CAN_QUERY"}]
+    sent["acl.preview"] = view.result("acl.preview", **change)
+    sent["acl.apply"] = view.result("acl.apply", **change, confirm_warnings=False)
+    sent["principals.lookup"] = view.result("principals.lookup", query="wire user")
+    sent["delete.summary"] = view.result("delete.summary")
+    sent["delete.confirm"] = view.result("delete.confirm", typed_name=name)
+    sent["snapshot.deleted"] = panel.snapshot
+    panel._handle_msg(front_end_update({"_refresh_request": 1}))  # the endpoint is gone now
+    sent["snapshot.refresh_failed"] = panel.snapshot
+    sent["error"] = view.error("logs.page", **page, offset=-1, limit=50)
+    return sent
+
+
+def test_the_wire_has_the_recorded_shape(
+    client: ServingClient, workspace: LocalWorkspace, comms: CommLog
+) -> None:
+    sent = play(client, workspace, comms)
+    assert sent["snapshot.refresh_failed"]["error"]["error_code"] == "RESOURCE_DOES_NOT_EXIST"
+    assert sent["logs.page"]["lines"], "the build log should have lines to record"
+    assert sent["principals.lookup"]["results"], "the lookup should find the grantee"
+    if RECORD:
+        FIXTURE.parent.mkdir(parents=True, exist_ok=True)
+        FIXTURE.write_text(json.dumps(sent, indent=2, sort_keys=True) + "\n")
+    recorded = json.loads(FIXTURE.read_text())
+    assert sorted(sent) == sorted(recorded)
+    for key, message in sent.items():
+        assert shape(message) == shape(recorded[key]), (
+            f"{key} changed shape since js/test/fixtures/wire.json was recorded; if on purpose, "
+            "re-record it (see this module's docstring) and update the browser's normalizers"
+        )
