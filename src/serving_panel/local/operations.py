@@ -8,10 +8,10 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from serving_panel.local import validation
-from serving_panel.local.errors import already_exists, endpoint_not_found, update_in_progress
-from serving_panel.local.lifecycle import pending_config
-from serving_panel.local.store import Endpoint, Principal, StoreConflictError, now_ms
+from serving_panel.local.state import validation
+from serving_panel.local.state.configs import pending_config
+from serving_panel.local.state.errors import already_exists, endpoint_not_found, update_in_progress
+from serving_panel.local.state.store import Endpoint, Principal, StoreConflictError, now_ms
 from serving_panel.local.workspace import Workspace
 
 

@@ -15,9 +15,9 @@ import os
 from pathlib import Path
 
 from serving_panel.local import identities, operations
-from serving_panel.local.demo_models import write_demo_models
-from serving_panel.local.errors import ApiError
-from serving_panel.local.store import Endpoint, Principal
+from serving_panel.local.models.demo import write_demo_models
+from serving_panel.local.state.errors import ApiError
+from serving_panel.local.state.store import Endpoint, Principal
 from serving_panel.local.workspace import Workspace
 
 #: How long the demo's slow model takes to load, so "updating" stays visible for a while.
@@ -59,7 +59,7 @@ def _principal(ws: Workspace, kind: str, name: str) -> Principal:
 
 def seed_demo(ws: Workspace) -> None:
     os.environ.setdefault("SERVING_PANEL_DEMO_SLOW_SECONDS", DEMO_SLOW_SECONDS)
-    ws.lifecycle.environment.setdefault(
+    ws.lifecycle.builder.environment.setdefault(
         "SERVING_PANEL_DEMO_SLOW_SECONDS", os.environ["SERVING_PANEL_DEMO_SLOW_SECONDS"]
     )
     models = write_demo_models(ws.data_dir / "demo-models")

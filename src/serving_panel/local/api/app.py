@@ -15,9 +15,9 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from serving_panel.local.errors import ApiError
-from serving_panel.local.faults import FaultMiddleware, Faults
-from serving_panel.local.routes import control, endpoints, invocations, permissions, scim
+from serving_panel.local.api.faults import FaultMiddleware, Faults
+from serving_panel.local.api.routes import control, endpoints, invocations, permissions, scim
+from serving_panel.local.state.errors import ApiError
 from serving_panel.local.workspace import Workspace
 
 log = logging.getLogger(__name__)

@@ -38,8 +38,8 @@ from pathlib import Path
 from typing import IO
 
 from serving_panel.local.logformat import format_log_line
-from serving_panel.local.logstore import LogStore
-from serving_panel.local.processes import stop_group
+from serving_panel.local.serving.processes import stop_group
+from serving_panel.local.state.logstore import LogStore
 
 log = logging.getLogger(__name__)
 

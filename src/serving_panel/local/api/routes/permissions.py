@@ -8,10 +8,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from serving_panel.local import auth, views
-from serving_panel.local.errors import endpoint_id_not_found, invalid
-from serving_panel.local.routes.common import access, json_response, read_json, workspace
-from serving_panel.local.store import Endpoint, Principal, Store
+from serving_panel.local.api import views
+from serving_panel.local.api.routes.common import access, json_response, read_json, workspace
+from serving_panel.local.state import auth
+from serving_panel.local.state.errors import endpoint_id_not_found, invalid
+from serving_panel.local.state.store import Endpoint, Principal, Store
 
 PREFIX = "/api/2.0/permissions/serving-endpoints"
 _KINDS = (

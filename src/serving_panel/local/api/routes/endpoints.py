@@ -10,21 +10,23 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from serving_panel.local import auth, operations, validation, views
-from serving_panel.local.errors import (
-    ApiError,
-    endpoint_not_found,
-    invalid,
-    served_model_not_found,
-)
-from serving_panel.local.routes.common import (
+from serving_panel.local import operations
+from serving_panel.local.api import views
+from serving_panel.local.api.routes.common import (
     access,
     caller,
     json_response,
     read_json,
     workspace,
 )
-from serving_panel.local.store import Endpoint, now_ms
+from serving_panel.local.state import auth, validation
+from serving_panel.local.state.errors import (
+    ApiError,
+    endpoint_not_found,
+    invalid,
+    served_model_not_found,
+)
+from serving_panel.local.state.store import Endpoint, now_ms
 
 PREFIX = "/api/2.0/serving-endpoints"
 
