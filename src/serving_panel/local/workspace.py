@@ -19,7 +19,8 @@ from serving_panel.local.models.registry import ModelStore
 from serving_panel.local.serving.deployment import Deployment
 from serving_panel.local.serving.metrics import ServingMetrics
 from serving_panel.local.serving.router import Router
-from serving_panel.local.serving.supervisor import Supervisor, WorkerKey
+from serving_panel.local.serving.states import WorkerKey
+from serving_panel.local.serving.supervisor import Supervisor
 from serving_panel.local.state.logstore import LogStore
 from serving_panel.local.state.store import Store
 

@@ -36,7 +36,8 @@ log = logging.getLogger(__name__)
 
 
 class Lifecycle:
-    """Runs builds in background threads; each model load runs in its own process group."""
+    """Runs each update in a background thread: the builds of its new entities (one thread each,
+    through `Builder`), then the switch to the new config or the failed update."""
 
     def __init__(
         self,

@@ -14,7 +14,8 @@ from serving_panel.local.models.errors import ModelStoreError
 from serving_panel.local.models.registry import ModelStore
 from serving_panel.local.serving.metrics import ServingMetrics
 from serving_panel.local.serving.router import Router, Target
-from serving_panel.local.serving.supervisor import Supervisor, WorkerKey, WorkerSpec
+from serving_panel.local.serving.states import WorkerKey, WorkerSpec
+from serving_panel.local.serving.supervisor import Supervisor
 from serving_panel.local.state.store import Endpoint, Store
 
 log = logging.getLogger(__name__)
