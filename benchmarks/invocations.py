@@ -26,8 +26,8 @@ from pathlib import Path
 import requests
 
 from _common import percentile, table
-from serving_panel.local.demo_models import write_demo_models
 from serving_panel.local.handle import LocalWorkspace
+from serving_panel.local.models.demo import write_demo_models
 
 BODY = {"dataframe_records": [{"x": 1.0}, {"x": 2.0}]}
 

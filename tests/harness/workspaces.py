@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from serving_panel.local.demo_models import write_demo_models
 from serving_panel.local.handle import LocalWorkspace
+from serving_panel.local.models.demo import write_demo_models
 
 #: The slow demo model's load time in tests: long enough to catch an update in progress.
 SLOW_SECONDS = "4"

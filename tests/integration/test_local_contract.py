@@ -1,4 +1,4 @@
-"""The local workspace's OpenAPI contract (`src/serving_panel/local/openapi.json`).
+"""The local workspace's OpenAPI contract (`src/serving_panel/local/api/openapi.json`).
 
 The document must be valid OpenAPI, be what `/__local/openapi.json` serves, and describe exactly
 the routes the app serves, so it can't drift from the code. Then schemathesis fuzzes every
@@ -32,9 +32,9 @@ from starlette.routing import Route
 
 from harness.api import Api, entity, settle, unique
 from harness.workspaces import start_workspace
-from serving_panel.local.app import create_app
+from serving_panel.local.api.app import create_app
+from serving_panel.local.api.routes.control import OPENAPI_DOCUMENT
 from serving_panel.local.handle import LocalWorkspace
-from serving_panel.local.routes.control import OPENAPI_DOCUMENT
 from serving_panel.local.workspace import Workspace
 
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")

@@ -17,19 +17,15 @@ import pandas as pd
 import pytest
 from mlflow.exceptions import MlflowException
 
-from serving_panel.local.demo_models import (
+from serving_panel.local.builds.loader import main
+from serving_panel.local.logformat import LOG_LINE_PATTERN
+from serving_panel.local.models.demo import (
     DEMO_MODEL_NAMES,
     SLOW_SECONDS_ENV,
     write_demo_models,
 )
-from serving_panel.local.loader import main
-from serving_panel.local.logformat import LOG_LINE_PATTERN
-from serving_panel.local.models import (
-    ModelStore,
-    RegisteredModel,
-    check_requirements,
-    validate_mlmodel,
-)
+from serving_panel.local.models.inspect import check_requirements, validate_mlmodel
+from serving_panel.local.models.registry import ModelStore, RegisteredModel
 
 BROKEN_MESSAGE = "demo model 'broken' fails to load on purpose: missing weights file weights.bin"
 
@@ -49,7 +45,7 @@ def registered(
 
 def run_loader(model: RegisteredModel) -> tuple[int, list[str], str]:
     completed = subprocess.run(
-        [sys.executable, "-m", "serving_panel.local.loader", str(model.path)],
+        [sys.executable, "-m", "serving_panel.local.builds.loader", str(model.path)],
         capture_output=True,
         text=True,
         timeout=60,

@@ -32,7 +32,7 @@ from mlflow.pyfunc.scoring_server import REQUIRED_INPUT_FORMAT
 from requests.adapters import HTTPAdapter
 
 from serving_panel.local.logformat import LOG_LINE_PATTERN
-from serving_panel.local.worker import Handler
+from serving_panel.local.worker.http import Handler
 
 START_TIMEOUT = 60.0
 # MLflow's message for a body without exactly one input field; it goes on to list the fields

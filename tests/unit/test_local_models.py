@@ -17,15 +17,13 @@ from pathlib import Path
 import pytest
 
 from serving_panel.local.logformat import LOG_LINE_PATTERN, format_log_line
-from serving_panel.local.models import (
-    InvalidModel,
-    ModelNotFound,
-    ModelStore,
-    ModelStoreError,
+from serving_panel.local.models.errors import InvalidModel, ModelNotFound, ModelStoreError
+from serving_panel.local.models.inspect import (
     RequirementCheck,
     check_requirements,
     validate_mlmodel,
 )
+from serving_panel.local.models.registry import ModelStore
 
 PYFUNC_MLMODEL = """\
 flavors:

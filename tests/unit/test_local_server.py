@@ -7,7 +7,7 @@ import asyncio
 import socket
 import threading
 
-from serving_panel.local.server import bind
+from serving_panel.local.api.server import bind
 
 
 def test_connections_accepted_on_the_bound_socket_have_nodelay() -> None:

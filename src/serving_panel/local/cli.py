@@ -75,8 +75,8 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
 
 def run(args: argparse.Namespace) -> int:
-    from serving_panel.local.errors import ApiError
-    from serving_panel.local.models import ModelStoreError
+    from serving_panel.local.models.errors import ModelStoreError
+    from serving_panel.local.state.errors import ApiError
 
     data_dir: Path = args.data_dir.expanduser()
     try:
@@ -89,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _start(args: argparse.Namespace, data_dir: Path) -> int:
-    from serving_panel.local.server import serve
+    from serving_panel.local.api.server import serve
     from serving_panel.local.workspace import Workspace
 
     def ready(host: str, workspace: Workspace) -> None:
@@ -119,7 +119,7 @@ def _start(args: argparse.Namespace, data_dir: Path) -> int:
 
 def _manage(args: argparse.Namespace, data_dir: Path) -> int:
     from serving_panel.local import identities
-    from serving_panel.local.models import ModelStore
+    from serving_panel.local.models.registry import ModelStore
     from serving_panel.local.workspace import admin_token, open_store
 
     if args.local_command == "register-model":

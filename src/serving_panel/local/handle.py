@@ -14,7 +14,6 @@ import json
 import os
 import selectors
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -25,8 +24,8 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from serving_panel.local import identities
-from serving_panel.local.models import ModelStore, RegisteredModel
-from serving_panel.local.processes import stop_group
+from serving_panel.local.models.registry import ModelStore, RegisteredModel
+from serving_panel.local.serving.processes import stop_group
 from serving_panel.local.workspace import ADMIN_TOKEN_FILE, open_store
 
 if TYPE_CHECKING:
@@ -132,9 +131,7 @@ class LocalWorkspace:
 
     def kill(self) -> None:
         """SIGKILLs the server's whole process group, as a crash would (tests use this)."""
-        if self.running:
-            os.killpg(self._process.pid, signal.SIGKILL)
-        self._process.wait(timeout=10)
+        stop_group(self._process, None)
 
     def __enter__(self) -> LocalWorkspace:
         return self

@@ -10,9 +10,9 @@ import re
 import uuid
 from collections.abc import Iterable
 
-from serving_panel.local.auth import ADMINS_GROUP, USERS_GROUP
-from serving_panel.local.errors import invalid
-from serving_panel.local.store import Principal, Store, StoreConflictError
+from serving_panel.local.state.auth import ADMINS_GROUP, USERS_GROUP
+from serving_panel.local.state.errors import invalid
+from serving_panel.local.state.store import Principal, Store, StoreConflictError
 
 ADMIN_USER = "admin@serving-panel.local"
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")

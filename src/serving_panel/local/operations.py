@@ -1,18 +1,40 @@
-"""Endpoint operations shared by the HTTP routes and the demo seed: the workspace's backend.
+"""The workspace's backend: every change the API or the demo seed makes to endpoints and their
+permissions is one function here, shared by the HTTP routes and `seed.py`.
 
-They take the acting principal and request bodies, raise `ApiError`, and know no HTTP.
+Each takes the workspace, the endpoint (already looked up and authorized by the caller) or the
+acting principal, and the request body; it validates the body, makes the change, and returns
+what the answer needs, raising `ApiError` when it refuses. A change to a stored endpoint is
+made inside one store transaction (`Store.update_endpoint`), so it sees the freshest record and
+a refused change writes nothing. Nothing here knows HTTP. (Builds and model servers record their
+own progress in the store as they run; identities are written by `identities.py`.)
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
-from serving_panel.local import validation
-from serving_panel.local.errors import already_exists, endpoint_not_found, update_in_progress
-from serving_panel.local.lifecycle import pending_config
-from serving_panel.local.store import Endpoint, Principal, StoreConflictError, now_ms
+from serving_panel.local.state import auth, validation
+from serving_panel.local.state.configs import pending_config
+from serving_panel.local.state.errors import (
+    already_exists,
+    endpoint_not_found,
+    invalid,
+    update_in_progress,
+)
+from serving_panel.local.state.store import (
+    AclEntry,
+    Endpoint,
+    Principal,
+    Store,
+    StoreConflictError,
+    now_ms,
+)
 from serving_panel.local.workspace import Workspace
+
+# Endpoints ----------------------------------------------------------------------------------
 
 
 def create_endpoint(ws: Workspace, creator: Principal, body: Any) -> Endpoint:
@@ -65,3 +87,139 @@ def delete_endpoint(ws: Workspace, endpoint: Endpoint) -> None:
     if ws.store.delete_endpoint(endpoint.name) is None:
         raise endpoint_not_found(endpoint.name)
     ws.lifecycle.forget(endpoint.id)
+
+
+# Endpoint attributes -------------------------------------------------------------------------
+
+
+def update_tags(ws: Workspace, endpoint: Endpoint, body: dict[str, Any]) -> list[dict[str, str]]:
+    """PATCH tags: deletes `delete_tags` keys, then adds or replaces `add_tags`; the new tags."""
+    add = validation.parse_tags(body.get("add_tags") or [], "add_tags")
+    delete_keys = body.get("delete_tags") or []
+    if not isinstance(delete_keys, list) or not all(isinstance(k, str) for k in delete_keys):
+        raise invalid("delete_tags", "must be a list of tag keys")
+
+    def change(current: Endpoint) -> Endpoint:
+        tags = {t["key"]: t for t in current.attributes.get("tags", [])}
+        for key in delete_keys:
+            tags.pop(key, None)
+        for tag in add:
+            tags[tag["key"]] = tag
+        attributes = {**current.attributes, "tags": list(tags.values())}
+        if not tags:
+            attributes.pop("tags")
+        return replace(current, attributes=attributes, updated_ms=now_ms())
+
+    updated = _change(ws, endpoint, change)
+    tags: list[dict[str, str]] = updated.attributes.get("tags", [])
+    return tags
+
+
+def set_ai_gateway(ws: Workspace, endpoint: Endpoint, body: dict[str, Any]) -> dict[str, Any]:
+    """PUT the AI gateway config (an empty one removes it); returns it as stored."""
+    gateway = validation.parse_ai_gateway(body, "")
+
+    def change(current: Endpoint) -> Endpoint:
+        attributes = {**current.attributes, "ai_gateway": gateway}
+        if not gateway:
+            attributes.pop("ai_gateway")
+        return replace(current, attributes=attributes, updated_ms=now_ms())
+
+    _change(ws, endpoint, change)
+    return gateway
+
+
+def set_rate_limits(
+    ws: Workspace, endpoint: Endpoint, body: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """PUT rate limits (replacing the endpoint's); returns them as stored."""
+    limits = validation.parse_rate_limits(body.get("rate_limits") or [], "rate_limits")
+
+    def change(current: Endpoint) -> Endpoint:
+        return replace(
+            current, attributes={**current.attributes, "rate_limits": limits}, updated_ms=now_ms()
+        )
+
+    _change(ws, endpoint, change)
+    return limits
+
+
+def update_notifications(ws: Workspace, endpoint: Endpoint, body: dict[str, Any]) -> dict[str, Any]:
+    """PATCH email notifications (none given, or empty, removes them); returns them ({} if none)."""
+    notifications = body.get("email_notifications")
+    if notifications is not None:
+        notifications = validation.check_object(notifications, "email_notifications")
+        for key in ("on_update_failure", "on_update_success"):
+            value = notifications.get(key, [])
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise invalid(f"email_notifications.{key}", "must be a list of email addresses")
+
+    def change(current: Endpoint) -> Endpoint:
+        attributes = dict(current.attributes)
+        if notifications:
+            attributes["email_notifications"] = notifications
+        else:
+            attributes.pop("email_notifications", None)
+        return replace(current, attributes=attributes, updated_ms=now_ms())
+
+    _change(ws, endpoint, change)
+    return notifications or {}
+
+
+def _change(ws: Workspace, endpoint: Endpoint, change: Callable[[Endpoint], Endpoint]) -> Endpoint:
+    """Applies `change` to the freshest record in one transaction; 404 if it was deleted."""
+    updated = ws.store.update_endpoint(endpoint.id, change)
+    if updated is None:
+        raise endpoint_not_found(endpoint.name)
+    return updated
+
+
+# Permissions --------------------------------------------------------------------------------
+
+_KINDS = (
+    ("user_name", "user"),
+    ("group_name", "group"),
+    ("service_principal_name", "service_principal"),
+)
+
+
+def set_permissions(ws: Workspace, endpoint: Endpoint, body: dict[str, Any]) -> list[AclEntry]:
+    """PUT: replaces the endpoint's direct ACL with `access_control_list`; the new ACL."""
+    ws.store.set_acl(endpoint.id, _acl_entries(ws.store, body))
+    return ws.store.acl(endpoint.id)
+
+
+def update_permissions(ws: Workspace, endpoint: Endpoint, body: dict[str, Any]) -> list[AclEntry]:
+    """PATCH: merges `access_control_list` into the endpoint's direct ACL; the new ACL."""
+    ws.store.merge_acl(endpoint.id, _acl_entries(ws.store, body))
+    return ws.store.acl(endpoint.id)
+
+
+def _acl_entries(store: Store, body: dict[str, Any]) -> list[tuple[Principal, str]]:
+    """The body's access_control_list, every principal resolved, or a 400 naming the entry."""
+    raw = body.get("access_control_list", [])
+    if not isinstance(raw, list):
+        raise invalid("access_control_list", "must be a list")
+    entries: dict[int, tuple[Principal, str]] = {}
+    for index, item in enumerate(raw):
+        field = f"access_control_list[{index}]"
+        if not isinstance(item, dict):
+            raise invalid(field, "must be a JSON object")
+        given = [(key, kind) for key, kind in _KINDS if item.get(key) is not None]
+        if len(given) != 1:
+            raise invalid(
+                field, "exactly one of user_name, group_name or service_principal_name is required"
+            )
+        [(key, kind)] = given
+        name = item[key]
+        level = auth.check_level(item.get("permission_level"), f"{field}.permission_level")
+        if kind == "group" and name == auth.ADMINS_GROUP:
+            raise invalid(
+                f"{field}.group_name",
+                "the admins group always has CAN_MANAGE on every endpoint and can't be changed",
+            )
+        principal = store.find_principal(kind, name) if isinstance(name, str) else None
+        if principal is None:
+            raise invalid(f"{field}.{key}", f"principal {name!r} does not exist in this workspace")
+        entries[principal.id] = (principal, level)
+    return list(entries.values())

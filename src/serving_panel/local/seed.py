@@ -15,13 +15,16 @@ import os
 from pathlib import Path
 
 from serving_panel.local import identities, operations
-from serving_panel.local.demo_models import write_demo_models
-from serving_panel.local.errors import ApiError
-from serving_panel.local.store import Endpoint, Principal
+from serving_panel.local.models.demo import write_demo_models
+from serving_panel.local.state.errors import ApiError
+from serving_panel.local.state.store import Endpoint, Principal
 from serving_panel.local.workspace import Workspace
 
 #: How long the demo's slow model takes to load, so "updating" stays visible for a while.
 DEMO_SLOW_SECONDS = "60"
+
+#: The demo's service principal (its application id).
+CI_DEPLOYER = "6f1c3a52-0c1e-4d0b-9d0c-8a3f2b7e4c11"
 
 USERS = {
     "alice@example.com": ("Alice Liddell", ["data-science"]),
@@ -59,7 +62,7 @@ def _principal(ws: Workspace, kind: str, name: str) -> Principal:
 
 def seed_demo(ws: Workspace) -> None:
     os.environ.setdefault("SERVING_PANEL_DEMO_SLOW_SECONDS", DEMO_SLOW_SECONDS)
-    ws.lifecycle.environment.setdefault(
+    ws.lifecycle.builder.environment.setdefault(
         "SERVING_PANEL_DEMO_SLOW_SECONDS", os.environ["SERVING_PANEL_DEMO_SLOW_SECONDS"]
     )
     models = write_demo_models(ws.data_dir / "demo-models")
@@ -72,9 +75,7 @@ def seed_demo(ws: Workspace) -> None:
 
     for email, (display, groups) in USERS.items():
         identities.add_user(ws.store, email, groups, display)
-    identities.add_service_principal(
-        ws.store, "ci-deployer", "6f1c3a52-0c1e-4d0b-9d0c-8a3f2b7e4c11", ["ml-platform"]
-    )
+    identities.add_service_principal(ws.store, "ci-deployer", CI_DEPLOYER, ["ml-platform"])
     alice = _principal(ws, "user", "alice@example.com")
     bob = _principal(ws, "user", "bob@example.com")
 
@@ -146,20 +147,22 @@ def seed_demo(ws: Workspace) -> None:
         },
     )
 
-    ws.store.merge_acl(ads.id, [(bob, "CAN_QUERY")])
-    ws.store.merge_acl(ads.id, [(_principal(ws, "group", "data-science"), "CAN_VIEW")])
-    ws.store.merge_acl(
-        ads.id,
-        [
-            (
-                _principal(ws, "service_principal", "6f1c3a52-0c1e-4d0b-9d0c-8a3f2b7e4c11"),
-                "CAN_QUERY",
-            )
-        ],
+    _grant(
+        ws,
+        ads,
+        ("user_name", "bob@example.com", "CAN_QUERY"),
+        ("group_name", "data-science", "CAN_VIEW"),
+        ("service_principal_name", CI_DEPLOYER, "CAN_QUERY"),
     )
-    ws.store.merge_acl(sentiment.id, [(alice, "CAN_QUERY")])
-    ws.store.merge_acl(fraud.id, [(_principal(ws, "group", "data-science"), "CAN_VIEW")])
-    ws.store.merge_acl(churn.id, [(bob, "CAN_VIEW")])
+    _grant(ws, sentiment, ("user_name", "alice@example.com", "CAN_QUERY"))
+    _grant(ws, fraud, ("group_name", "data-science", "CAN_VIEW"))
+    _grant(ws, churn, ("user_name", "bob@example.com", "CAN_VIEW"))
+
+
+def _grant(ws: Workspace, endpoint: Endpoint, *entries: tuple[str, str, str]) -> None:
+    """Merges (kind field, name, level) grants into the endpoint's ACL, as a PATCH does."""
+    acl = [{field: name, "permission_level": level} for field, name, level in entries]
+    operations.update_permissions(ws, endpoint, {"access_control_list": acl})
 
 
 def _register(ws: Workspace, name: str, path: Path, count: int) -> None:

@@ -13,14 +13,16 @@ import secrets
 from pathlib import Path
 
 from serving_panel.local import identities
-from serving_panel.local.deployment import Deployment
-from serving_panel.local.lifecycle import Lifecycle
-from serving_panel.local.logstore import LogStore
-from serving_panel.local.models import ModelStore, ModelStoreError
-from serving_panel.local.router import Router
-from serving_panel.local.servemetrics import ServingMetrics
-from serving_panel.local.store import Store
-from serving_panel.local.workers import Supervisor, WorkerKey
+from serving_panel.local.builds.lifecycle import Lifecycle
+from serving_panel.local.models.errors import ModelStoreError
+from serving_panel.local.models.registry import ModelStore
+from serving_panel.local.serving.deployment import Deployment
+from serving_panel.local.serving.metrics import ServingMetrics
+from serving_panel.local.serving.router import Router
+from serving_panel.local.serving.states import WorkerKey
+from serving_panel.local.serving.supervisor import Supervisor
+from serving_panel.local.state.logstore import LogStore
+from serving_panel.local.state.store import Store
 
 #: How long a scale-to-zero model server may sit idle before it stops (seconds).
 IDLE_ENV = "SERVING_PANEL_SCALE_TO_ZERO_IDLE_S"

@@ -10,11 +10,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from typing import Any
 
-from serving_panel.local.models import ModelStore, ModelStoreError
-from serving_panel.local.router import Router, Target
-from serving_panel.local.servemetrics import ServingMetrics
-from serving_panel.local.store import Endpoint, Store
-from serving_panel.local.workers import Supervisor, WorkerKey, WorkerSpec
+from serving_panel.local.models.errors import ModelStoreError
+from serving_panel.local.models.registry import ModelStore
+from serving_panel.local.serving.metrics import ServingMetrics
+from serving_panel.local.serving.router import Router, Target
+from serving_panel.local.serving.states import WorkerKey, WorkerSpec
+from serving_panel.local.serving.supervisor import Supervisor
+from serving_panel.local.state.store import Endpoint, Store
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from serving_panel import _wire
-from serving_panel.local.errors import invalid
+from serving_panel.local.state.errors import invalid
 
 MAX_NAME_LENGTH = _wire.MAX_NAME_LENGTH
 MAX_SERVED_ENTITIES = 15

@@ -19,8 +19,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from serving_panel import _wire
-from serving_panel.local.errors import ApiError, invalid_token, missing_token, permission_denied
-from serving_panel.local.store import Principal, Store
+from serving_panel.local.state.errors import (
+    ApiError,
+    invalid_token,
+    missing_token,
+    permission_denied,
+)
+from serving_panel.local.state.store import Principal, Store
 
 LEVELS = _wire.PERMISSION_LEVELS
 RANK = {level: rank for rank, level in enumerate(LEVELS, start=1)}

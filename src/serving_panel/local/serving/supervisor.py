@@ -15,8 +15,8 @@ States, as in Supervisor (the process manager):
 
 A tick thread drives every transition; callers never block on a process except in `wait_ready`.
 State changes are reported through `on_state(key, deployment, message)` with the deployment
-states of the API (DEPLOYMENT_CREATING, _READY, _RECOVERING, _FAILED); this module knows nothing
-of the store or HTTP routes.
+states of the API (DEPLOYMENT_CREATING, _READY, _RECOVERING, _FAILED; `states.py` says which
+shows for which state); this module knows nothing of the store or HTTP routes.
 """
 
 from __future__ import annotations
@@ -31,79 +31,28 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from enum import Enum
-from pathlib import Path
+from collections.abc import Mapping
 from typing import IO
 
 from serving_panel.local.logformat import format_log_line
-from serving_panel.local.logstore import LogStore
-from serving_panel.local.processes import stop_group
+from serving_panel.local.serving.processes import stop_group
+from serving_panel.local.serving.states import (
+    OnState,
+    State,
+    Worker,
+    WorkerKey,
+    WorkerSpec,
+    deployment_state,
+)
+from serving_panel.local.state.logstore import LogStore
 
 log = logging.getLogger(__name__)
 
-CONCURRENCY = {"Small": 4, "Medium": 8, "Large": 16}
 BACKOFF_S = (1.0, 2.0, 4.0, 8.0, 16.0, 30.0)
 FATAL_AFTER = 5  # boot failures in a row (exit before becoming healthy) before giving up
 START_TIMEOUT_S = 300.0
 STOP_GRACE_S = 10.0
 _FORMATTED = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z (DEBUG|INFO|WARNING|ERROR) ")
-
-
-@dataclass(frozen=True)
-class WorkerKey:
-    """One model server: an endpoint's served entity as built in one config version."""
-
-    endpoint_id: str
-    entity: str
-    version: int
-
-    def __str__(self) -> str:
-        return f"{self.entity} (v{self.version}) of {self.endpoint_id[:8]}"
-
-
-@dataclass(frozen=True)
-class WorkerSpec:
-    key: WorkerKey
-    model_dir: Path
-    workload_size: str = "Small"
-    scale_to_zero: bool = False
-    environment: Mapping[str, str] = field(default_factory=dict)
-
-    @property
-    def concurrency(self) -> int:
-        return CONCURRENCY.get(self.workload_size, 4)
-
-
-class State(Enum):
-    STARTING = "STARTING"
-    RUNNING = "RUNNING"
-    IDLE = "IDLE"
-    BACKOFF = "BACKOFF"
-    STOPPING = "STOPPING"
-    STOPPED = "STOPPED"
-    FATAL = "FATAL"
-
-
-@dataclass
-class Worker:
-    spec: WorkerSpec
-    state: State = State.STOPPED
-    process: subprocess.Popen[bytes] | None = None
-    port: int | None = None
-    started_at: float = 0.0
-    boot_failures: int = 0
-    restarts: int = 0
-    retry_at: float = 0.0
-    last_used: float = field(default_factory=time.monotonic)
-    inflight: int = 0
-    ready: threading.Event = field(default_factory=threading.Event)
-    changed: threading.Condition = field(default_factory=threading.Condition)
-    ever_ready: bool = False
-
-
-OnState = Callable[[WorkerKey, str, str], None]
 
 
 class Supervisor:
@@ -408,25 +357,10 @@ class Supervisor:
             worker.changed.notify_all()
         if self.on_state is None:
             return
-        state = worker.state
-        if state == State.RUNNING:
-            deployment, message = "DEPLOYMENT_READY", ""
-        elif state == State.IDLE:
-            deployment, message = "DEPLOYMENT_READY", "Scaled to zero; the next request starts it."
-        elif state == State.FATAL:
-            deployment, message = (
-                "DEPLOYMENT_FAILED",
-                "The model server keeps exiting before it becomes healthy; see the server logs.",
-            )
-        elif worker.ever_ready and state in (State.BACKOFF, State.STARTING):
-            deployment, message = (
-                "DEPLOYMENT_RECOVERING",
-                "The model server exited and is restarting; see the server logs.",
-            )
-        elif state in (State.STARTING, State.BACKOFF):
-            deployment, message = "DEPLOYMENT_CREATING", "Starting the model server."
-        else:
+        shown = deployment_state(worker)
+        if shown is None:
             return
+        deployment, message = shown
         try:
             self.on_state(worker.spec.key, deployment, message)
         except Exception:

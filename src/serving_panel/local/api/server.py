@@ -13,7 +13,7 @@ from pathlib import Path
 
 import uvicorn
 
-from serving_panel.local.app import create_app
+from serving_panel.local.api.app import create_app
 from serving_panel.local.workspace import Workspace
 
 Ready = Callable[[str, Workspace], None]

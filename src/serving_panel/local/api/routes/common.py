@@ -10,9 +10,9 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from serving_panel.local import auth
-from serving_panel.local.errors import ApiError, endpoint_not_found, invalid
-from serving_panel.local.store import Endpoint
+from serving_panel.local.state import auth
+from serving_panel.local.state.errors import ApiError, endpoint_not_found, invalid
+from serving_panel.local.state.store import Endpoint
 from serving_panel.local.workspace import Workspace
 
 MAX_BODY_BYTES = 16 * 1024 * 1024

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from serving_panel.local.auth import ADMINS_GROUP, INHERITED_FROM
-from serving_panel.local.store import AclEntry, Endpoint
+from serving_panel.local.state.auth import ADMINS_GROUP, INHERITED_FROM
+from serving_panel.local.state.store import AclEntry, Endpoint
 
 OBJECT_TYPE = "serving-endpoint"
 _ATTRIBUTES = (

@@ -1,10 +1,12 @@
-"""Loads one MLflow model in a fresh process: `python -m serving_panel.local.loader MODEL_DIR`.
+"""Loads one MLflow model in a fresh process, as a build's last check:
+
+    python -m serving_panel.local.builds.loader MODEL_DIR
 
 The build pipeline runs this to find out whether a model loads, and shows what it prints as
 the build log: every stdout line is a `format_log_line` line. Output the model's own code
 prints is re-emitted as INFO lines. Exit codes: 0 loaded, 2 bad arguments, 3 MLflow itself
 cannot be imported, 4 the model failed to load (gunicorn's APP_LOAD_ERROR, which Databricks'
-model server reports in the same situation).
+model server reports in the same situation); `worker/exits.py` names them for both processes.
 
 Module-level imports stay light: MLflow is imported inside `main`, after the first line.
 """
@@ -24,12 +26,9 @@ from pathlib import Path
 from typing import TextIO
 
 from serving_panel.local.logformat import format_log_line
-from serving_panel.local.models import ModelStoreError, validate_mlmodel
-
-EXIT_OK = 0
-EXIT_USAGE = 2
-EXIT_MLFLOW_IMPORT_ERROR = 3
-EXIT_APP_LOAD_ERROR = 4
+from serving_panel.local.models.errors import ModelStoreError
+from serving_panel.local.models.inspect import validate_mlmodel
+from serving_panel.local.worker.exits import EXIT_APP_LOAD_ERROR, EXIT_MLFLOW_IMPORT_ERROR, EXIT_OK
 
 
 class _Log:
@@ -78,7 +77,7 @@ class LineWriter(io.TextIOBase):
 def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None) -> int:
     """Loads the model in MODEL_DIR with mlflow.pyfunc.load_model; returns the exit code."""
     parser = argparse.ArgumentParser(
-        prog="python -m serving_panel.local.loader",
+        prog="python -m serving_panel.local.builds.loader",
         description="Load an MLflow pyfunc model once and report how it went, as log lines.",
     )
     parser.add_argument("model_dir", type=Path, metavar="MODEL_DIR")

@@ -16,10 +16,10 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
-from serving_panel.local import auth
-from serving_panel.local.errors import ApiError, invalid, served_model_not_found
-from serving_panel.local.router import Router, Target, WorkerUnavailableError
-from serving_panel.local.routes.common import caller, endpoint_named, read_body, workspace
+from serving_panel.local.api.routes.common import caller, endpoint_named, read_body, workspace
+from serving_panel.local.serving.router import Router, Target, WorkerUnavailableError
+from serving_panel.local.state import auth
+from serving_panel.local.state.errors import ApiError, invalid, served_model_not_found
 
 WAKE_TIMEOUT_S = 180.0  # a scaled-to-zero or restarting model server gets this long to start
 

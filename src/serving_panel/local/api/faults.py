@@ -16,7 +16,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from serving_panel.local.errors import invalid
+from serving_panel.local.state.errors import invalid
 
 _CODES = {429: "REQUEST_LIMIT_EXCEEDED", 503: "TEMPORARILY_UNAVAILABLE"}
 _MESSAGES = {

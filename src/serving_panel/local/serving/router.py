@@ -15,7 +15,8 @@ from dataclasses import dataclass
 
 import urllib3
 
-from serving_panel.local.workers import Supervisor, WorkerKey
+from serving_panel.local.serving.states import WorkerKey
+from serving_panel.local.serving.supervisor import Supervisor
 
 REQUEST_TIMEOUT_S = 297.0  # the service's execution limit
 

@@ -14,9 +14,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from serving_panel.local.errors import ApiError
-from serving_panel.local.faults import Faults
-from serving_panel.local.routes.common import caller, json_response, read_json
+from serving_panel.local.api.faults import Faults
+from serving_panel.local.api.routes.common import caller, json_response, read_json
+from serving_panel.local.state.errors import ApiError
 
 OPENAPI_DOCUMENT = Path(__file__).resolve().parents[1] / "openapi.json"
 

@@ -6,103 +6,38 @@ requirements against this environment and loads it in a fresh process, writing t
 lines to the entity's build log. When every build succeeds the pending config becomes current;
 when one fails the update ends UPDATE_FAILED, the failed entity says why, and the previous
 config stays current. On start-up, updates left IN_PROGRESS by a crash are built again.
+
+This module orchestrates an update; `build.py` builds one served entity, `loader.py` is the
+process that loads its model, and `serving/deployment.py` starts the model servers.
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
-import re
-import signal
-import subprocess
 import sys
 import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import replace
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from serving_panel.local.logformat import format_log_line
-from serving_panel.local.logstore import LogStore
-from serving_panel.local.models import (
-    ModelStore,
-    ModelStoreError,
-    check_requirements,
-    validate_mlmodel,
-)
-from serving_panel.local.store import Endpoint, Store, now_ms
+from serving_panel.local.builds.build import BUILT, BUILT_MESSAGE, Builder, SetState
+from serving_panel.local.models.errors import ModelStoreError
+from serving_panel.local.models.registry import ModelStore
+from serving_panel.local.state.configs import CREATING, FAILED, READY, endpoint_ready
+from serving_panel.local.state.logstore import LogStore
+from serving_panel.local.state.store import Endpoint, Store, now_ms
 
 if TYPE_CHECKING:
-    from serving_panel.local.deployment import Deployment
+    from serving_panel.local.serving.deployment import Deployment
 
 log = logging.getLogger(__name__)
 
-CREATING = "DEPLOYMENT_CREATING"
-READY = "DEPLOYMENT_READY"
-FAILED = "DEPLOYMENT_FAILED"
-ABORTED = "DEPLOYMENT_ABORTED"
-BUILT = "BUILT"  # a build that passed, before its model server starts (not an API state)
-BUILT_MESSAGE = "Build finished; starting the model server."
-
-_FORMATTED = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z (DEBUG|INFO|WARNING|ERROR) ")
-_STATE_KEYS = ("state", "creator", "creation_timestamp")
-
-
-def entity_definition(entity: Mapping[str, Any]) -> dict[str, Any]:
-    """What the user asked for, without what the workspace adds (state, creator, internals)."""
-    return {k: v for k, v in entity.items() if k not in _STATE_KEYS and not k.startswith("_")}
-
-
-def pending_config(
-    config: Mapping[str, Any],
-    version: int,
-    start_ms: int,
-    creator: str,
-    current: Mapping[str, Any] | None,
-) -> dict[str, Any]:
-    """The stored pending config: entities unchanged from the current config keep their state
-    and build; the others start DEPLOYMENT_CREATING and are built in this version."""
-    previous = {e["name"]: e for e in (current or {}).get("served_entities", [])}
-    entities = []
-    for entity in config["served_entities"]:
-        before = previous.get(entity["name"])
-        if before is not None and entity_definition(before) == entity_definition(entity):
-            entities.append(dict(before))
-            continue
-        entities.append(
-            {
-                **entity,
-                "creator": creator,
-                "creation_timestamp": start_ms,
-                "state": {
-                    "deployment": CREATING,
-                    "deployment_state_message": "Waiting for the build to start.",
-                },
-                "_built_in": version,
-            }
-        )
-    pending = {
-        "config_version": version,
-        "start_time": start_ms,
-        "served_entities": entities,
-        "traffic_config": config["traffic_config"],
-    }
-    if "auto_capture_config" in config:
-        pending["auto_capture_config"] = config["auto_capture_config"]
-    return pending
-
-
-def endpoint_ready(config: Mapping[str, Any] | None) -> str:
-    if not config or not config.get("served_entities"):
-        return "NOT_READY"
-    states = {e["state"]["deployment"] for e in config["served_entities"]}
-    return "READY" if states == {READY} else "NOT_READY"
-
 
 class Lifecycle:
-    """Runs builds in background threads; each model load runs in its own process group."""
+    """Runs each update in a background thread: the builds of its new entities (one thread each,
+    through `Builder`), then the switch to the new config or the failed update."""
 
     def __init__(
         self,
@@ -122,15 +57,18 @@ class Lifecycle:
         self.store = store
         self.models = models
         self.logs = logs
-        self.python = python
-        self.load_timeout_s = load_timeout_s
-        self.environment = dict(environment or os.environ)
         self.on_change = on_change
         self._lock = threading.Lock()
         self._threads: dict[str, threading.Thread] = {}
-        self._processes: dict[str, set[subprocess.Popen[str]]] = {}
-        self._deleted: set[str] = set()
         self._stopping = threading.Event()
+        self.builder = Builder(
+            models,
+            logs,
+            self._stopping,
+            python=python,
+            load_timeout_s=load_timeout_s,
+            environment=dict(environment or os.environ),
+        )
 
     # Driving ------------------------------------------------------------------------------
 
@@ -165,7 +103,7 @@ class Lifecycle:
             version = int(pending["config_version"])
             for entity in pending["served_entities"]:
                 if entity["state"]["deployment"] != READY or entity.get("_built_in") == version:
-                    self._log(
+                    self.builder.log(
                         endpoint.id,
                         entity["name"],
                         version,
@@ -202,20 +140,13 @@ class Lifecycle:
         """The endpoint was deleted: stop its builds, its model servers, and drop its logs."""
         if self.deployment is not None:
             self.deployment.remove(endpoint_id)
-        with self._lock:
-            self._deleted.add(endpoint_id)
-            processes = list(self._processes.get(endpoint_id, ()))
-        for process in processes:
-            _kill_group(process, signal.SIGKILL)
+        self.builder.forget(endpoint_id)
         self.logs.remove_endpoint(endpoint_id)
 
     def shutdown(self, timeout_s: float = 10.0) -> None:
         """Stops model loads in flight; their updates stay IN_PROGRESS for the next start."""
         self._stopping.set()
-        with self._lock:
-            processes = [p for group in self._processes.values() for p in group]
-        for process in processes:
-            _kill_group(process, signal.SIGKILL)
+        self.builder.kill_all()
         self.wait_idle(timeout_s)
 
     # One update -----------------------------------------------------------------------------
@@ -235,8 +166,15 @@ class Lifecycle:
             ]
             threads = [
                 threading.Thread(
-                    target=self._build_one,
-                    args=(endpoint_id, endpoint.name, version, entity),
+                    target=self.builder.build,
+                    args=(
+                        endpoint_id,
+                        endpoint.name,
+                        version,
+                        entity,
+                        self._entity_setter(endpoint_id, version, entity["name"]),
+                    ),
+                    kwargs={"deploys": self.deployment is not None},
                     name=f"build-{endpoint.name}-{entity['name']}",
                     daemon=True,
                 )
@@ -316,6 +254,12 @@ class Lifecycle:
             live = self.deployment.start(endpoint_id, pending, entities)
             self.deployment.retire(endpoint_id, keep=live)
 
+    def _entity_setter(self, endpoint_id: str, version: int, name: str) -> SetState:
+        def set_state(deployment: str, message: str) -> None:
+            self._set_entity_state(endpoint_id, version, name, deployment, message)
+
+        return set_state
+
     def _set_entity_state(
         self, endpoint_id: str, version: int, name: str, deployment: str, message: str
     ) -> None:
@@ -389,138 +333,3 @@ class Lifecycle:
     def _changed(self, endpoint_id: str) -> None:
         if self.on_change is not None:
             self.on_change(endpoint_id)
-
-    # One served entity ----------------------------------------------------------------------
-
-    def _log(self, endpoint_id: str, entity: str, version: int, level: str, message: str) -> None:
-        self._append(endpoint_id, entity, version, format_log_line(level, message))
-
-    def _append(self, endpoint_id: str, entity: str, version: int, line: str) -> None:
-        if endpoint_id not in self._deleted:
-            self.logs.append(endpoint_id, entity, version, "build", line)
-
-    def _build_one(
-        self, endpoint_id: str, endpoint_name: str, version: int, entity: Mapping[str, Any]
-    ) -> None:
-        name = entity["name"]
-        started = time.monotonic()
-
-        def say(level: str, message: str) -> None:
-            self._log(endpoint_id, name, version, level, message)
-
-        def fail(message: str) -> None:
-            say("ERROR", f"build failed: {message}")
-            self._set_entity_state(endpoint_id, version, name, FAILED, message)
-
-        say(
-            "INFO",
-            f"build started for served entity {name} of {endpoint_name} (config version {version})",
-        )
-        self._set_entity_state(
-            endpoint_id, version, name, CREATING, "Building the served entity's environment."
-        )
-        if "external_model" in entity:
-            model = entity["external_model"]
-            say("INFO", f"external model {model['provider']}/{model['name']}: nothing to build")
-            say("INFO", "build finished: the endpoint forwards requests to the provider")
-            self._set_entity_state(endpoint_id, version, name, READY, "")
-            return
-        try:
-            registered = self.models.resolve(entity["entity_name"], entity["entity_version"])
-        except ModelStoreError as error:
-            fail(str(error))
-            return
-        say(
-            "INFO",
-            f"resolved {registered.name} version {registered.version} in the local model store",
-        )
-        model_dir = registered.path
-        try:
-            info = validate_mlmodel(model_dir)
-        except ModelStoreError as error:
-            fail(str(error))
-            return
-        say(
-            "INFO",
-            f"MLmodel: python_function flavor, loader_module={info.loader_module}, "
-            f"flavors={', '.join(info.flavors)}",
-        )
-        checks = check_requirements(model_dir)
-        missing = [check for check in checks if not check.satisfied]
-        for check in checks:
-            found = check.installed or "not installed"
-            verdict = "ok" if check.satisfied else "NOT SATISFIED"
-            note = f" ({check.note})" if check.note else ""
-            say(
-                "INFO" if check.satisfied else "ERROR",
-                f"requirement {check.requirement}: {found}, {verdict}{note}",
-            )
-        if missing:
-            fail(
-                "requirements not satisfied by this environment: "
-                + ", ".join(check.requirement for check in missing)
-            )
-            return
-        if not checks:
-            say("INFO", "no requirements.txt: nothing to check")
-        say("INFO", "loading the model in a fresh process")
-        code, last_error = self._load(endpoint_id, name, version, model_dir, entity)
-        if self._stopping.is_set():
-            say("WARNING", "the workspace is stopping; the build will run again on the next start")
-            return
-        if code != 0:
-            fail(last_error or f"the model failed to load (exit code {code})")
-            return
-        say("INFO", f"build finished in {time.monotonic() - started:.2f} s")
-        if self.deployment is None:
-            self._set_entity_state(endpoint_id, version, name, READY, "")
-        else:
-            self._set_entity_state(endpoint_id, version, name, CREATING, BUILT_MESSAGE)
-
-    def _load(
-        self,
-        endpoint_id: str,
-        entity_name: str,
-        version: int,
-        model_dir: Path,
-        entity: Mapping[str, Any],
-    ) -> tuple[int, str | None]:
-        env = {**self.environment, **entity.get("environment_vars", {})}
-        env["PYTHONUNBUFFERED"] = "1"
-        process = subprocess.Popen(
-            [self.python, "-m", "serving_panel.local.loader", str(model_dir)],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            env=env,
-            start_new_session=True,
-        )
-        with self._lock:
-            self._processes.setdefault(endpoint_id, set()).add(process)
-        timer = threading.Timer(self.load_timeout_s, _kill_group, args=(process, signal.SIGKILL))
-        timer.start()
-        last_error: str | None = None
-        try:
-            assert process.stdout is not None
-            for raw in process.stdout:
-                line = raw.rstrip("\n")
-                if not line:
-                    continue
-                if not _FORMATTED.match(line):
-                    line = format_log_line("INFO", line)
-                self._append(endpoint_id, entity_name, version, line)
-                if " ERROR model failed to load: " in line:
-                    last_error = line.split(" ERROR ", 1)[1]
-            code = process.wait()
-        finally:
-            timer.cancel()
-            with self._lock:
-                self._processes.get(endpoint_id, set()).discard(process)
-        if code < 0 and not self._stopping.is_set():
-            last_error = last_error or f"the model did not load within {self.load_timeout_s:.0f} s"
-        return code, last_error
-
-
-def _kill_group(process: subprocess.Popen[str], sig: int) -> None:
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, sig)

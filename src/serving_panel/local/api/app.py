@@ -1,5 +1,5 @@
-"""The Starlette app: routes, one error handler that writes Databricks error bodies, and the
-lifespan that resumes interrupted updates and stops builds on shutdown."""
+"""The Starlette app: routes, the error handlers (`errors.py`) that write Databricks error
+bodies, and the lifespan that resumes interrupted updates and stops builds on shutdown."""
 
 from __future__ import annotations
 
@@ -11,13 +11,14 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from serving_panel.local.errors import ApiError
-from serving_panel.local.faults import FaultMiddleware, Faults
-from serving_panel.local.routes import control, endpoints, invocations, permissions, scim
+from serving_panel.local.api.errors import api_error, http_error, unexpected_error
+from serving_panel.local.api.faults import FaultMiddleware, Faults
+from serving_panel.local.api.routes import control, endpoints, invocations, permissions, scim
+from serving_panel.local.state.errors import ApiError
 from serving_panel.local.workspace import Workspace
 
 log = logging.getLogger(__name__)
@@ -29,36 +30,6 @@ async def well_known(request: Request) -> JSONResponse:
     base = str(request.base_url).rstrip("/")
     return JSONResponse(
         {"oidc_endpoint": f"{base}/oidc", "workspace_id": ws.workspace_id, "cloud": "aws"}
-    )
-
-
-async def api_error(request: Request, error: Exception) -> Response:
-    assert isinstance(error, ApiError)
-    return JSONResponse(error.body(), status_code=error.status, headers=error.headers)
-
-
-async def http_error(request: Request, error: Exception) -> Response:
-    assert isinstance(error, HTTPException)
-    if error.status_code == 404:
-        body = {
-            "error_code": "ENDPOINT_NOT_FOUND",
-            "message": f"No API found for '{request.method} {request.url.path}'",
-        }
-    elif error.status_code == 405:
-        body = {
-            "error_code": "BAD_REQUEST",
-            "message": f"Method {request.method} is not allowed for '{request.url.path}'",
-        }
-    else:
-        body = {"error_code": "BAD_REQUEST", "message": str(error.detail)}
-    return JSONResponse(body, status_code=error.status_code)
-
-
-async def unexpected_error(request: Request, error: Exception) -> Response:
-    log.exception("unexpected error on %s %s", request.method, request.url.path)
-    return JSONResponse(
-        {"error_code": "INTERNAL_ERROR", "message": f"{type(error).__name__}: {error}"},
-        status_code=500,
     )
 
 

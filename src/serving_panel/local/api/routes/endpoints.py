@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 from prometheus_client.core import GaugeMetricFamily
@@ -10,21 +9,22 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from serving_panel.local import auth, operations, validation, views
-from serving_panel.local.errors import (
-    ApiError,
-    endpoint_not_found,
-    invalid,
-    served_model_not_found,
-)
-from serving_panel.local.routes.common import (
+from serving_panel.local import operations
+from serving_panel.local.api import views
+from serving_panel.local.api.routes.common import (
     access,
     caller,
     json_response,
     read_json,
     workspace,
 )
-from serving_panel.local.store import Endpoint, now_ms
+from serving_panel.local.state import auth
+from serving_panel.local.state.errors import (
+    ApiError,
+    invalid,
+    served_model_not_found,
+)
+from serving_panel.local.state.store import Endpoint
 
 PREFIX = "/api/2.0/serving-endpoints"
 
@@ -162,85 +162,29 @@ async def openapi(request: Request) -> JSONResponse:
 
 async def patch_tags(request: Request) -> JSONResponse:
     granted = access(request, "CAN_MANAGE", "changing its tags")
-    ws, endpoint = granted.ws, granted.endpoint
     body = await read_json(request, optional=True)
-    add = validation.parse_tags(body.get("add_tags") or [], "add_tags")
-    delete_keys = body.get("delete_tags") or []
-    if not isinstance(delete_keys, list) or not all(isinstance(k, str) for k in delete_keys):
-        raise invalid("delete_tags", "must be a list of tag keys")
-
-    def change(current: Endpoint) -> Endpoint:
-        tags = {t["key"]: t for t in current.attributes.get("tags", [])}
-        for key in delete_keys:
-            tags.pop(key, None)
-        for tag in add:
-            tags[tag["key"]] = tag
-        attributes = {**current.attributes, "tags": list(tags.values())}
-        if not tags:
-            attributes.pop("tags")
-        return replace(current, attributes=attributes, updated_ms=now_ms())
-
-    updated = ws.store.update_endpoint(endpoint.id, change)
-    if updated is None:
-        raise endpoint_not_found(endpoint.name)
-    return json_response({"tags": updated.attributes.get("tags", [])})
+    tags = operations.update_tags(granted.ws, granted.endpoint, body)
+    return json_response({"tags": tags})
 
 
 async def put_ai_gateway(request: Request) -> JSONResponse:
     granted = access(request, "CAN_MANAGE", "changing its AI gateway")
-    ws, endpoint = granted.ws, granted.endpoint
-    gateway = validation.parse_ai_gateway(await read_json(request, optional=True), "")
-
-    def change(current: Endpoint) -> Endpoint:
-        attributes = {**current.attributes, "ai_gateway": gateway}
-        if not gateway:
-            attributes.pop("ai_gateway")
-        return replace(current, attributes=attributes, updated_ms=now_ms())
-
-    if ws.store.update_endpoint(endpoint.id, change) is None:
-        raise endpoint_not_found(endpoint.name)
-    return json_response(gateway)
+    body = await read_json(request, optional=True)
+    return json_response(operations.set_ai_gateway(granted.ws, granted.endpoint, body))
 
 
 async def put_rate_limits(request: Request) -> JSONResponse:
     granted = access(request, "CAN_MANAGE", "changing rate limits")
-    ws, endpoint = granted.ws, granted.endpoint
     body = await read_json(request, optional=True)
-    limits = validation.parse_rate_limits(body.get("rate_limits") or [], "rate_limits")
-
-    def change(current: Endpoint) -> Endpoint:
-        return replace(
-            current, attributes={**current.attributes, "rate_limits": limits}, updated_ms=now_ms()
-        )
-
-    if ws.store.update_endpoint(endpoint.id, change) is None:
-        raise endpoint_not_found(endpoint.name)
+    limits = operations.set_rate_limits(granted.ws, granted.endpoint, body)
     return json_response({"rate_limits": limits})
 
 
 async def patch_notifications(request: Request) -> JSONResponse:
     granted = access(request, "CAN_MANAGE", "changing its notifications")
-    ws, endpoint = granted.ws, granted.endpoint
     body = await read_json(request, optional=True)
-    notifications = body.get("email_notifications")
-    if notifications is not None:
-        notifications = validation.check_object(notifications, "email_notifications")
-        for key in ("on_update_failure", "on_update_success"):
-            value = notifications.get(key, [])
-            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-                raise invalid(f"email_notifications.{key}", "must be a list of email addresses")
-
-    def change(current: Endpoint) -> Endpoint:
-        attributes = dict(current.attributes)
-        if notifications:
-            attributes["email_notifications"] = notifications
-        else:
-            attributes.pop("email_notifications", None)
-        return replace(current, attributes=attributes, updated_ms=now_ms())
-
-    if ws.store.update_endpoint(endpoint.id, change) is None:
-        raise endpoint_not_found(endpoint.name)
-    return json_response({"email_notifications": notifications or {}, "name": endpoint.name})
+    notifications = operations.update_notifications(granted.ws, granted.endpoint, body)
+    return json_response({"email_notifications": notifications, "name": granted.endpoint.name})
 
 
 _ONE = PREFIX + "/{name}"

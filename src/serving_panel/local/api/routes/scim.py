@@ -11,9 +11,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from serving_panel.local.errors import ApiError
-from serving_panel.local.routes.common import caller, json_response, workspace
-from serving_panel.local.store import Principal, Store
+from serving_panel.local.api.routes.common import caller, json_response, workspace
+from serving_panel.local.state.errors import ApiError
+from serving_panel.local.state.store import Principal, Store
 
 PREFIX = "/api/2.0/preview/scim/v2"
 USER_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:User"
