@@ -122,7 +122,7 @@ def test_wait_gives_up_at_its_timeout_naming_the_last_state(client: ServingClien
     started = time.monotonic()
     with pytest.raises(WaitTimedOut, match=r"still Not ready \(updating\).*after 0.5 s"):
         client.wait(name, timeout=0.5, poll_s=0.1)
-    assert time.monotonic() - started < 5
+    assert time.monotonic() - started < 30  # not the build's minutes; room for a loaded machine
     client.wait(name, timeout=120)
     client.delete(name)
 

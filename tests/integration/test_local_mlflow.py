@@ -44,8 +44,9 @@ def test_create_get_list_update_delete(client: Any, api: Api) -> None:
 
     started = time.monotonic()
     assert client.delete_endpoint(endpoint=name) == {}
-    # MLflow retries 500s for minutes; a prompt answer shows none came back.
-    assert time.monotonic() - started < 10
+    # MLflow retries 500s for minutes; an answer well inside that (with room for a loaded
+    # machine) shows none came back.
+    assert time.monotonic() - started < 60
     assert name not in [e["name"] for e in client.list_endpoints()]
 
 
@@ -67,4 +68,4 @@ def test_errors_surface_as_mlflow_errors_without_retry_storms(client: Any) -> No
     started = time.monotonic()
     with pytest.raises(Exception, match="does not exist"):
         client.get_endpoint(endpoint=unique("missing"))
-    assert time.monotonic() - started < 10
+    assert time.monotonic() - started < 60  # MLflow's retries of a 5xx would take minutes

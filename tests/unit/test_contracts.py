@@ -24,6 +24,7 @@ BREAKS = {
     "panel-no-http": ("panel/logs.py", "import requests"),
     "client-alone": ("client.py", "import serving_panel.panel.widget"),
     "local-alone": ("local/__init__.py", "import serving_panel.client"),
+    "local-layers": ("local/state/store.py", "import serving_panel.local.api.app"),
     "features-see-host": ("panel/delete.py", "import serving_panel.panel.widget"),
     "features-independent": ("panel/logs.py", "import serving_panel.panel.permissions"),
     "pure": ("acl.py", "import pandas"),
