@@ -35,20 +35,20 @@ def endpoint(workspace: LocalWorkspace) -> str:
 
 
 @pytest.fixture
-def notebook(page: Page, marimo_server: Marimo) -> MarimoNotebook:
+def marimo_notebook(page: Page, marimo_server: Marimo) -> MarimoNotebook:
     return MarimoNotebook(page, marimo_server)
 
 
 def test_the_panel_renders_in_marimo(
-    marimo_server: Marimo, notebook: MarimoNotebook, endpoint: str
+    marimo_server: Marimo, marimo_notebook: MarimoNotebook, endpoint: str
 ) -> None:
     path = marimo_server.add_notebook("renders.py", _panel_cells(endpoint))
-    notebook.open(path)
-    root = notebook.output(3).locator(".serving-panel")
+    marimo_notebook.open(path)
+    root = marimo_notebook.output(3).locator(".serving-panel")
     expect(root.get_by_test_id("state-badge")).to_have_text("Ready")
     expect(root.get_by_test_id("entities")).to_contain_text("ads1-1")
     expect(root).to_contain_text(endpoint)
-    assert notebook.widget_errors() == []
+    assert marimo_notebook.widget_errors() == []
 
 
 @pytest.mark.xfail(
@@ -58,7 +58,7 @@ def test_the_panel_renders_in_marimo(
     "_refresh_request trait",
 )
 def test_refresh_reaches_marimo_reactivity(
-    marimo_server: Marimo, notebook: MarimoNotebook, endpoint: str
+    marimo_server: Marimo, marimo_notebook: MarimoNotebook, endpoint: str
 ) -> None:
     path = marimo_server.add_notebook(
         "reactive.py",
@@ -67,9 +67,9 @@ def test_refresh_reaches_marimo_reactivity(
             "mo.md(f\"refresh requests: {panel.value['_refresh_request']}\")",
         ],
     )
-    notebook.open(path)
-    root = notebook.output(3).locator(".serving-panel")
-    reader = notebook.output(4)
+    marimo_notebook.open(path)
+    root = marimo_notebook.output(3).locator(".serving-panel")
+    reader = marimo_notebook.output(4)
     expect(root.get_by_test_id("revision")).to_have_text("revision 1")
     expect(reader).to_have_text("refresh requests: 0")
     root.get_by_role("button", name="Refresh").click()
@@ -78,18 +78,18 @@ def test_refresh_reaches_marimo_reactivity(
     expect(reader).to_have_text("refresh requests: 1", timeout=10_000)
     # ...and that change was the one refresh the click asked for, not one of two.
     expect(root.get_by_test_id("revision")).to_have_text("revision 2")
-    assert notebook.cell_errors() == []
-    assert notebook.widget_errors() == []
+    assert marimo_notebook.cell_errors() == []
+    assert marimo_notebook.widget_errors() == []
 
 
 def test_no_token_in_the_page(
-    marimo_server: Marimo, notebook: MarimoNotebook, workspace: LocalWorkspace, endpoint: str
+    marimo_server: Marimo, marimo_notebook: MarimoNotebook, workspace: LocalWorkspace, endpoint: str
 ) -> None:
     # The panel's value as marimo sees it is displayed too: all its synced state is in the page.
     path = marimo_server.add_notebook("no_token.py", [*_panel_cells(endpoint), "panel.value"])
-    notebook.open(path)
-    expect(notebook.output(3).locator(".serving-panel")).to_contain_text(endpoint)
-    expect(notebook.output(4)).to_contain_text("snapshot")
-    html = notebook.page.evaluate("() => document.documentElement.outerHTML")
+    marimo_notebook.open(path)
+    expect(marimo_notebook.output(3).locator(".serving-panel")).to_contain_text(endpoint)
+    expect(marimo_notebook.output(4)).to_contain_text("snapshot")
+    html = marimo_notebook.page.evaluate("() => document.documentElement.outerHTML")
     assert workspace.token not in html
     assert "dapi" not in html
