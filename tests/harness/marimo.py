@@ -22,6 +22,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from importlib.metadata import version
 from pathlib import Path
+from typing import BinaryIO
 
 from playwright.sync_api import ConsoleMessage, Locator, Page
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
@@ -66,6 +67,7 @@ class Marimo:
         self.base_url = f"http://127.0.0.1:{self.port}"
         self._extra_env = env or {}
         self._process: subprocess.Popen[bytes] | None = None
+        self._log: BinaryIO | None = None
         self.log_path = base_dir / "marimo.log"
         self._cell_counts: dict[str, int] = {}
 
@@ -128,7 +130,7 @@ class Marimo:
             "--no-sandbox",
             str(self.root_dir),
         ]
-        log = self.log_path.open("wb")
+        self._log = self.log_path.open("wb")
         # The root directory is also the working directory: marimo reads a `.marimo.toml` or
         # pyproject.toml found above it, and there is none in a temporary folder.
         self._process = subprocess.Popen(
@@ -136,7 +138,7 @@ class Marimo:
             cwd=self.root_dir,
             env=env,
             stdin=subprocess.DEVNULL,
-            stdout=log,
+            stdout=self._log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
@@ -169,14 +171,18 @@ class Marimo:
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
 
     def stop(self) -> None:
-        if self._process is None or self._process.poll() is not None:
-            return
-        os.killpg(self._process.pid, 15)
         try:
-            self._process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(self._process.pid, 9)
-            self._process.wait(timeout=10)
+            if self._process is not None and self._process.poll() is None:
+                os.killpg(self._process.pid, 15)
+                try:
+                    self._process.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    os.killpg(self._process.pid, 9)
+                    self._process.wait(timeout=10)
+        finally:
+            if self._log is not None:
+                self._log.close()
+                self._log = None
 
 
 NOTEBOOK_RUN_TIMEOUT_MS = 90_000
@@ -199,11 +205,13 @@ _CELL_ERRORS = """() => Array.from(document.querySelectorAll('[data-cell-id].has
 
 @dataclass
 class MarimoNotebook:
-    """One notebook open in marimo's editor, with the browser's console errors collected."""
+    """One notebook open in marimo's editor, with the browser's console collected (the
+    kernel's stdout and stderr reach it too)."""
 
     page: Page
     server: Marimo
     console_errors: list[str] = field(default_factory=list)
+    console: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.page.on("console", self._on_console)
@@ -212,6 +220,8 @@ class MarimoNotebook:
     def _on_console(self, message: ConsoleMessage) -> None:
         if message.type == "error":
             self.console_errors.append(message.text)
+        if message.type != "debug":
+            self.console.append(f"{message.type}: {message.text}")
 
     def open(self, path: str) -> None:
         """Opens a notebook (the server's settings run all its cells) and returns once every
@@ -222,9 +232,10 @@ class MarimoNotebook:
                 _ALL_CELLS_RAN, arg=self.server.cell_count(path), timeout=NOTEBOOK_RUN_TIMEOUT_MS
             )
         except PlaywrightTimeoutError as error:
+            console = "\n".join(self.console[-20:])
             raise RuntimeError(
-                f"{path}: not every cell ran within {NOTEBOOK_RUN_TIMEOUT_MS} ms; marimo's log:\n"
-                f"{self.server.log_tail()}"
+                f"{path}: not every cell ran within {NOTEBOOK_RUN_TIMEOUT_MS} ms.\n"
+                f"The browser's console:\n{console}\nmarimo's log:\n{self.server.log_tail()}"
             ) from error
         errors = self.cell_errors()
         if errors:
