@@ -1,4 +1,5 @@
-"""End-to-end fixtures: a JupyterLab server and Playwright pages in Debian's Chromium."""
+"""End-to-end fixtures: JupyterLab, Notebook 7 and marimo servers, and Playwright pages in
+Debian's Chromium."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import pytest
 from playwright.sync_api import Page
 
 from harness.lab import JupyterLab
+from harness.marimo import Marimo
 from harness.notebook import NotebookPage
 from serving_panel.local.handle import LocalWorkspace
 
@@ -72,6 +74,24 @@ def notebook7(
         tmp_path_factory.mktemp("notebook7"),
         env={"DATABRICKS_HOST": workspace.host, "DATABRICKS_TOKEN": workspace.token},
         app="notebook",
+    )
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def marimo_server(
+    tmp_path_factory: pytest.TempPathFactory, workspace: LocalWorkspace
+) -> Iterator[Marimo]:
+    """A marimo editor server, set up like `lab`: a free loopback port, a random token, its own
+    HOME, and kernels that find the local workspace through DATABRICKS_HOST and
+    DATABRICKS_TOKEN."""
+    server = Marimo(
+        tmp_path_factory.mktemp("marimo"),
+        env={"DATABRICKS_HOST": workspace.host, "DATABRICKS_TOKEN": workspace.token},
     )
     server.start()
     try:
