@@ -185,7 +185,8 @@ class Marimo:
                 self._log = None
 
 
-NOTEBOOK_RUN_TIMEOUT_MS = 90_000
+#: Cells start a kernel and import the package; on a loaded 2-core machine that took up to ~85 s.
+NOTEBOOK_RUN_TIMEOUT_MS = 240_000
 
 # marimo marks each cell with data-cell-id; a cell that has finished running (with or without an
 # error) shows its run time in a status element with data-status="idle". Queued, running, stale
