@@ -2,11 +2,11 @@ import { render } from "preact";
 import { act } from "preact/test-utils";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { configFixture, FakeModel, panelStateFixture, snapshotFixture } from "../test/fake-model";
-import { exactTime } from "./format";
+import { Rpc } from "./bridge/rpc";
+import { ScopedModel } from "./bridge/scoped-model";
 import { Header } from "./header";
 import { type PanelState, type Snapshot, UI_STATES } from "./model";
-import { Rpc } from "./rpc";
-import { ScopedModel } from "./scoped-model";
+import { exactTime } from "./ui/format";
 
 const NOW = 1_700_000_600_000;
 let el: HTMLElement;

@@ -4,10 +4,10 @@
  * error. Server strings are rendered as text.
  */
 import { type ComponentChildren, Fragment } from "preact";
+import type { Rpc } from "./bridge/rpc";
 import { EndpointActions } from "./delete/actions";
-import { exactTime, relativeTime, version } from "./format";
 import { isUpdating, type Snapshot, type SnapshotError, stateTone } from "./model";
-import type { Rpc } from "./rpc";
+import { exactTime, relativeTime, version } from "./ui/format";
 
 interface HeaderProps {
   name: string;

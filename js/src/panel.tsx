@@ -7,16 +7,16 @@
  * no timer behind.
  */
 import { useEffect, useLayoutEffect, useMemo, useRef, useState } from "preact/hooks";
+import { useModelValue } from "./bridge/hooks";
+import type { Rpc } from "./bridge/rpc";
+import type { ScopedModel } from "./bridge/scoped-model";
 import { Header } from "./header";
-import { useModelValue } from "./hooks";
+import { LogsTab } from "./logs/tab";
 import { normalizeSnapshot, type PanelState } from "./model";
+import { Overview } from "./overview/tab";
+import { PermissionsTab } from "./permissions/tab";
 import { AutoRefresh } from "./refresh";
-import type { Rpc } from "./rpc";
-import type { ScopedModel } from "./scoped-model";
-import { LogsTab } from "./tabs/logs";
-import { Overview } from "./tabs/overview";
-import { PermissionsTab } from "./tabs/permissions";
-import { Tabs } from "./tabs/tabs";
+import { Tabs } from "./ui/tabs";
 
 interface PanelProps {
   model: ScopedModel<PanelState>;

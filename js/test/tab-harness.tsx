@@ -5,9 +5,9 @@
 import type { ComponentType } from "preact";
 import { render } from "preact";
 import { act } from "preact/test-utils";
+import { Rpc } from "../src/bridge/rpc";
+import { ScopedModel } from "../src/bridge/scoped-model";
 import type { PanelState, Snapshot } from "../src/model";
-import { Rpc } from "../src/rpc";
-import { ScopedModel } from "../src/scoped-model";
 import { FakeModel, panelStateFixture } from "./fake-model";
 
 export interface TabProps {

@@ -9,7 +9,7 @@
  * it closes are abandoned, so a closed dialog leaves no timer behind. Server strings are text.
  */
 import { useLayoutEffect, useRef, useState } from "preact/hooks";
-import { type Rpc, RpcFailure } from "../rpc";
+import { type Rpc, RpcFailure } from "../bridge/rpc";
 import { saveBackup } from "./backup";
 import { type DeleteSummary, errorSuffix, parseSummary } from "./summary";
 import "./delete.css";

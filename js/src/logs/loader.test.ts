@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { FakeModel } from "../../test/fake-model";
-import { Rpc } from "../rpc";
-import { ScopedModel } from "../scoped-model";
+import { Rpc } from "../bridge/rpc";
+import { ScopedModel } from "../bridge/scoped-model";
 import { FOLLOW_MS, LogLoader } from "./loader";
 import type { WireLine } from "./types";
 

@@ -7,7 +7,7 @@
  * quick change of entity or kind never mixes two logs. `dispose` stops the timer and drops
  * whatever is still on its way.
  */
-import { type Rpc, RpcFailure } from "../rpc";
+import { type Rpc, RpcFailure } from "../bridge/rpc";
 import { LogBuffer } from "./buffer";
 import type { FollowResult, LogTarget, PageResult } from "./types";
 

@@ -9,7 +9,7 @@
  * full and the kind picked by hand; the kind select is always there for names lookup missed.
  */
 import { useLayoutEffect, useRef, useState } from "preact/hooks";
-import type { Rpc } from "../rpc";
+import type { Rpc } from "../bridge/rpc";
 import {
   isKind,
   KIND_LABELS,

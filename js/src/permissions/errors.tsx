@@ -1,5 +1,5 @@
 /** Reply errors as the editor shows them: the server's message, code and status, as text. */
-import { RpcFailure } from "../rpc";
+import { RpcFailure } from "../bridge/rpc";
 
 export interface ErrorView {
   message: string;

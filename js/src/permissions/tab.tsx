@@ -12,11 +12,13 @@
  * Nothing loads until the tab is first shown.
  */
 import { useEffect, useLayoutEffect, useMemo, useRef, useState } from "preact/hooks";
-import { useModelValue } from "../hooks";
+import { useModelValue } from "../bridge/hooks";
+import type { Rpc } from "../bridge/rpc";
+import type { ScopedModel } from "../bridge/scoped-model";
 import type { PanelState, Snapshot } from "../model";
-import { AddRow } from "../permissions/add-row";
-import { type DialogState, NEW_DIALOG, ReviewDialog } from "../permissions/dialog";
-import { ErrorAlert, type ErrorView, errorView } from "../permissions/errors";
+import { AddRow } from "./add-row";
+import { type DialogState, NEW_DIALOG, ReviewDialog } from "./dialog";
+import { ErrorAlert, type ErrorView, errorView } from "./errors";
 import {
   addedRows,
   addProblem,
@@ -27,18 +29,16 @@ import {
   stage,
   unstage,
   wireChanges,
-} from "../permissions/staging";
-import { AclTable } from "../permissions/table";
+} from "./staging";
+import { AclTable } from "./table";
 import {
   type AclPreview,
   type AclRead,
   CONFIRM_REQUIRED,
   DEFAULT_LEVELS,
   STALE_ACL,
-} from "../permissions/types";
-import type { Rpc } from "../rpc";
-import type { ScopedModel } from "../scoped-model";
-import "../permissions/permissions.css";
+} from "./types";
+import "./permissions.css";
 
 export interface PermissionsTabProps {
   model: ScopedModel<PanelState>;

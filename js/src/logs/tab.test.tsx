@@ -2,10 +2,10 @@ import { act } from "preact/test-utils";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { configFixture, entityFixture } from "../../test/fake-model";
 import { flush, type SentRequest, TabHarness } from "../../test/tab-harness";
-import { FOLLOW_MS, PAGE_LINES } from "../logs/loader";
-import type { WireLine } from "../logs/types";
 import type { Snapshot } from "../model";
-import { LogsTab } from "./logs";
+import { FOLLOW_MS, PAGE_LINES } from "./loader";
+import { LogsTab } from "./tab";
+import type { WireLine } from "./types";
 
 afterEach(() => {
   vi.useRealTimers();

@@ -8,9 +8,13 @@
  * Nothing loads until the tab is first shown; following polls only while the tab is active.
  */
 import { useEffect, useLayoutEffect, useMemo, useRef, useState } from "preact/hooks";
-import { useModelValue } from "../hooks";
-import { copyText, formatLines, logFileName, saveText } from "../logs/export";
-import { findMatches, levelView, matchFrom, stepMatch, viewLength } from "../logs/filter";
+import { useModelValue } from "../bridge/hooks";
+import type { Rpc } from "../bridge/rpc";
+import type { ScopedModel } from "../bridge/scoped-model";
+import type { PanelState, Snapshot } from "../model";
+import { copyText } from "../ui/clipboard";
+import { formatLines, logFileName, saveText } from "./export";
+import { findMatches, levelView, matchFrom, stepMatch, viewLength } from "./filter";
 import {
   fixedLayout,
   LIST_HEIGHT,
@@ -18,16 +22,13 @@ import {
   revealTop,
   visibleRange,
   wrappedLayout,
-} from "../logs/layout";
-import { LEVEL_COLUMNS, LogList, TIME_COLUMNS } from "../logs/list";
-import { LogLoader } from "../logs/loader";
-import { logChoices, reconcile, type Selection, withVersion } from "../logs/targets";
-import { Toolbar } from "../logs/toolbar";
-import { type LogKind, NO_LEVEL } from "../logs/types";
-import type { PanelState, Snapshot } from "../model";
-import type { Rpc } from "../rpc";
-import type { ScopedModel } from "../scoped-model";
-import "../logs/logs.css";
+} from "./layout";
+import { LEVEL_COLUMNS, LogList, TIME_COLUMNS } from "./list";
+import { LogLoader } from "./loader";
+import { logChoices, reconcile, type Selection, withVersion } from "./targets";
+import { Toolbar } from "./toolbar";
+import { type LogKind, NO_LEVEL } from "./types";
+import "./logs.css";
 
 export interface LogsTabProps {
   model: ScopedModel<PanelState>;

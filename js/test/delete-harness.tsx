@@ -4,11 +4,11 @@
  */
 import { render } from "preact";
 import { act } from "preact/test-utils";
-import { FakeModel, panelStateFixture } from "../../test/fake-model";
-import type { PanelState } from "../model";
-import { Rpc } from "../rpc";
-import { ScopedModel } from "../scoped-model";
-import { EndpointActions } from "./actions";
+import { Rpc } from "../src/bridge/rpc";
+import { ScopedModel } from "../src/bridge/scoped-model";
+import { EndpointActions } from "../src/delete/actions";
+import type { PanelState } from "../src/model";
+import { FakeModel, panelStateFixture } from "./fake-model";
 
 export const SUMMARY = {
   name: "ads-endpoint",
