@@ -4,6 +4,7 @@
  * Keep it small and JSON-shaped: anything synced may end up saved in a notebook.
  * Times are epoch milliseconds.
  */
+import { type ErrorView, errorFromWire, type WireError } from "./ui/errors";
 
 export type EntityView = {
   name: string;
@@ -30,8 +31,6 @@ export type ConfigView = {
   routes: RouteView[];
 };
 
-export type SnapshotError = { message: string; error_code: string; status: number };
-
 export type Tag = { key: string; value: string | null };
 
 export type Snapshot = {
@@ -54,17 +53,27 @@ export type Snapshot = {
   config: ConfigView | null;
   pending: ConfigView | null;
   /** Set when the last refresh failed; the rest is what was shown before. */
-  error: SnapshotError | null;
+  error: ErrorView | null;
   /** Set (true) by Python once the panel deleted the endpoint (serving_panel/panel_delete.py). */
   deleted?: boolean;
 };
 
+/**
+ * The `snapshot` trait as Python writes it: a Snapshot whose error is still in the wire form.
+ * It may also be partial or older (a saved notebook, a hand-set trait): read it through
+ * normalizeSnapshot, never directly.
+ */
+export type WireSnapshot = Omit<Snapshot, "error"> & { error: WireError | null };
+
 export type PanelState = {
   endpoint_name: string;
-  snapshot: Snapshot;
+  snapshot: WireSnapshot;
   /** Whether open views poll for changes (see refresh.ts). */
   auto_refresh: boolean;
-  /** Written by the browser: a counter whose every change asks Python to refresh. */
+  /**
+   * Written by the browser (refresh.ts): a counter whose every change asks Python to re-read
+   * the endpoint. A trait, not a message, so marimo's reactivity sees each refresh.
+   */
   _refresh_request: number;
 };
 
@@ -181,13 +190,8 @@ function configView(raw: unknown): ConfigView | null {
 /** A complete Snapshot from whatever the trait holds, with defaults for anything missing. */
 export function normalizeSnapshot(raw: unknown, fallbackName = ""): Snapshot {
   const s = isObject(raw) ? raw : {};
-  const error = isObject(s.error)
-    ? {
-        message: str(s.error.message, "refresh failed"),
-        error_code: str(s.error.error_code),
-        status: num(s.error.status) ?? 0,
-      }
-    : null;
+  // The wire's {message, error_code, status} becomes an ErrorView here, once.
+  const error = isObject(s.error) ? errorFromWire(s.error, "refresh failed") : null;
   return {
     name: str(s.name, fallbackName),
     id: str(s.id),

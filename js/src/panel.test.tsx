@@ -2,7 +2,7 @@
 import type { RenderProps } from "@anywidget/types";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { configFixture, entityFixture, FakeModel, panelStateFixture } from "../test/fake-model";
-import type { PanelState, Snapshot } from "./model";
+import type { PanelState, Snapshot, WireSnapshot } from "./model";
 import widget from "./widget";
 
 const T0 = 1_700_000_600_000;
@@ -30,7 +30,7 @@ async function mount(
 }
 
 /** Python answers a refresh: a new revision, with `changes` applied to the snapshot. */
-async function pythonRefreshes(model: FakeModel<PanelState>, changes: Partial<Snapshot> = {}) {
+async function pythonRefreshes(model: FakeModel<PanelState>, changes: Partial<WireSnapshot> = {}) {
   const snapshot = { ...model.get("snapshot"), ...changes };
   snapshot.revision += 1;
   model.fromPython("snapshot", snapshot);
@@ -259,7 +259,7 @@ describe("Panel", () => {
         config: configFixture({ entities: [entity] }),
         pending: configFixture({ version: 2, entities: [{ ...entity, version: payload }] }),
         config_update: "IN_PROGRESS",
-        error: { message: payload, error_code: payload, status: 403 },
+        error: { message: payload, errorCode: payload, status: 403 },
       },
       { endpoint_name: payload },
     );

@@ -16,6 +16,7 @@ import { normalizeSnapshot, type PanelState } from "./model";
 import { Overview } from "./overview/tab";
 import { PermissionsTab } from "./permissions/tab";
 import { AutoRefresh } from "./refresh";
+import { ErrorLine, type ErrorView, toErrorView } from "./ui/errors";
 import { Tabs } from "./ui/tabs";
 
 interface PanelProps {
@@ -48,9 +49,9 @@ export function Panel({ model, rpc }: PanelProps) {
     return `sp${panelCounter}`;
   });
   const [version, setVersion] = useState<string | null>(null);
-  const [helloError, setHelloError] = useState<string | null>(null);
+  const [helloError, setHelloError] = useState<ErrorView | null>(null);
   const [busy, setBusy] = useState(false);
-  const [requestError, setRequestError] = useState<string | null>(null);
+  const [requestError, setRequestError] = useState<ErrorView | null>(null);
   // Relative times are computed at render; the clock only forces a render now and then.
   const [, setTick] = useState(0);
   const now = Date.now();
@@ -64,8 +65,7 @@ export function Panel({ model, rpc }: PanelProps) {
             if (live.current) setRequestError(null);
           },
           (reason: unknown) => {
-            if (live.current)
-              setRequestError(reason instanceof Error ? reason.message : String(reason));
+            if (live.current) setRequestError(toErrorView(reason));
             throw reason;
           },
         ),
@@ -96,7 +96,7 @@ export function Panel({ model, rpc }: PanelProps) {
     rpc
       .request<HelloResult>("hello")
       .then((result) => current && setVersion(result.version))
-      .catch((reason: Error) => current && setHelloError(reason.message));
+      .catch((reason: unknown) => current && setHelloError(toErrorView(reason)));
     return () => {
       current = false;
     };
@@ -158,7 +158,7 @@ export function Panel({ model, rpc }: PanelProps) {
       <footer class="sp-footer" data-testid="footer">
         {helloError !== null ? (
           <span role="alert" class="sp-error">
-            {helloError}
+            <ErrorLine error={helloError} style="aside" codeClass="sp-muted" />
           </span>
         ) : (
           <span>{version === null ? "connecting…" : `serving-panel ${version}`}</span>

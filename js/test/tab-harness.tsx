@@ -7,7 +7,8 @@ import { render } from "preact";
 import { act } from "preact/test-utils";
 import { Rpc } from "../src/bridge/rpc";
 import { ScopedModel } from "../src/bridge/scoped-model";
-import type { PanelState, Snapshot } from "../src/model";
+import { normalizeSnapshot, type PanelState, type Snapshot } from "../src/model";
+import type { WireError } from "../src/ui/errors";
 import { FakeModel, panelStateFixture } from "./fake-model";
 
 export interface TabProps {
@@ -21,12 +22,6 @@ export interface SentRequest {
   id: string;
   kind: string;
   payload: Record<string, unknown>;
-}
-
-export interface ReplyError {
-  message: string;
-  error_code: string;
-  status: number;
 }
 
 /** Lets promise callbacks (replies, state updates) run. */
@@ -51,7 +46,7 @@ export class TabHarness {
     this.model = new FakeModel(panelStateFixture(snapshot));
     this.scoped = new ScopedModel(this.model);
     this.rpc = new Rpc(this.scoped);
-    this.snapshot = this.model.get("snapshot");
+    this.snapshot = normalizeSnapshot(this.model.get("snapshot"));
     this.active = active;
     this.el = document.createElement("div");
     this.el.className = "serving-panel";
@@ -118,7 +113,7 @@ export class TabHarness {
     return request;
   }
 
-  async fail(kind: string, error: ReplyError): Promise<SentRequest> {
+  async fail(kind: string, error: WireError): Promise<SentRequest> {
     const request = this.open(kind);
     this.replied.add(request.id);
     await act(async () => {

@@ -9,9 +9,10 @@
  * it closes are abandoned, so a closed dialog leaves no timer behind. Server strings are text.
  */
 import { useLayoutEffect, useRef, useState } from "preact/hooks";
-import { type Rpc, RpcFailure } from "../bridge/rpc";
+import type { Rpc } from "../bridge/rpc";
+import { ErrorLine, type ErrorView, toErrorView } from "../ui/errors";
 import { saveBackup } from "./backup";
-import { type DeleteSummary, errorSuffix, parseSummary } from "./summary";
+import { type DeleteSummary, normalizeDeleteSummary } from "./summary";
 import "./delete.css";
 
 /** How long reading the summary (two GETs) may take before the dialog says Python did not answer. */
@@ -22,23 +23,14 @@ export const CONFIRM_TIMEOUT_MS = 60_000;
 const FOCUSABLE =
   'button:not([disabled]), input:not([disabled]), select:not([disabled]), textarea:not([disabled]), [href], [tabindex]:not([tabindex="-1"])';
 
-type Failure = { message: string; error_code: string | undefined; status: number | undefined };
-
-function failure(reason: unknown): Failure {
-  if (reason instanceof RpcFailure) {
-    return { message: reason.message, error_code: reason.errorCode, status: reason.status };
-  }
-  const message = reason instanceof Error ? reason.message : String(reason);
-  return { message, error_code: undefined, status: undefined };
-}
-
-function ErrorText({ error }: { error: Failure }) {
-  const suffix = errorSuffix(error.error_code, error.status);
+function ErrorText({ error }: { error: ErrorView }) {
   return (
-    <>
-      <span class="sp-delete-error-message">{error.message}</span>
-      {suffix !== "" && <span class="sp-muted"> {suffix}</span>}
-    </>
+    <ErrorLine
+      error={error}
+      style="aside"
+      messageClass="sp-delete-error-message"
+      codeClass="sp-muted"
+    />
   );
 }
 
@@ -54,14 +46,14 @@ interface DeleteDialogProps {
 type Load =
   | { phase: "loading" }
   | { phase: "ready"; summary: DeleteSummary }
-  | { phase: "failed"; error: Failure };
+  | { phase: "failed"; error: ErrorView };
 
 export function DeleteDialog({ name, rpc, idPrefix, onClose }: DeleteDialogProps) {
   const [attempt, setAttempt] = useState(0);
   const [load, setLoad] = useState<Load>({ phase: "loading" });
   const [typed, setTyped] = useState("");
   const [confirming, setConfirming] = useState(false);
-  const [confirmError, setConfirmError] = useState<Failure | null>(null);
+  const [confirmError, setConfirmError] = useState<ErrorView | null>(null);
   const [deleted, setDeleted] = useState(false);
   const [saved, setSaved] = useState<string | null>(null);
   const dialogRef = useRef<HTMLDivElement>(null);
@@ -85,10 +77,10 @@ export function DeleteDialog({ name, rpc, idPrefix, onClose }: DeleteDialogProps
       .then(
         (result) => {
           if (!controller.signal.aborted)
-            setLoad({ phase: "ready", summary: parseSummary(result) });
+            setLoad({ phase: "ready", summary: normalizeDeleteSummary(result) });
         },
         (reason: unknown) => {
-          if (!controller.signal.aborted) setLoad({ phase: "failed", error: failure(reason) });
+          if (!controller.signal.aborted) setLoad({ phase: "failed", error: toErrorView(reason) });
         },
       );
     return () => controller.abort();
@@ -126,7 +118,7 @@ export function DeleteDialog({ name, rpc, idPrefix, onClose }: DeleteDialogProps
         (reason: unknown) => {
           if (controller.signal.aborted) return;
           setConfirming(false);
-          setConfirmError(failure(reason));
+          setConfirmError(toErrorView(reason));
         },
       );
   };
@@ -328,8 +320,8 @@ function Lost({ summary, leadId }: { summary: DeleteSummary; leadId: string }) {
               <>
                 {" "}
                 ({summary.permissions_error.message}
-                {summary.permissions_error.error_code !== "" &&
-                  `, ${summary.permissions_error.error_code}`}
+                {summary.permissions_error.errorCode !== undefined &&
+                  `, ${summary.permissions_error.errorCode}`}
                 )
               </>
             )}

@@ -7,7 +7,8 @@
  * quick change of entity or kind never mixes two logs. `dispose` stops the timer and drops
  * whatever is still on its way.
  */
-import { type Rpc, RpcFailure } from "../bridge/rpc";
+import type { Rpc } from "../bridge/rpc";
+import { type ErrorView, toErrorView } from "../ui/errors";
 import { LogBuffer } from "./buffer";
 import type { FollowResult, LogTarget, PageResult } from "./types";
 
@@ -20,12 +21,6 @@ const MAX_RESTARTS = 5;
 
 export type Phase = "idle" | "loading" | "ready" | "error";
 
-export interface LoadError {
-  message: string;
-  errorCode: string | undefined;
-  status: number | undefined;
-}
-
 type Requester = Pick<Rpc, "request">;
 
 export class LogLoader {
@@ -33,7 +28,7 @@ export class LogLoader {
   phase: Phase = "idle";
   /** Lines in the log, as Python last counted them. */
   total = 0;
-  error: LoadError | null = null;
+  error: ErrorView | null = null;
   target: LogTarget | null = null;
 
   private generation = 0;
@@ -211,14 +206,7 @@ export class LogLoader {
   private fail(reason: unknown): void {
     this.stopTimer();
     this.phase = "error";
-    this.error =
-      reason instanceof RpcFailure
-        ? { message: reason.message, errorCode: reason.errorCode, status: reason.status }
-        : {
-            message: reason instanceof Error ? reason.message : String(reason),
-            errorCode: undefined,
-            status: undefined,
-          };
+    this.error = toErrorView(reason);
     this.changed();
   }
 

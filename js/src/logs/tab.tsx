@@ -13,6 +13,7 @@ import type { Rpc } from "../bridge/rpc";
 import type { ScopedModel } from "../bridge/scoped-model";
 import type { PanelState, Snapshot } from "../model";
 import { copyText } from "../ui/clipboard";
+import { ErrorLine } from "../ui/errors";
 import { formatLines, logFileName, saveText } from "./export";
 import { findMatches, levelView, matchFrom, stepMatch, viewLength } from "./filter";
 import {
@@ -293,14 +294,11 @@ export function LogsTab({ model, rpc, snapshot, active }: LogsTabProps) {
       </div>
       {error !== null ? (
         <div class="sp-log-alert" role="alert">
-          <span class="sp-log-alert-message">{error.message}</span>
-          {error.errorCode !== undefined || error.status !== undefined ? (
-            <span class="sp-log-alert-code">
-              {[error.errorCode, error.status ? String(error.status) : undefined]
-                .filter(Boolean)
-                .join(" · ")}
-            </span>
-          ) : null}
+          <ErrorLine
+            error={error}
+            messageClass="sp-log-alert-message"
+            codeClass="sp-log-alert-code"
+          />
           <button type="button" onClick={() => loader.reload()}>
             retry
           </button>

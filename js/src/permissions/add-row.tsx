@@ -10,6 +10,7 @@
  */
 import { useLayoutEffect, useRef, useState } from "preact/hooks";
 import type { Rpc } from "../bridge/rpc";
+import { toErrorView } from "../ui/errors";
 import {
   isKind,
   KIND_LABELS,
@@ -102,8 +103,7 @@ export function AddRow({ rpc, levels, idPrefix, onAdd }: AddRowProps) {
         },
         (reason: unknown) => {
           if (!live.current || mine !== sequence.current) return;
-          const message = reason instanceof Error ? reason.message : String(reason);
-          setLookup({ state: "failed", query, message });
+          setLookup({ state: "failed", query, message: toErrorView(reason).message });
           setOpen(false);
         },
       );

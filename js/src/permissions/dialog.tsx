@@ -7,7 +7,7 @@
  * inside, Escape closes; the focus goes back to where it was when the dialog opened.
  */
 import { useLayoutEffect, useRef } from "preact/hooks";
-import { type ErrorView, errorTag } from "./errors";
+import { ErrorLine, type ErrorView } from "../ui/errors";
 import { type AclPreview, KIND_LABELS, type PlannedChange } from "./types";
 
 export interface DialogState {
@@ -107,7 +107,6 @@ export function ReviewDialog(props: ReviewDialogProps) {
     (!ack || state.acknowledged);
   const count = preview?.changes.length ?? props.count;
   const titleId = `${idPrefix}-perms-dialog-title`;
-  const tag = state.error !== null ? errorTag(state.error) : "";
 
   return (
     <div class="sp-perms-backdrop">
@@ -189,8 +188,11 @@ export function ReviewDialog(props: ReviewDialogProps) {
         ) : null}
         {state.error !== null ? (
           <div class="sp-perms-alert" role="alert" data-testid="perms-dialog-error">
-            <span class="sp-perms-alert-message">{state.error.message}</span>
-            {tag !== "" ? <span class="sp-perms-alert-code">{tag}</span> : null}
+            <ErrorLine
+              error={state.error}
+              messageClass="sp-perms-alert-message"
+              codeClass="sp-perms-alert-code"
+            />
           </div>
         ) : null}
         <div class="sp-perms-dialog-actions">

@@ -16,9 +16,10 @@ import { useModelValue } from "../bridge/hooks";
 import type { Rpc } from "../bridge/rpc";
 import type { ScopedModel } from "../bridge/scoped-model";
 import type { PanelState, Snapshot } from "../model";
+import { type ErrorView, toErrorView } from "../ui/errors";
 import { AddRow } from "./add-row";
+import { ErrorAlert } from "./alert";
 import { type DialogState, NEW_DIALOG, ReviewDialog } from "./dialog";
-import { ErrorAlert, type ErrorView, errorView } from "./errors";
 import {
   addedRows,
   addProblem,
@@ -99,7 +100,7 @@ export function PermissionsTab({ model, rpc, snapshot, active }: PermissionsTabP
       },
       (reason: unknown) => {
         if (!live.current || mine !== loadSequence.current) return;
-        setLoadError(errorView(reason));
+        setLoadError(toErrorView(reason));
         setLoading(false);
       },
     );
@@ -135,7 +136,7 @@ export function PermissionsTab({ model, rpc, snapshot, active }: PermissionsTabP
   const stale = (): void => {
     dialogSequence.current += 1;
     setDialog(null);
-    setAlert({ message: STALE_MESSAGE, code: undefined, status: undefined });
+    setAlert({ message: STALE_MESSAGE, errorCode: undefined, status: undefined });
     load();
   };
 
@@ -156,7 +157,7 @@ export function PermissionsTab({ model, rpc, snapshot, active }: PermissionsTabP
       },
       (reason: unknown) => {
         if (!live.current || mine !== dialogSequence.current) return;
-        setDialog((d) => d && { ...d, planning: false, error: errorView(reason) });
+        setDialog((d) => d && { ...d, planning: false, error: toErrorView(reason) });
       },
     );
   };
@@ -197,10 +198,10 @@ export function PermissionsTab({ model, rpc, snapshot, active }: PermissionsTabP
         (reason: unknown) => {
           if (!live.current) return;
           setApplying(false);
-          const error = errorView(reason);
-          if (error.code === STALE_ACL) {
+          const error = toErrorView(reason);
+          if (error.errorCode === STALE_ACL) {
             stale();
-          } else if (error.code === CONFIRM_REQUIRED) {
+          } else if (error.errorCode === CONFIRM_REQUIRED) {
             if (fromDialog) {
               setDialog(
                 (d) =>
