@@ -1,6 +1,7 @@
 /**
  * The panel's root component: header (state, refresh, auto-refresh), then the tabs
  * Overview | Logs | Permissions, then a footer with the package version (the "hello" request).
+ * Refreshing goes through the `_refresh_request` trait only (refresh.ts says why).
  *
  * Timers (the auto-refresh scheduler, the clock for relative times) live in layout effects:
  * Preact 11 runs their cleanups synchronously when the view unmounts, so a closed view leaves
@@ -15,7 +16,7 @@ import { LogsTab } from "./logs/tab";
 import { normalizeSnapshot, type PanelState } from "./model";
 import { Overview } from "./overview/tab";
 import { PermissionsTab } from "./permissions/tab";
-import { AutoRefresh } from "./refresh";
+import { AutoRefresh, RefreshTrait } from "./refresh";
 import { ErrorLine, type ErrorView, toErrorView } from "./ui/errors";
 import { Tabs } from "./ui/tabs";
 
@@ -28,8 +29,6 @@ interface HelloResult {
   version: string;
 }
 
-/** How long a refresh may take before the view says Python did not answer. */
-export const REFRESH_TIMEOUT_MS = 30_000;
 /** How often relative times ("5 min ago") are recomputed when nothing else re-renders. */
 export const CLOCK_TICK_MS = 30_000;
 
@@ -57,10 +56,12 @@ export function Panel({ model, rpc }: PanelProps) {
   const now = Date.now();
   const live = useRef(true);
 
+  // The one refresh road (refresh.ts): the refresh button and the poller both bump the trait.
+  const road = useMemo(() => new RefreshTrait(model), [model]);
   const scheduler = useMemo(
     () =>
       new AutoRefresh(() =>
-        rpc.request("refresh", {}, { timeoutMs: REFRESH_TIMEOUT_MS }).then(
+        road.request().then(
           () => {
             if (live.current) setRequestError(null);
           },
@@ -70,7 +71,7 @@ export function Panel({ model, rpc }: PanelProps) {
           },
         ),
       ),
-    [rpc],
+    [road],
   );
 
   useLayoutEffect(() => {
@@ -80,8 +81,9 @@ export function Panel({ model, rpc }: PanelProps) {
       live.current = false;
       clearInterval(clock);
       scheduler.stop();
+      road.close();
     };
-  }, [scheduler]);
+  }, [scheduler, road]);
 
   useLayoutEffect(() => {
     scheduler.observe(snapshot);
