@@ -10,6 +10,7 @@ import { ScopedModel } from "../src/bridge/scoped-model";
 import { normalizeSnapshot, type PanelState, type Snapshot } from "../src/model";
 import type { WireError } from "../src/ui/errors";
 import { FakeModel, panelStateFixture } from "./fake-model";
+import { settled } from "./settle";
 
 export interface TabProps {
   model: ScopedModel<PanelState>;
@@ -24,10 +25,8 @@ export interface SentRequest {
   payload: Record<string, unknown>;
 }
 
-/** Lets promise callbacks (replies, state updates) run. */
-export async function flush(): Promise<void> {
-  for (let i = 0; i < 10; i++) await Promise.resolve();
-}
+/** Lets promise callbacks (replies, state updates) run: see settle.ts. */
+export const flush = settled;
 
 export class TabHarness {
   readonly model: FakeModel<PanelState>;
