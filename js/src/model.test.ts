@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { snapshotFixture, wireSnapshot } from "../test/fake-model";
-import { deploymentTone, normalizeSnapshot, stateTone, UI_STATES } from "./model";
+import { deploymentTone, normalizeHello, normalizeSnapshot, stateTone, UI_STATES } from "./model";
 
 describe("normalizeSnapshot", () => {
   it("keeps a complete snapshot as it is", () => {
@@ -82,5 +82,12 @@ describe("tones", () => {
         null,
       ].map(deploymentTone),
     ).toEqual(["ready", "updating", "updating", "failed", "stopped", "unknown"]);
+  });
+});
+
+describe("normalizeHello", () => {
+  it("reads the version, and says unknown without one", () => {
+    expect(normalizeHello({ version: "1.2.3" })).toEqual({ version: "1.2.3" });
+    expect(normalizeHello(null)).toEqual({ version: "unknown" });
   });
 });

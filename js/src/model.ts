@@ -4,6 +4,7 @@
  * Keep it small and JSON-shaped: anything synced may end up saved in a notebook.
  * Times are epoch milliseconds.
  */
+import { isObject, list, num, str, strOrNull } from "./bridge/wire";
 import { type ErrorView, errorFromWire, type WireError } from "./ui/errors";
 
 export type EntityView = {
@@ -129,34 +130,10 @@ export function isUpdating(snapshot: Snapshot): boolean {
 // Normalisation: the view must survive partial or older snapshots (a saved notebook, a test
 // setting `panel.snapshot = {...}` by hand) without throwing, so every field gets a default.
 
-type Loose = Record<string, unknown>;
-
-function isObject(value: unknown): value is Loose {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-function str(value: unknown, fallback = ""): string {
-  return typeof value === "string" ? value : fallback;
-}
-
-function strOrNull(value: unknown): string | null {
-  if (typeof value === "string") return value;
-  if (typeof value === "number") return String(value);
-  return null;
-}
-
-function num(value: unknown): number | null {
-  return typeof value === "number" && Number.isFinite(value) ? value : null;
-}
-
 /** Epoch milliseconds a Date can hold (anything else would make date formatting throw). */
 function time(value: unknown): number | null {
   const ms = num(value);
   return ms !== null && Math.abs(ms) <= 8.64e15 ? ms : null;
-}
-
-function list(value: unknown): unknown[] {
-  return Array.isArray(value) ? value : [];
 }
 
 function entityView(raw: unknown): EntityView {
@@ -187,7 +164,10 @@ function configView(raw: unknown): ConfigView | null {
   };
 }
 
-/** A complete Snapshot from whatever the trait holds, with defaults for anything missing. */
+/**
+ * A complete Snapshot from whatever the `snapshot` trait holds, with defaults for anything
+ * missing: the one reader of the trait.
+ */
 export function normalizeSnapshot(raw: unknown, fallbackName = ""): Snapshot {
   const s = isObject(raw) ? raw : {};
   // The wire's {message, error_code, status} becomes an ErrorView here, once.
@@ -213,4 +193,12 @@ export function normalizeSnapshot(raw: unknown, fallbackName = ""): Snapshot {
     error,
     ...(s.deleted === true ? { deleted: true } : {}),
   };
+}
+
+/** What Python answers to `hello`: the package version the footer shows. */
+export type Hello = { version: string };
+
+/** The typed Hello from `hello`'s raw result ("unknown" when it names no version). */
+export function normalizeHello(raw: unknown): Hello {
+  return { version: str(isObject(raw) ? raw.version : undefined, "unknown") };
 }

@@ -13,7 +13,7 @@ import type { Rpc } from "./bridge/rpc";
 import type { ScopedModel } from "./bridge/scoped-model";
 import { Header } from "./header";
 import { LogsTab } from "./logs/tab";
-import { normalizeSnapshot, type PanelState } from "./model";
+import { normalizeHello, normalizeSnapshot, type PanelState } from "./model";
 import { Overview } from "./overview/tab";
 import { PermissionsTab } from "./permissions/tab";
 import { AutoRefresh, RefreshTrait } from "./refresh";
@@ -23,10 +23,6 @@ import { Tabs } from "./ui/tabs";
 interface PanelProps {
   model: ScopedModel<PanelState>;
   rpc: Rpc;
-}
-
-interface HelloResult {
-  version: string;
 }
 
 /** How often relative times ("5 min ago") are recomputed when nothing else re-renders. */
@@ -96,8 +92,8 @@ export function Panel({ model, rpc }: PanelProps) {
   useEffect(() => {
     let current = true;
     rpc
-      .request<HelloResult>("hello")
-      .then((result) => current && setVersion(result.version))
+      .request<unknown>("hello")
+      .then((raw) => current && setVersion(normalizeHello(raw).version))
       .catch((reason: unknown) => current && setHelloError(toErrorView(reason)));
     return () => {
       current = false;

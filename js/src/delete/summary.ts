@@ -2,6 +2,7 @@
  * What `delete.summary` answers (serving_panel/panel_delete.py), read defensively: the view must
  * not throw on a partial answer, and every string in it came from the server (shown as text).
  */
+import { isObject, str } from "../bridge/wire";
 import { type ErrorView, errorFromWire } from "../ui/errors";
 
 export type QueryPrincipal = {
@@ -27,16 +28,6 @@ export type DeleteSummary = {
   /** What "Save config and permissions as JSON" writes, exactly as Python sent it. */
   export: unknown;
 };
-
-type Loose = Record<string, unknown>;
-
-function isObject(value: unknown): value is Loose {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-function str(value: unknown): string {
-  return typeof value === "string" ? value : "";
-}
 
 /** The typed DeleteSummary from `delete.summary`'s raw result, with defaults for what is missing. */
 export function normalizeDeleteSummary(raw: unknown): DeleteSummary {

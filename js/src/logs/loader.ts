@@ -10,7 +10,7 @@
 import type { Rpc } from "../bridge/rpc";
 import { type ErrorView, toErrorView } from "../ui/errors";
 import { LogBuffer } from "./buffer";
-import type { FollowResult, LogTarget, PageResult } from "./types";
+import { type FollowResult, type LogTarget, normalizeFollow, normalizePage } from "./types";
 
 /** Lines asked for per page; Python may answer with fewer (its size limit). */
 export const PAGE_LINES = 20_000;
@@ -103,17 +103,19 @@ export class LogLoader {
     let restarts = 0;
     try {
       for (;;) {
-        const page = await this.rpc.request<PageResult>(
-          "logs.page",
-          {
-            entity: target.entity,
-            kind: target.kind,
-            config_version: target.version,
-            offset,
-            limit: this.pageLines,
-            refetch: false,
-          },
-          { signal: this.controller.signal },
+        const page = normalizePage(
+          await this.rpc.request<unknown>(
+            "logs.page",
+            {
+              entity: target.entity,
+              kind: target.kind,
+              config_version: target.version,
+              offset,
+              limit: this.pageLines,
+              refetch: false,
+            },
+            { signal: this.controller.signal },
+          ),
         );
         if (generation !== this.generation) return;
         if (offset === 0) {
@@ -166,16 +168,18 @@ export class LogLoader {
     this.polling = generation;
     let result: FollowResult;
     try {
-      result = await this.rpc.request<FollowResult>(
-        "logs.follow",
-        {
-          entity: target.entity,
-          kind: target.kind,
-          config_version: target.version,
-          known: this.buffer.length,
-          source_revision: this.revision,
-        },
-        { signal: this.controller.signal },
+      result = normalizeFollow(
+        await this.rpc.request<unknown>(
+          "logs.follow",
+          {
+            entity: target.entity,
+            kind: target.kind,
+            config_version: target.version,
+            known: this.buffer.length,
+            source_revision: this.revision,
+          },
+          { signal: this.controller.signal },
+        ),
       );
     } catch (reason) {
       if (generation === this.generation) {

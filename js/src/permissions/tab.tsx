@@ -33,10 +33,11 @@ import {
 } from "./staging";
 import { AclTable } from "./table";
 import {
-  type AclPreview,
   type AclRead,
   CONFIRM_REQUIRED,
   DEFAULT_LEVELS,
+  normalizeAclPreview,
+  normalizeAclRead,
   STALE_ACL,
 } from "./types";
 import "./permissions.css";
@@ -90,8 +91,9 @@ export function PermissionsTab({ model, rpc, snapshot, active }: PermissionsTabP
     loadSequence.current += 1;
     const mine = loadSequence.current;
     setLoading(true);
-    rpc.request<AclRead>("acl.read").then(
-      (result) => {
+    rpc.request<unknown>("acl.read").then(
+      (raw) => {
+        const result = normalizeAclRead(raw);
         if (!live.current || mine !== loadSequence.current) return;
         setRead(result);
         setStaged((current) => prune(current, result));
@@ -146,8 +148,9 @@ export function PermissionsTab({ model, rpc, snapshot, active }: PermissionsTabP
     const mine = dialogSequence.current;
     setNotice("");
     setDialog({ ...NEW_DIALOG, ...extra });
-    rpc.request<AclPreview>("acl.preview", { fingerprint: read.fingerprint, changes }).then(
-      (preview) => {
+    rpc.request<unknown>("acl.preview", { fingerprint: read.fingerprint, changes }).then(
+      (raw) => {
+        const preview = normalizeAclPreview(raw);
         if (!live.current || mine !== dialogSequence.current) return;
         if (preview.stale) {
           stale();
@@ -176,14 +179,15 @@ export function PermissionsTab({ model, rpc, snapshot, active }: PermissionsTabP
     setAlert(null);
     setNotice("");
     rpc
-      .request<AclRead>(
+      .request<unknown>(
         "acl.apply",
         { fingerprint: read.fingerprint, changes, confirm_warnings: confirm },
         { timeoutMs: APPLY_TIMEOUT_MS },
       )
       .then(
-        (result) => {
+        (raw) => {
           if (!live.current) return;
+          const result = normalizeAclRead(raw);
           loadSequence.current += 1; // a read still on its way is older than this result
           dialogSequence.current += 1;
           setApplying(false);

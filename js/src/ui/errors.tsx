@@ -5,8 +5,9 @@
  * everything inside the view handles an ErrorView. A message, code or status may come from
  * the server, so ErrorLine renders them as text, never as HTML.
  *
- * This module imports nothing of ours: the rpc (under everything) builds on it.
+ * The rpc (bridge/rpc.ts) builds on this module, so it imports only bridge/wire.ts.
  */
+import { isObject } from "../bridge/wire";
 
 /** An error as the view shows it: the server's message, and its code and HTTP status if any. */
 export interface ErrorView {
@@ -23,11 +24,6 @@ export interface WireError {
   error_code?: string;
   status?: number;
 }
-
-type Loose = Record<string, unknown>;
-
-const isObject = (value: unknown): value is Loose =>
-  typeof value === "object" && value !== null && !Array.isArray(value);
 
 /** An ErrorView from the wire form `{message, error_code, status}`, whatever is missing. */
 export function errorFromWire(raw: unknown, fallbackMessage = "unknown error"): ErrorView {
