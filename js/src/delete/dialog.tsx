@@ -4,13 +4,14 @@
  * as a JSON file, and sends `delete.confirm` only once the endpoint's name is typed exactly;
  * Python checks the name again (serving_panel/panel_delete.py).
  *
- * A modal dialog: focus moves into it, Tab and Shift+Tab stay inside, Escape and Cancel close
- * it (the opener returns focus to the control that opened it). Requests still on their way when
+ * A modal dialog (ui/modal.tsx): focus moves into it, Tab and Shift+Tab stay inside, Escape
+ * and Cancel close it, and focus returns to the control that opened it. Requests still on their way when
  * it closes are abandoned, so a closed dialog leaves no timer behind. Server strings are text.
  */
 import { useLayoutEffect, useRef, useState } from "preact/hooks";
 import type { Rpc } from "../bridge/rpc";
 import { ErrorLine, type ErrorView, toErrorView } from "../ui/errors";
+import { Modal } from "../ui/modal";
 import { saveBackup } from "./backup";
 import { type DeleteSummary, normalizeDeleteSummary } from "./summary";
 import "./delete.css";
@@ -19,9 +20,6 @@ import "./delete.css";
 export const SUMMARY_TIMEOUT_MS = 30_000;
 /** How long the delete itself may take. */
 export const CONFIRM_TIMEOUT_MS = 60_000;
-
-const FOCUSABLE =
-  'button:not([disabled]), input:not([disabled]), select:not([disabled]), textarea:not([disabled]), [href], [tabindex]:not([tabindex="-1"])';
 
 function ErrorText({ error }: { error: ErrorView }) {
   return (
@@ -63,11 +61,6 @@ export function DeleteDialog({ name, rpc, idPrefix, onClose }: DeleteDialogProps
   const titleId = `${idPrefix}-delete-title`;
   const leadId = `${idPrefix}-delete-lead`;
   const inputId = `${idPrefix}-delete-input`;
-
-  // Focus moves into the dialog as it opens (to the dialog itself: its title is read first).
-  useLayoutEffect(() => {
-    dialogRef.current?.focus();
-  }, []);
 
   useLayoutEffect(() => {
     const controller = new AbortController();
@@ -129,46 +122,14 @@ export function DeleteDialog({ name, rpc, idPrefix, onClose }: DeleteDialogProps
     setSaved(saveBackup(dialog, name, summary.export));
   };
 
-  const onKeyDown = (event: KeyboardEvent): void => {
-    if (event.key === "Escape") {
-      event.preventDefault();
-      event.stopPropagation();
-      onClose();
-      return;
-    }
-    if (event.key !== "Tab") return;
-    const dialog = dialogRef.current;
-    if (dialog === null) return;
-    const focusable = [...dialog.querySelectorAll<HTMLElement>(FOCUSABLE)];
-    const first = focusable[0];
-    const last = focusable[focusable.length - 1];
-    const active = dialog.ownerDocument.activeElement;
-    if (first === undefined || last === undefined) {
-      event.preventDefault();
-      dialog.focus();
-      return;
-    }
-    const inside = active instanceof Node && dialog.contains(active);
-    if (event.shiftKey && (!inside || active === first || active === dialog)) {
-      event.preventDefault();
-      last.focus();
-    } else if (!event.shiftKey && (!inside || active === last)) {
-      event.preventDefault();
-      first.focus();
-    }
-  };
-
   return (
-    <div
-      ref={dialogRef}
+    <Modal
+      boxRef={dialogRef}
       class="sp-delete sp-delete-dialog"
-      role="dialog"
-      aria-modal="true"
-      aria-labelledby={titleId}
-      aria-describedby={summary !== null && !deleted ? leadId : undefined}
-      tabIndex={-1}
-      data-testid="delete-dialog"
-      onKeyDown={onKeyDown}
+      labelledBy={titleId}
+      describedBy={summary !== null && !deleted ? leadId : undefined}
+      testId="delete-dialog"
+      onClose={onClose}
     >
       <h4 class="sp-delete-title" id={titleId}>
         Delete endpoint <span class="sp-delete-name">{name}</span>?
@@ -271,7 +232,7 @@ export function DeleteDialog({ name, rpc, idPrefix, onClose }: DeleteDialogProps
           )}
         </div>
       </form>
-    </div>
+    </Modal>
   );
 }
 

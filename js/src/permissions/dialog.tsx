@@ -3,11 +3,12 @@
  * text, in a <pre>, as text), the warnings, and, when the plan can take away the ability to
  * manage the endpoint, a checkbox the user must tick before Apply is enabled.
  *
- * Modal: role="dialog" with aria-modal, the content behind it inert, Tab and Shift+Tab kept
- * inside, Escape closes; the focus goes back to where it was when the dialog opened.
+ * Modal (ui/modal.tsx): role="dialog" with aria-modal, Tab and Shift+Tab kept inside, Escape
+ * closes, the focus goes back to where it was when the dialog opened; the tab makes the
+ * content behind it inert.
  */
-import { useLayoutEffect, useRef } from "preact/hooks";
 import { ErrorLine, type ErrorView } from "../ui/errors";
+import { Modal } from "../ui/modal";
 import { type AclPreview, KIND_LABELS, type PlannedChange } from "./types";
 
 export interface DialogState {
@@ -42,9 +43,6 @@ export interface ReviewDialogProps {
   onClose: () => void;
 }
 
-const FOCUSABLE =
-  'button:not([disabled]), input:not([disabled]), select:not([disabled]), textarea, [href], [tabindex]:not([tabindex="-1"])';
-
 const MARKS: Record<PlannedChange["kind_of_change"], string> = {
   grant: "+",
   upgrade: "↑",
@@ -58,44 +56,6 @@ export const needsAcknowledgement = (state: DialogState): boolean =>
 
 export function ReviewDialog(props: ReviewDialogProps) {
   const { state, idPrefix } = props;
-  const box = useRef<HTMLDivElement>(null);
-  const onClose = useRef(props.onClose);
-  onClose.current = props.onClose;
-
-  useLayoutEffect(() => {
-    const opener = document.activeElement instanceof HTMLElement ? document.activeElement : null;
-    box.current?.focus();
-    return () => {
-      if (opener?.isConnected) opener.focus();
-    };
-  }, []);
-
-  const onKeyDown = (event: KeyboardEvent): void => {
-    if (event.key === "Escape") {
-      event.preventDefault();
-      event.stopPropagation();
-      onClose.current();
-      return;
-    }
-    if (event.key !== "Tab" || box.current === null) return;
-    const items = [...box.current.querySelectorAll<HTMLElement>(FOCUSABLE)];
-    const first = items[0];
-    const last = items[items.length - 1];
-    if (first === undefined || last === undefined) {
-      event.preventDefault();
-      return;
-    }
-    const current = document.activeElement;
-    const inside = current instanceof Node && box.current.contains(current);
-    if (event.shiftKey && (current === first || current === box.current || !inside)) {
-      event.preventDefault();
-      last.focus();
-    } else if (!event.shiftKey && (current === last || !inside)) {
-      event.preventDefault();
-      first.focus();
-    }
-  };
-
   const preview = state.preview;
   const ack = needsAcknowledgement(state);
   const lockouts = new Set(preview?.lockout_warnings ?? []);
@@ -110,16 +70,12 @@ export function ReviewDialog(props: ReviewDialogProps) {
 
   return (
     <div class="sp-perms-backdrop">
-      <div
-        ref={box}
+      <Modal
         class="sp-perms-dialog"
-        role="dialog"
-        aria-modal="true"
-        aria-labelledby={titleId}
-        aria-busy={state.planning || state.applying ? "true" : "false"}
-        tabIndex={-1}
-        data-testid="perms-dialog"
-        onKeyDown={onKeyDown}
+        labelledBy={titleId}
+        busy={state.planning || state.applying}
+        testId="perms-dialog"
+        onClose={props.onClose}
       >
         <h3 id={titleId} class="sp-perms-dialog-title">
           Review {count} permission change{count === 1 ? "" : "s"}
@@ -214,7 +170,7 @@ export function ReviewDialog(props: ReviewDialogProps) {
             {state.applying ? "Applying…" : `Apply ${count} change${count === 1 ? "" : "s"}`}
           </button>
         </div>
-      </div>
+      </Modal>
     </div>
   );
 }
