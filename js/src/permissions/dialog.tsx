@@ -7,30 +7,10 @@
  * closes, the focus goes back to where it was when the dialog opened; the tab makes the
  * content behind it inert.
  */
-import { ErrorLine, type ErrorView } from "../ui/errors";
+import { ErrorLine } from "../ui/errors";
 import { Modal } from "../ui/modal";
-import { type AclPreview, KIND_LABELS, type PlannedChange } from "./types";
-
-export interface DialogState {
-  preview: AclPreview | null;
-  /** Waiting for `acl.preview`. */
-  planning: boolean;
-  /** Waiting for `acl.apply`. */
-  applying: boolean;
-  error: ErrorView | null;
-  /** Python asked for confirmation (CONFIRM_REQUIRED): its message. */
-  confirmMessage: string | null;
-  acknowledged: boolean;
-}
-
-export const NEW_DIALOG: DialogState = {
-  preview: null,
-  planning: true,
-  applying: false,
-  error: null,
-  confirmMessage: null,
-  acknowledged: false,
-};
+import { type DialogState, needsAcknowledgement } from "./controller";
+import { KIND_LABELS, type PlannedChange } from "./types";
 
 export interface ReviewDialogProps {
   idPrefix: string;
@@ -49,10 +29,6 @@ const MARKS: Record<PlannedChange["kind_of_change"], string> = {
   downgrade: "↓",
   revoke: "−",
 };
-
-/** Whether Apply needs the acknowledgement checkbox ticked first. */
-export const needsAcknowledgement = (state: DialogState): boolean =>
-  (state.preview?.lockout_warnings.length ?? 0) > 0 || state.confirmMessage !== null;
 
 export function ReviewDialog(props: ReviewDialogProps) {
   const { state, idPrefix } = props;

@@ -3,7 +3,8 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { TabHarness } from "../../test/tab-harness";
 import type { Snapshot } from "../model";
 import { LOOKUP_DELAY_MS } from "./add-row";
-import { PermissionsTab, STALE_MESSAGE } from "./tab";
+import { STALE_MESSAGE } from "./controller";
+import { PermissionsTab } from "./tab";
 import type { AclPreview, AclRead, AclRow, LookupResult } from "./types";
 
 afterEach(() => {
