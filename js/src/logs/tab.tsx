@@ -13,7 +13,7 @@ import type { Rpc } from "../bridge/rpc";
 import type { ScopedModel } from "../bridge/scoped-model";
 import type { PanelState, Snapshot } from "../model";
 import { copyText } from "../ui/clipboard";
-import { ErrorLine } from "../ui/errors";
+import { ErrorLine, toErrorView } from "../ui/errors";
 import { formatLines, logFileName, saveText } from "./export";
 import { findMatches, levelView, matchFrom, stepMatch, viewLength } from "./filter";
 import {
@@ -213,7 +213,7 @@ export function LogsTab({ model, rpc, snapshot, active }: LogsTabProps) {
       },
       (reason: unknown) => {
         if (mounted.current) {
-          setNotice(`copy failed: ${reason instanceof Error ? reason.message : String(reason)}`);
+          setNotice(`copy failed: ${toErrorView(reason).message}`);
         }
       },
     );
