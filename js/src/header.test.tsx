@@ -2,16 +2,17 @@ import { render } from "preact";
 import { act } from "preact/test-utils";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { configFixture, FakeModel, panelStateFixture, snapshotFixture } from "../test/fake-model";
-import { exactTime } from "./format";
+import { Rpc } from "./bridge/rpc";
+import { ScopedModel } from "./bridge/scoped-model";
 import { Header } from "./header";
 import { type PanelState, type Snapshot, UI_STATES } from "./model";
-import { Rpc } from "./rpc";
-import { ScopedModel } from "./scoped-model";
+import type { ErrorView } from "./ui/errors";
+import { exactTime } from "./ui/format";
 
 const NOW = 1_700_000_600_000;
 let el: HTMLElement;
 
-function show(snapshot: Snapshot, extra: { busy?: boolean; requestError?: string | null } = {}) {
+function show(snapshot: Snapshot, extra: { busy?: boolean; requestError?: ErrorView | null } = {}) {
   const handlers = { onRefresh: vi.fn(), onAutoRefresh: vi.fn() };
   render(
     <Header
@@ -118,7 +119,7 @@ describe("Header", () => {
         fetched_at: NOW - 60_000,
         error: {
           message: "User alice does not have permission 'CAN_VIEW' on endpoint ads-endpoint",
-          error_code: "PERMISSION_DENIED",
+          errorCode: "PERMISSION_DENIED",
           status: 403,
         },
       }),
@@ -136,7 +137,8 @@ describe("Header", () => {
   });
 
   it("shows a transport error (no answer from Python) as an alert too", () => {
-    show(snapshotFixture(), { requestError: 'no answer from Python to "refresh" within 30 s' });
+    const message = 'no answer from Python to "refresh" within 30 s';
+    show(snapshotFixture(), { requestError: { message, errorCode: undefined, status: undefined } });
     expect(el.querySelector("[role=alert]")?.textContent).toContain("no answer from Python");
   });
 
@@ -163,7 +165,7 @@ describe("Header", () => {
       snapshotFixture({
         state: "Ready",
         deleted: true,
-        error: { message: "This endpoint was deleted.", error_code: "DELETED", status: 404 },
+        error: { message: "This endpoint was deleted.", errorCode: "DELETED", status: 404 },
       }),
     );
     const badge = q("state-badge");
@@ -228,7 +230,7 @@ describe("Header", () => {
         description: payload,
         permission_level: payload,
         tags: [{ key: payload, value: payload }],
-        error: { message: payload, error_code: payload, status: 500 },
+        error: { message: payload, errorCode: payload, status: 500 },
       }),
     );
     expect(el.querySelector("img")).toBeNull();

@@ -4,10 +4,11 @@
  * error. Server strings are rendered as text.
  */
 import { type ComponentChildren, Fragment } from "preact";
+import type { Rpc } from "./bridge/rpc";
 import { EndpointActions } from "./delete/actions";
-import { exactTime, relativeTime, version } from "./format";
-import { isUpdating, type Snapshot, type SnapshotError, stateTone } from "./model";
-import type { Rpc } from "./rpc";
+import { isUpdating, type Snapshot, stateTone } from "./model";
+import { ErrorLine, type ErrorView, errorParts } from "./ui/errors";
+import { exactTime, relativeTime, version } from "./ui/format";
 
 interface HeaderProps {
   name: string;
@@ -15,8 +16,8 @@ interface HeaderProps {
   now: number;
   busy: boolean;
   autoRefresh: boolean;
-  /** A refresh request that failed in transport (no answer, view closed): not in the snapshot. */
-  requestError: string | null;
+  /** A refresh Python did not answer in time (or the view closed): not in the snapshot. */
+  requestError: ErrorView | null;
   onRefresh: () => void;
   onAutoRefresh: (enabled: boolean) => void;
   /** For the actions menu's delete dialog; without it, "Delete endpoint…" is disabled. */
@@ -36,8 +37,8 @@ function When({ label, ms, now }: { label: string; ms: number; now: number }) {
 }
 
 /** "(PERMISSION_DENIED, 403; showing data read 5 min ago)" */
-function errorDetail(error: SnapshotError, fetchedAt: number | null, now: number): string {
-  const parts = [error.error_code, error.status > 0 ? String(error.status) : ""].filter(Boolean);
+function errorDetail(error: ErrorView, fetchedAt: number | null, now: number): string {
+  const parts = errorParts(error);
   const stale = fetchedAt === null ? "" : `showing data read ${relativeTime(fetchedAt, now)}`;
   const text = [parts.join(", "), stale].filter(Boolean).join("; ");
   return text === "" ? "" : `(${text})`;
@@ -142,14 +143,20 @@ export function Header(props: HeaderProps) {
       )}
       {error !== null && (
         <div class="sp-alert" role="alert">
-          <strong>{error.error_code === "DELETED" ? "Deleted:" : "Refresh failed:"}</strong>{" "}
+          <strong>{error.errorCode === "DELETED" ? "Deleted:" : "Refresh failed:"}</strong>{" "}
           <span class="sp-alert-message">{error.message}</span>
           <span class="sp-muted"> {errorDetail(error, snapshot.fetched_at, now)}</span>
         </div>
       )}
       {requestError !== null && (
         <div class="sp-alert" role="alert">
-          <strong>Refresh failed:</strong> <span class="sp-alert-message">{requestError}</span>
+          <strong>Refresh failed:</strong>{" "}
+          <ErrorLine
+            error={requestError}
+            style="aside"
+            messageClass="sp-alert-message"
+            codeClass="sp-muted"
+          />
         </div>
       )}
     </header>

@@ -1,15 +1,15 @@
 import { describe, expect, it } from "vitest";
-import { snapshotFixture } from "../test/fake-model";
-import { deploymentTone, normalizeSnapshot, stateTone, UI_STATES } from "./model";
+import { snapshotFixture, wireSnapshot } from "../test/fake-model";
+import { deploymentTone, normalizeHello, normalizeSnapshot, stateTone, UI_STATES } from "./model";
 
 describe("normalizeSnapshot", () => {
   it("keeps a complete snapshot as it is", () => {
     const snapshot = snapshotFixture({
       pending: snapshotFixture().config,
       tags: [{ key: "team", value: null }],
-      error: { message: "m", error_code: "PERMISSION_DENIED", status: 403 },
+      error: { message: "m", errorCode: "PERMISSION_DENIED", status: 403 },
     });
-    expect(normalizeSnapshot(structuredClone(snapshot))).toEqual(snapshot);
+    expect(normalizeSnapshot(structuredClone(wireSnapshot(snapshot)))).toEqual(snapshot);
   });
 
   it("fills a partial snapshot (a hand-set trait, an old saved notebook) with defaults", () => {
@@ -46,7 +46,22 @@ describe("normalizeSnapshot", () => {
       ["a", null],
     ]);
     expect(odd.config?.routes).toEqual([]);
-    expect(odd.error).toEqual({ message: "refresh failed", error_code: "", status: 0 });
+    expect(odd.error).toEqual({
+      message: "refresh failed",
+      errorCode: undefined,
+      status: undefined,
+    });
+  });
+});
+
+describe("the snapshot's error", () => {
+  it("arrives in the wire form and is read once into an ErrorView", () => {
+    const wire = { message: "m", error_code: "PERMISSION_DENIED", status: 403 };
+    expect(normalizeSnapshot({ error: wire }).error).toEqual({
+      message: "m",
+      errorCode: "PERMISSION_DENIED",
+      status: 403,
+    });
   });
 });
 
@@ -67,5 +82,12 @@ describe("tones", () => {
         null,
       ].map(deploymentTone),
     ).toEqual(["ready", "updating", "updating", "failed", "stopped", "unknown"]);
+  });
+});
+
+describe("normalizeHello", () => {
+  it("reads the version, and says unknown without one", () => {
+    expect(normalizeHello({ version: "1.2.3" })).toEqual({ version: "1.2.3" });
+    expect(normalizeHello(null)).toEqual({ version: "unknown" });
   });
 });

@@ -4,6 +4,8 @@
  * Keep it small and JSON-shaped: anything synced may end up saved in a notebook.
  * Times are epoch milliseconds.
  */
+import { isObject, list, num, str, strOrNull } from "./bridge/wire";
+import { type ErrorView, errorFromWire, type WireError } from "./ui/errors";
 
 export type EntityView = {
   name: string;
@@ -30,8 +32,6 @@ export type ConfigView = {
   routes: RouteView[];
 };
 
-export type SnapshotError = { message: string; error_code: string; status: number };
-
 export type Tag = { key: string; value: string | null };
 
 export type Snapshot = {
@@ -54,17 +54,27 @@ export type Snapshot = {
   config: ConfigView | null;
   pending: ConfigView | null;
   /** Set when the last refresh failed; the rest is what was shown before. */
-  error: SnapshotError | null;
+  error: ErrorView | null;
   /** Set (true) by Python once the panel deleted the endpoint (serving_panel/panel_delete.py). */
   deleted?: boolean;
 };
 
+/**
+ * The `snapshot` trait as Python writes it: a Snapshot whose error is still in the wire form.
+ * It may also be partial or older (a saved notebook, a hand-set trait): read it through
+ * normalizeSnapshot, never directly.
+ */
+export type WireSnapshot = Omit<Snapshot, "error"> & { error: WireError | null };
+
 export type PanelState = {
   endpoint_name: string;
-  snapshot: Snapshot;
+  snapshot: WireSnapshot;
   /** Whether open views poll for changes (see refresh.ts). */
   auto_refresh: boolean;
-  /** Written by the browser: a counter whose every change asks Python to refresh. */
+  /**
+   * Written by the browser (refresh.ts): a counter whose every change asks Python to re-read
+   * the endpoint. A trait, not a message, so marimo's reactivity sees each refresh.
+   */
   _refresh_request: number;
 };
 
@@ -120,34 +130,10 @@ export function isUpdating(snapshot: Snapshot): boolean {
 // Normalisation: the view must survive partial or older snapshots (a saved notebook, a test
 // setting `panel.snapshot = {...}` by hand) without throwing, so every field gets a default.
 
-type Loose = Record<string, unknown>;
-
-function isObject(value: unknown): value is Loose {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-function str(value: unknown, fallback = ""): string {
-  return typeof value === "string" ? value : fallback;
-}
-
-function strOrNull(value: unknown): string | null {
-  if (typeof value === "string") return value;
-  if (typeof value === "number") return String(value);
-  return null;
-}
-
-function num(value: unknown): number | null {
-  return typeof value === "number" && Number.isFinite(value) ? value : null;
-}
-
 /** Epoch milliseconds a Date can hold (anything else would make date formatting throw). */
 function time(value: unknown): number | null {
   const ms = num(value);
   return ms !== null && Math.abs(ms) <= 8.64e15 ? ms : null;
-}
-
-function list(value: unknown): unknown[] {
-  return Array.isArray(value) ? value : [];
 }
 
 function entityView(raw: unknown): EntityView {
@@ -178,16 +164,14 @@ function configView(raw: unknown): ConfigView | null {
   };
 }
 
-/** A complete Snapshot from whatever the trait holds, with defaults for anything missing. */
+/**
+ * A complete Snapshot from whatever the `snapshot` trait holds, with defaults for anything
+ * missing: the one reader of the trait.
+ */
 export function normalizeSnapshot(raw: unknown, fallbackName = ""): Snapshot {
   const s = isObject(raw) ? raw : {};
-  const error = isObject(s.error)
-    ? {
-        message: str(s.error.message, "refresh failed"),
-        error_code: str(s.error.error_code),
-        status: num(s.error.status) ?? 0,
-      }
-    : null;
+  // The wire's {message, error_code, status} becomes an ErrorView here, once.
+  const error = isObject(s.error) ? errorFromWire(s.error, "refresh failed") : null;
   return {
     name: str(s.name, fallbackName),
     id: str(s.id),
@@ -209,4 +193,12 @@ export function normalizeSnapshot(raw: unknown, fallbackName = ""): Snapshot {
     error,
     ...(s.deleted === true ? { deleted: true } : {}),
   };
+}
+
+/** What Python answers to `hello`: the package version the footer shows. */
+export type Hello = { version: string };
+
+/** The typed Hello from `hello`'s raw result ("unknown" when it names no version). */
+export function normalizeHello(raw: unknown): Hello {
+  return { version: str(isObject(raw) ? raw.version : undefined, "unknown") };
 }

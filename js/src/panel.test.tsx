@@ -2,7 +2,7 @@
 import type { RenderProps } from "@anywidget/types";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { configFixture, entityFixture, FakeModel, panelStateFixture } from "../test/fake-model";
-import type { PanelState, Snapshot } from "./model";
+import type { PanelState, Snapshot, WireSnapshot } from "./model";
 import widget from "./widget";
 
 const T0 = 1_700_000_600_000;
@@ -29,20 +29,23 @@ async function mount(
   return { el, model, cleanup };
 }
 
-/** Python answers a refresh: a new revision, with `changes` applied to the snapshot. */
-async function pythonRefreshes(model: FakeModel<PanelState>, changes: Partial<Snapshot> = {}) {
+/** How many times the view bumped `_refresh_request` (each bump is one refresh asked for). */
+const bumps = (model: FakeModel<PanelState>): number =>
+  model.saved.filter((changes) => "_refresh_request" in changes).length;
+
+/** Python saw the bump: it publishes a newer snapshot, with `changes` applied. */
+async function pythonRefreshes(model: FakeModel<PanelState>, changes: Partial<WireSnapshot> = {}) {
   const snapshot = { ...model.get("snapshot"), ...changes };
   snapshot.revision += 1;
   model.fromPython("snapshot", snapshot);
-  model.answer("refresh", { revision: snapshot.revision });
   await vi.advanceTimersByTimeAsync(0);
 }
 
-/** Advances time until the next refresh request; returns how long that took. */
+/** Advances time until the next bump of the refresh trait; returns how long that took. */
 async function untilNextPoll(model: FakeModel<PanelState>, limit = 120_000): Promise<number> {
-  const before = model.requestCount("refresh");
+  const before = bumps(model);
   const start = Date.now();
-  while (model.requestCount("refresh") === before) {
+  while (bumps(model) === before) {
     if (Date.now() - start > limit) return Number.POSITIVE_INFINITY;
     await vi.advanceTimersByTimeAsync(250);
   }
@@ -104,53 +107,81 @@ describe("Panel", () => {
     other.el.remove();
   });
 
-  it("sends a refresh request on click and shows busy until the reply", async () => {
-    mounted = await mount({}, { auto_refresh: false });
+  it("bumps _refresh_request once on click and is busy until a newer snapshot", async () => {
+    mounted = await mount({ revision: 3 }, { auto_refresh: false });
     const { el, model } = mounted;
     const button = q(el, "refresh") as HTMLButtonElement;
     expect(button.getAttribute("aria-busy")).toBe("false");
     button.click();
     await flush();
-    expect(model.requests().filter((r) => r.kind === "refresh")).toMatchObject([
-      { type: "request", kind: "refresh", payload: {} },
-    ]);
+    button.click(); // a second click joins the refresh on its way
+    await flush();
+    expect(model.saved).toEqual([{ _refresh_request: 1 }]);
+    expect(model.get("_refresh_request")).toBe(1);
     expect(button.getAttribute("aria-busy")).toBe("true");
     expect(button.classList.contains("sp-busy")).toBe(true);
+    // A snapshot that is not newer than the one shown at the bump does not end the wait.
+    model.fromPython("snapshot", { ...model.get("snapshot"), description: "edited" });
+    await flush();
+    expect(button.getAttribute("aria-busy")).toBe("true");
     await pythonRefreshes(model);
     await flush();
     expect(button.getAttribute("aria-busy")).toBe("false");
-    expect(q(el, "revision")?.textContent).toBe("revision 1");
-    expect(model.saved).toEqual([]);
+    expect(q(el, "revision")?.textContent).toBe("revision 4");
+    button.click();
+    await flush();
+    expect(model.saved).toEqual([{ _refresh_request: 1 }, { _refresh_request: 2 }]);
+    expect(model.requests().filter((r) => r.kind === "refresh")).toEqual([]);
   });
 
-  it("shows a failed refresh request inline, and clears it after one that works", async () => {
+  it("ends a refresh on a newer snapshot that carries an error, and shows it", async () => {
     mounted = await mount({}, { auto_refresh: false });
     const { el, model } = mounted;
     q(el, "refresh")?.click();
     await flush();
-    model.answer("refresh", undefined, {
-      message: "RuntimeError: boom",
-      error_code: "INTERNAL_ERROR",
-      status: 500,
+    await pythonRefreshes(model, {
+      error: { message: "RuntimeError: boom", error_code: "INTERNAL_ERROR", status: 500 },
     });
     await flush();
     expect(el.querySelector("[role=alert]")?.textContent).toContain("RuntimeError: boom");
+    expect(el.querySelector("[role=alert]")?.textContent).toContain("(INTERNAL_ERROR, 500");
     expect(q(el, "refresh")?.getAttribute("aria-busy")).toBe("false");
     q(el, "refresh")?.click();
     await flush();
+    await pythonRefreshes(model, { error: null });
+    await flush();
+    expect(el.querySelector("[role=alert]")).toBeNull();
+    expect(bumps(model)).toBe(2);
+  });
+
+  it("says when Python does not answer a refresh, and clears it after one that works", async () => {
+    mounted = await mount({}, { auto_refresh: false });
+    const { el, model } = mounted;
+    q(el, "refresh")?.click();
+    await vi.advanceTimersByTimeAsync(29_999);
+    expect(el.querySelector("[role=alert]")).toBeNull();
+    expect(q(el, "refresh")?.getAttribute("aria-busy")).toBe("true");
+    await vi.advanceTimersByTimeAsync(2);
+    expect(el.querySelector("[role=alert]")?.textContent).toContain(
+      'no answer from Python to "refresh" within 30 s',
+    );
+    expect(q(el, "refresh")?.getAttribute("aria-busy")).toBe("false");
+    q(el, "refresh")?.click();
+    await flush();
+    expect(bumps(model)).toBe(2);
     await pythonRefreshes(model);
     await flush();
     expect(el.querySelector("[role=alert]")).toBeNull();
   });
 
-  it("says when Python does not answer a refresh", async () => {
-    mounted = await mount({}, { auto_refresh: false });
-    const { el } = mounted;
-    q(el, "refresh")?.click();
-    await vi.advanceTimersByTimeAsync(30_001);
-    expect(el.querySelector("[role=alert]")?.textContent).toContain(
-      'no answer from Python to "refresh" within 30 s',
-    );
+  it("backs off after a poll Python does not answer", async () => {
+    mounted = await mount();
+    const { model } = mounted;
+    expect(await untilNextPoll(model)).toBe(5000);
+    // No snapshot comes: the poll times out after 30 s, then the next waits 10 s.
+    expect(await untilNextPoll(model)).toBe(30_000 + 10_000);
+    expect(bumps(model)).toBe(2);
+    expect(model.requestCount("refresh")).toBe(0);
   });
 
   it("shows the snapshot's error (a 403) as an alert", async () => {
@@ -259,7 +290,7 @@ describe("Panel", () => {
         config: configFixture({ entities: [entity] }),
         pending: configFixture({ version: 2, entities: [{ ...entity, version: payload }] }),
         config_update: "IN_PROGRESS",
-        error: { message: payload, error_code: payload, status: 403 },
+        error: { message: payload, errorCode: payload, status: 403 },
       },
       { endpoint_name: payload },
     );

@@ -1,34 +1,30 @@
 /**
  * The panel's root component: header (state, refresh, auto-refresh), then the tabs
  * Overview | Logs | Permissions, then a footer with the package version (the "hello" request).
+ * Refreshing goes through the `_refresh_request` trait only (refresh.ts says why).
  *
  * Timers (the auto-refresh scheduler, the clock for relative times) live in layout effects:
  * Preact 11 runs their cleanups synchronously when the view unmounts, so a closed view leaves
  * no timer behind.
  */
 import { useEffect, useLayoutEffect, useMemo, useRef, useState } from "preact/hooks";
+import { useModelValue } from "./bridge/hooks";
+import type { Rpc } from "./bridge/rpc";
+import type { ScopedModel } from "./bridge/scoped-model";
 import { Header } from "./header";
-import { useModelValue } from "./hooks";
-import { normalizeSnapshot, type PanelState } from "./model";
-import { AutoRefresh } from "./refresh";
-import type { Rpc } from "./rpc";
-import type { ScopedModel } from "./scoped-model";
-import { LogsTab } from "./tabs/logs";
-import { Overview } from "./tabs/overview";
-import { PermissionsTab } from "./tabs/permissions";
-import { Tabs } from "./tabs/tabs";
+import { LogsTab } from "./logs/tab";
+import { normalizeHello, normalizeSnapshot, type PanelState } from "./model";
+import { Overview } from "./overview/tab";
+import { PermissionsTab } from "./permissions/tab";
+import { AutoRefresh, RefreshTrait } from "./refresh";
+import { ErrorLine, type ErrorView, toErrorView } from "./ui/errors";
+import { Tabs } from "./ui/tabs";
 
 interface PanelProps {
   model: ScopedModel<PanelState>;
   rpc: Rpc;
 }
 
-interface HelloResult {
-  version: string;
-}
-
-/** How long a refresh may take before the view says Python did not answer. */
-export const REFRESH_TIMEOUT_MS = 30_000;
 /** How often relative times ("5 min ago") are recomputed when nothing else re-renders. */
 export const CLOCK_TICK_MS = 30_000;
 
@@ -48,29 +44,30 @@ export function Panel({ model, rpc }: PanelProps) {
     return `sp${panelCounter}`;
   });
   const [version, setVersion] = useState<string | null>(null);
-  const [helloError, setHelloError] = useState<string | null>(null);
+  const [helloError, setHelloError] = useState<ErrorView | null>(null);
   const [busy, setBusy] = useState(false);
-  const [requestError, setRequestError] = useState<string | null>(null);
+  const [requestError, setRequestError] = useState<ErrorView | null>(null);
   // Relative times are computed at render; the clock only forces a render now and then.
   const [, setTick] = useState(0);
   const now = Date.now();
   const live = useRef(true);
 
+  // The one refresh road (refresh.ts): the refresh button and the poller both bump the trait.
+  const road = useMemo(() => new RefreshTrait(model), [model]);
   const scheduler = useMemo(
     () =>
       new AutoRefresh(() =>
-        rpc.request("refresh", {}, { timeoutMs: REFRESH_TIMEOUT_MS }).then(
+        road.request().then(
           () => {
             if (live.current) setRequestError(null);
           },
           (reason: unknown) => {
-            if (live.current)
-              setRequestError(reason instanceof Error ? reason.message : String(reason));
+            if (live.current) setRequestError(toErrorView(reason));
             throw reason;
           },
         ),
       ),
-    [rpc],
+    [road],
   );
 
   useLayoutEffect(() => {
@@ -80,8 +77,9 @@ export function Panel({ model, rpc }: PanelProps) {
       live.current = false;
       clearInterval(clock);
       scheduler.stop();
+      road.close();
     };
-  }, [scheduler]);
+  }, [scheduler, road]);
 
   useLayoutEffect(() => {
     scheduler.observe(snapshot);
@@ -94,9 +92,9 @@ export function Panel({ model, rpc }: PanelProps) {
   useEffect(() => {
     let current = true;
     rpc
-      .request<HelloResult>("hello")
-      .then((result) => current && setVersion(result.version))
-      .catch((reason: Error) => current && setHelloError(reason.message));
+      .request<unknown>("hello")
+      .then((raw) => current && setVersion(normalizeHello(raw).version))
+      .catch((reason: unknown) => current && setHelloError(toErrorView(reason)));
     return () => {
       current = false;
     };
@@ -158,7 +156,7 @@ export function Panel({ model, rpc }: PanelProps) {
       <footer class="sp-footer" data-testid="footer">
         {helloError !== null ? (
           <span role="alert" class="sp-error">
-            {helloError}
+            <ErrorLine error={helloError} style="aside" codeClass="sp-muted" />
           </span>
         ) : (
           <span>{version === null ? "connecting…" : `serving-panel ${version}`}</span>

@@ -1,7 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { snapshotFixture } from "../test/fake-model";
-import type { Snapshot } from "./model";
-import { AutoRefresh, contentKey, delayFor } from "./refresh";
+import { FakeModel, panelStateFixture, snapshotFixture } from "../test/fake-model";
+import { ScopedModel } from "./bridge/scoped-model";
+import type { PanelState, Snapshot } from "./model";
+import { AutoRefresh, contentKey, delayFor, REFRESH_TIMEOUT_MS, RefreshTrait } from "./refresh";
 
 /** A poll whose answers the test controls; records when each poll started. */
 function controlledPoll() {
@@ -230,5 +231,97 @@ describe("AutoRefresh", () => {
     expect(vi.getTimerCount()).toBe(0);
     await vi.advanceTimersByTimeAsync(600_000);
     expect(control.poll).toHaveBeenCalledTimes(1);
+  });
+});
+
+/** A refresh this test does not wait for: closing the road later rejects it, on purpose. */
+function ask(trait: RefreshTrait): Promise<number> {
+  const refresh = trait.request();
+  refresh.catch(() => undefined);
+  return refresh;
+}
+
+describe("RefreshTrait", () => {
+  function road(revision = 5) {
+    const model = new FakeModel(panelStateFixture({ revision }));
+    const scoped = new ScopedModel<PanelState>(model);
+    const trait = new RefreshTrait(scoped);
+    /** Python publishes the snapshot again with `revision` and `changes`. */
+    const publish = (next: number, changes: Partial<PanelState["snapshot"]> = {}) =>
+      model.fromPython("snapshot", { ...model.get("snapshot"), ...changes, revision: next });
+    return { model, scoped, trait, publish };
+  }
+
+  it("bumps _refresh_request once (set + save_changes) and sends no request", () => {
+    const { model, trait } = road();
+    ask(trait);
+    expect(model.get("_refresh_request")).toBe(1);
+    expect(model.saved).toEqual([{ _refresh_request: 1 }]);
+    expect(model.sent).toEqual([]);
+    trait.close();
+  });
+
+  it("counts from the trait's current value", () => {
+    const { model, trait } = road();
+    model.fromPython("_refresh_request", 41); // another view bumped it before
+    ask(trait);
+    expect(model.saved).toEqual([{ _refresh_request: 42 }]);
+    trait.close();
+  });
+
+  it("joins the refresh that is waiting instead of bumping again", () => {
+    const { model, trait } = road();
+    const first = ask(trait);
+    expect(trait.request()).toBe(first);
+    expect(model.saved).toHaveLength(1);
+    trait.close();
+  });
+
+  it("is done when a snapshot newer than the one at the bump arrives", async () => {
+    const { trait, publish, model } = road(5);
+    let done: number | undefined;
+    void trait.request().then((revision) => {
+      done = revision;
+    });
+    publish(5, { description: "same revision" });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(done).toBeUndefined();
+    publish(6);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(done).toBe(6);
+    expect(model.listenerCount()).toBe(0);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it("is done on a newer snapshot that carries Python's error too", async () => {
+    const { trait, publish } = road(2);
+    const refresh = trait.request();
+    publish(3, { error: { message: "gone", error_code: "RESOURCE_DOES_NOT_EXIST", status: 404 } });
+    await expect(refresh).resolves.toBe(3);
+  });
+
+  it("says Python did not answer when no newer snapshot comes in time, then bumps anew", async () => {
+    const { trait, model } = road();
+    const refresh = trait.request();
+    const seen = refresh.catch((reason: Error) => reason.message);
+    await vi.advanceTimersByTimeAsync(REFRESH_TIMEOUT_MS - 1);
+    expect(model.listenerCount("change:snapshot")).toBe(1);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(await seen).toBe('no answer from Python to "refresh" within 30 s');
+    expect(model.listenerCount()).toBe(0);
+    ask(trait);
+    expect(model.saved).toEqual([{ _refresh_request: 1 }, { _refresh_request: 2 }]);
+    trait.close();
+  });
+
+  it("leaves no timer and no listener after close, and refuses later requests", async () => {
+    const { trait, model } = road();
+    const refresh = trait.request();
+    trait.close();
+    await expect(refresh).rejects.toThrow("the panel view was closed");
+    await expect(trait.request()).rejects.toThrow("the panel view was closed");
+    expect(vi.getTimerCount()).toBe(0);
+    expect(model.listenerCount()).toBe(0);
+    expect(model.saved).toHaveLength(1);
   });
 });

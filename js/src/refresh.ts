@@ -1,5 +1,15 @@
 /**
- * Auto-refresh: when to ask Python to re-read the endpoint.
+ * Refreshing: how the view asks Python to re-read the endpoint, and when it asks on its own.
+ *
+ * One road (RefreshTrait): the browser bumps the synced `_refresh_request` trait
+ * (set(current + 1), save_changes()); Python observes it, re-reads the endpoint and publishes a
+ * snapshot with a higher `revision` (on failure the same snapshot, a higher revision and
+ * `error` set). A trait and not a custom message, because marimo's reactivity only sees traits
+ * the browser writes: a cell reading the panel re-runs after each refresh. A refresh is done
+ * when a snapshot newer than the one shown at the bump arrives, whoever caused it; when none
+ * arrives within REFRESH_TIMEOUT_MS the view says Python did not answer.
+ *
+ * Auto-refresh (AutoRefresh): when to ask.
  *
  * Policy (one timer at a time, never two polls in flight):
  * - while an update is in progress (`config_update == "IN_PROGRESS"`, or a pending config
@@ -13,7 +23,83 @@
  * - `setEnabled(false)` (the auto_refresh trait) and `stop()` (the view's cleanup) clear the
  *   timer; nothing is scheduled after `stop()`, even when a poll in flight settles later.
  */
-import { isUpdating, type Snapshot } from "./model";
+import type { ScopedModel } from "./bridge/scoped-model";
+import { isUpdating, normalizeSnapshot, type PanelState, type Snapshot } from "./model";
+
+/** How long a refresh may take before the view says Python did not answer. */
+export const REFRESH_TIMEOUT_MS = 30_000;
+
+interface Waiting {
+  promise: Promise<number>;
+  resolve: (revision: number) => void;
+  reject: (reason: Error) => void;
+  timer: ReturnType<typeof setTimeout>;
+  stopListening: () => void;
+}
+
+/** The refresh road: bump `_refresh_request`, wait for a newer snapshot (see the top). */
+export class RefreshTrait {
+  private waiting: Waiting | undefined;
+  private closed = false;
+
+  constructor(
+    private readonly model: ScopedModel<PanelState>,
+    private readonly timeoutMs = REFRESH_TIMEOUT_MS,
+  ) {}
+
+  /**
+   * Bumps the trait once and resolves with the newer snapshot's revision; while one refresh
+   * is waiting, another call joins it instead of bumping again.
+   */
+  request(): Promise<number> {
+    if (this.closed) return Promise.reject(new Error("the panel view was closed"));
+    if (this.waiting !== undefined) return this.waiting.promise;
+    // The revision shown at the bump: any snapshot above it ends the wait.
+    const baseline = this.revision();
+    let resolve!: (revision: number) => void;
+    let reject!: (reason: Error) => void;
+    const promise = new Promise<number>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    const seconds = this.timeoutMs / 1000;
+    const timer = setTimeout(
+      () => this.settle(new Error(`no answer from Python to "refresh" within ${seconds} s`)),
+      this.timeoutMs,
+    );
+    const stopListening = this.model.on("change:snapshot", () => {
+      const revision = this.revision();
+      if (revision > baseline) this.settle(undefined, revision);
+    });
+    this.waiting = { promise, resolve, reject, timer, stopListening };
+    const current = this.model.get("_refresh_request");
+    this.model.update("_refresh_request", (Number.isInteger(current) ? current : 0) + 1);
+    return promise;
+  }
+
+  /** Stops waiting (the view's cleanup): a refresh still waiting is rejected, no timer stays. */
+  close(): void {
+    this.closed = true;
+    this.settle(new Error("the panel view was closed"));
+  }
+
+  private revision(): number {
+    return normalizeSnapshot(this.model.get("snapshot")).revision;
+  }
+
+  private settle(error: Error | undefined, revision = 0): void {
+    const waiting = this.waiting;
+    if (waiting === undefined) return;
+    this.waiting = undefined;
+    clearTimeout(waiting.timer);
+    waiting.stopListening();
+    if (error === undefined) {
+      waiting.resolve(revision);
+    } else {
+      waiting.reject(error);
+    }
+  }
+}
 
 export const UPDATING_DELAY_MS = 2_000;
 export const BACKOFF_MS: readonly number[] = [5_000, 10_000, 20_000, 30_000, 60_000];
@@ -41,7 +127,7 @@ export class AutoRefresh {
   private enabled = false;
   private stopped = false;
 
-  /** `poll` asks Python to refresh; it should settle (resolve or reject) eventually. */
+  /** `poll` asks Python to refresh (RefreshTrait.request); it settles, at the latest on its timeout. */
   constructor(private readonly poll: () => Promise<unknown>) {}
 
   /** Feed every snapshot the view sees, the first one included. */
@@ -69,7 +155,8 @@ export class AutoRefresh {
     this.changedDuringPoll = false;
     const settle = (): void => {
       this.inFlight = undefined;
-      // The new snapshot may arrive before or after the reply; either way a change counts.
+      // The poll ends on the new snapshot, which the view may observe before or after the poll
+      // settles; either way a change counts.
       if (!this.changedDuringPoll) this.step += 1;
       this.schedule();
     };

@@ -1,17 +1,18 @@
+/**
+ * The widget entry on a fake model, with real timers: each step waits for the condition it
+ * needs (vi.waitFor), never for a number of ticks, so a busy machine only makes it slower.
+ */
 import type { RenderProps } from "@anywidget/types";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { FakeModel, panelStateFixture } from "../test/fake-model";
 import type { PanelState } from "./model";
 import widget from "./widget";
 
+/** Generous: waitFor returns as soon as the condition holds; this only bounds a real failure. */
+const WAIT = { timeout: 10_000, interval: 5 };
+
 function initialState(): PanelState {
   return panelStateFixture({ revision: 0 });
-}
-
-async function settle(): Promise<void> {
-  // Preact commits effects after a microtask and a frame; two macrotasks cover both.
-  await new Promise((resolve) => setTimeout(resolve, 0));
-  await new Promise((resolve) => setTimeout(resolve, 0));
 }
 
 function mount(model: FakeModel<PanelState>): { el: HTMLElement; cleanup: () => void } {
@@ -25,44 +26,51 @@ function mount(model: FakeModel<PanelState>): { el: HTMLElement; cleanup: () => 
   return { el, cleanup };
 }
 
+/** Effects have run once the view has sent its "hello" request (a useEffect sends it). */
+const effectsRan = (model: FakeModel<PanelState>) =>
+  vi.waitFor(() => expect(model.requestCount("hello")).toBe(1), WAIT);
+
+const text = (el: HTMLElement, selector: string) => el.querySelector(selector)?.textContent;
+
 describe("EndpointPanel skeleton view", () => {
   it("shows the endpoint name and the snapshot revision", async () => {
     const model = new FakeModel(initialState());
     const { el, cleanup } = mount(model);
-    await settle();
-    expect(el.querySelector(".sp-name")?.textContent).toBe("ads-endpoint");
-    expect(el.querySelector("[data-testid=revision]")?.textContent).toBe("revision 0");
+    await vi.waitFor(() => expect(text(el, "[data-testid=revision]")).toBe("revision 0"), WAIT);
+    expect(text(el, ".sp-name")).toBe("ads-endpoint");
     // A partial snapshot (as a hand-written `panel.snapshot = {...}` gives) must not break it.
     model.fromPython("snapshot", { name: "ads-endpoint", revision: 4 } as PanelState["snapshot"]);
-    await settle();
-    expect(el.querySelector("[data-testid=revision]")?.textContent).toBe("revision 4");
+    await vi.waitFor(() => expect(text(el, "[data-testid=revision]")).toBe("revision 4"), WAIT);
     cleanup();
   });
 
-  it("asks Python to refresh with a refresh request, one at a time", async () => {
+  it("asks Python to refresh by bumping _refresh_request, one refresh at a time", async () => {
     const model = new FakeModel(initialState());
     const { el, cleanup } = mount(model);
-    await settle();
-    el.querySelector<HTMLButtonElement>("button[aria-label=Refresh]")?.click();
-    el.querySelector<HTMLButtonElement>("button[aria-label=Refresh]")?.click();
-    expect(model.requestCount("refresh")).toBe(1);
-    model.answer("refresh", { revision: 1 });
-    await settle();
-    el.querySelector<HTMLButtonElement>("button[aria-label=Refresh]")?.click();
-    expect(model.requestCount("refresh")).toBe(2);
-    expect(model.saved).toEqual([]);
+    await effectsRan(model);
+    const button = () => el.querySelector<HTMLButtonElement>("button[aria-label=Refresh]");
+    button()?.click();
+    button()?.click();
+    expect(model.saved).toEqual([{ _refresh_request: 1 }]);
+    await vi.waitFor(() => expect(button()?.getAttribute("aria-busy")).toBe("true"), WAIT);
+    model.fromPython("snapshot", { ...model.get("snapshot"), revision: 1 });
+    await vi.waitFor(() => expect(button()?.getAttribute("aria-busy")).toBe("false"), WAIT);
+    button()?.click();
+    expect(model.saved).toEqual([{ _refresh_request: 1 }, { _refresh_request: 2 }]);
+    expect(model.requestCount("refresh")).toBe(0);
     cleanup();
   });
 
   it("shows the version Python returns to the hello request", async () => {
     const model = new FakeModel(initialState());
     const { el, cleanup } = mount(model);
-    await settle();
+    await effectsRan(model);
     const hello = model.requests().find((request) => request.kind === "hello");
-    expect(hello).toBeDefined();
     model.receive({ type: "reply", id: hello?.id, ok: true, result: { version: "9.9.9" } });
-    await settle();
-    expect(el.querySelector("[data-testid=footer]")?.textContent).toBe("serving-panel 9.9.9");
+    await vi.waitFor(
+      () => expect(text(el, "[data-testid=footer]")).toBe("serving-panel 9.9.9"),
+      WAIT,
+    );
     cleanup();
   });
 
@@ -71,17 +79,17 @@ describe("EndpointPanel skeleton view", () => {
     const payload = '<img src=x onerror="window.__pwned=1">';
     model.fromPython("endpoint_name", payload);
     const { el, cleanup } = mount(model);
-    await settle();
+    await vi.waitFor(() => expect(text(el, ".sp-name")).toBe(payload), WAIT);
+    await effectsRan(model);
     expect(el.querySelector("img")).toBeNull();
-    expect(el.querySelector(".sp-name")?.textContent).toBe(payload);
     cleanup();
   });
 
   it("removes every listener it added when the view is cleaned up", async () => {
     const model = new FakeModel(initialState());
     const { el, cleanup } = mount(model);
-    await settle();
-    expect(model.listenerCount()).toBeGreaterThan(0);
+    await effectsRan(model);
+    await vi.waitFor(() => expect(model.listenerCount("change:snapshot")).toBeGreaterThan(0), WAIT);
     cleanup();
     expect(model.listenerCount()).toBe(0);
     expect(el.childElementCount).toBe(0);

@@ -1,11 +1,11 @@
 /** The anywidget front-end module of EndpointPanel: one Preact tree per view. */
 import type { AnyWidget, RenderProps } from "@anywidget/types";
 import { render as mount } from "preact";
+import { Rpc } from "./bridge/rpc";
+import { ScopedModel } from "./bridge/scoped-model";
 import type { PanelState } from "./model";
 import { Panel } from "./panel";
-import { Rpc } from "./rpc";
-import { ScopedModel } from "./scoped-model";
-import "./styles.css";
+import "./ui/base.css";
 
 function render({ model, el }: RenderProps<PanelState>): () => void {
   const scoped = new ScopedModel(model);

@@ -6,7 +6,8 @@
  * `listenerCount()` is how tests prove a view's cleanup removed every listener it added.
  */
 import type { AnyModel } from "@anywidget/types";
-import type { ConfigView, EntityView, PanelState, Snapshot } from "../src/model";
+import type { ConfigView, EntityView, PanelState, Snapshot, WireSnapshot } from "../src/model";
+import type { WireError } from "../src/ui/errors";
 
 // biome-ignore lint/suspicious/noExplicitAny: the anywidget callback type is (...args: any[]).
 type Handler = (...args: any[]) => void;
@@ -110,11 +111,7 @@ export class FakeModel<S extends Record<string, unknown>> implements AnyModel<S>
   }
 
   /** Python answers the oldest unanswered request of `kind`; returns its id. */
-  answer(
-    kind: string,
-    result: unknown = {},
-    error?: { message: string; error_code?: string; status?: number },
-  ): string {
+  answer(kind: string, result: unknown = {}, error?: WireError): string {
     const request = this.requests().find((r) => r.kind === kind && !this.answered.has(r.id));
     if (request === undefined) throw new Error(`no unanswered "${kind}" request`);
     this.answered.add(request.id);
@@ -192,6 +189,20 @@ export function snapshotFixture(overrides: Partial<Snapshot> = {}): Snapshot {
   };
 }
 
+/** A Snapshot as Python would write it into the trait: the error in its wire form. */
+export function wireSnapshot(snapshot: Snapshot): WireSnapshot {
+  const { error, ...rest } = snapshot;
+  if (error === null) return { ...rest, error: null };
+  return {
+    ...rest,
+    error: {
+      message: error.message,
+      ...(error.errorCode !== undefined ? { error_code: error.errorCode } : {}),
+      ...(error.status !== undefined ? { status: error.status } : {}),
+    },
+  };
+}
+
 export function panelStateFixture(
   snapshot: Partial<Snapshot> = {},
   overrides: Partial<PanelState> = {},
@@ -199,7 +210,7 @@ export function panelStateFixture(
   const full = snapshotFixture(snapshot);
   return {
     endpoint_name: full.name,
-    snapshot: full,
+    snapshot: wireSnapshot(full),
     auto_refresh: true,
     _refresh_request: 0,
     ...overrides,

@@ -5,10 +5,12 @@
 import type { ComponentType } from "preact";
 import { render } from "preact";
 import { act } from "preact/test-utils";
-import type { PanelState, Snapshot } from "../src/model";
-import { Rpc } from "../src/rpc";
-import { ScopedModel } from "../src/scoped-model";
+import { Rpc } from "../src/bridge/rpc";
+import { ScopedModel } from "../src/bridge/scoped-model";
+import { normalizeSnapshot, type PanelState, type Snapshot } from "../src/model";
+import type { WireError } from "../src/ui/errors";
 import { FakeModel, panelStateFixture } from "./fake-model";
+import { settled } from "./settle";
 
 export interface TabProps {
   model: ScopedModel<PanelState>;
@@ -23,16 +25,8 @@ export interface SentRequest {
   payload: Record<string, unknown>;
 }
 
-export interface ReplyError {
-  message: string;
-  error_code: string;
-  status: number;
-}
-
-/** Lets promise callbacks (replies, state updates) run. */
-export async function flush(): Promise<void> {
-  for (let i = 0; i < 10; i++) await Promise.resolve();
-}
+/** Lets promise callbacks (replies, state updates) run: see settle.ts. */
+export const flush = settled;
 
 export class TabHarness {
   readonly model: FakeModel<PanelState>;
@@ -51,7 +45,7 @@ export class TabHarness {
     this.model = new FakeModel(panelStateFixture(snapshot));
     this.scoped = new ScopedModel(this.model);
     this.rpc = new Rpc(this.scoped);
-    this.snapshot = this.model.get("snapshot");
+    this.snapshot = normalizeSnapshot(this.model.get("snapshot"));
     this.active = active;
     this.el = document.createElement("div");
     this.el.className = "serving-panel";
@@ -118,7 +112,7 @@ export class TabHarness {
     return request;
   }
 
-  async fail(kind: string, error: ReplyError): Promise<SentRequest> {
+  async fail(kind: string, error: WireError): Promise<SentRequest> {
     const request = this.open(kind);
     this.replied.add(request.id);
     await act(async () => {

@@ -1,7 +1,7 @@
 import { act } from "preact/test-utils";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { flush, Harness } from "../../test/delete-harness";
 import { NOTICE_MS } from "./actions";
-import { flush, Harness } from "./harness";
 
 let h: Harness | undefined;
 

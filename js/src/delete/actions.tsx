@@ -8,8 +8,8 @@
  * layout effects, whose cleanups Preact runs as the view unmounts.
  */
 import { useLayoutEffect, useRef, useState } from "preact/hooks";
-import { copyText } from "../logs/export";
-import type { Rpc } from "../rpc";
+import type { Rpc } from "../bridge/rpc";
+import { copyText } from "../ui/clipboard";
 import { DeleteDialog } from "./dialog";
 import "./delete.css";
 

@@ -1,5 +1,5 @@
 /** The "Save config and permissions as JSON" download: `<name>-backup.json`, pretty-printed. */
-import { safeFileNamePart, saveFile } from "../download";
+import { safeFileNamePart, saveFile } from "../ui/download";
 
 /** `<name>-backup.json`, with anything unsafe in a file name as "_". */
 export function backupFileName(name: string): string {

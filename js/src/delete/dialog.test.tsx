@@ -1,7 +1,7 @@
 import { act } from "preact/test-utils";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { Harness, SUMMARY } from "../../test/delete-harness";
 import { backupFileName, backupText } from "./backup";
-import { Harness, SUMMARY } from "./harness";
 
 let h: Harness | undefined;
 

@@ -4,14 +4,16 @@
  * as a JSON file, and sends `delete.confirm` only once the endpoint's name is typed exactly;
  * Python checks the name again (serving_panel/panel_delete.py).
  *
- * A modal dialog: focus moves into it, Tab and Shift+Tab stay inside, Escape and Cancel close
- * it (the opener returns focus to the control that opened it). Requests still on their way when
+ * A modal dialog (ui/modal.tsx): focus moves into it, Tab and Shift+Tab stay inside, Escape
+ * and Cancel close it, and focus returns to the control that opened it. Requests still on their way when
  * it closes are abandoned, so a closed dialog leaves no timer behind. Server strings are text.
  */
 import { useLayoutEffect, useRef, useState } from "preact/hooks";
-import { type Rpc, RpcFailure } from "../rpc";
+import type { Rpc } from "../bridge/rpc";
+import { ErrorLine, type ErrorView, toErrorView } from "../ui/errors";
+import { Modal } from "../ui/modal";
 import { saveBackup } from "./backup";
-import { type DeleteSummary, errorSuffix, parseSummary } from "./summary";
+import { type DeleteSummary, normalizeDeleteSummary } from "./summary";
 import "./delete.css";
 
 /** How long reading the summary (two GETs) may take before the dialog says Python did not answer. */
@@ -19,26 +21,14 @@ export const SUMMARY_TIMEOUT_MS = 30_000;
 /** How long the delete itself may take. */
 export const CONFIRM_TIMEOUT_MS = 60_000;
 
-const FOCUSABLE =
-  'button:not([disabled]), input:not([disabled]), select:not([disabled]), textarea:not([disabled]), [href], [tabindex]:not([tabindex="-1"])';
-
-type Failure = { message: string; error_code: string | undefined; status: number | undefined };
-
-function failure(reason: unknown): Failure {
-  if (reason instanceof RpcFailure) {
-    return { message: reason.message, error_code: reason.errorCode, status: reason.status };
-  }
-  const message = reason instanceof Error ? reason.message : String(reason);
-  return { message, error_code: undefined, status: undefined };
-}
-
-function ErrorText({ error }: { error: Failure }) {
-  const suffix = errorSuffix(error.error_code, error.status);
+function ErrorText({ error }: { error: ErrorView }) {
   return (
-    <>
-      <span class="sp-delete-error-message">{error.message}</span>
-      {suffix !== "" && <span class="sp-muted"> {suffix}</span>}
-    </>
+    <ErrorLine
+      error={error}
+      style="aside"
+      messageClass="sp-delete-error-message"
+      codeClass="sp-muted"
+    />
   );
 }
 
@@ -54,14 +44,14 @@ interface DeleteDialogProps {
 type Load =
   | { phase: "loading" }
   | { phase: "ready"; summary: DeleteSummary }
-  | { phase: "failed"; error: Failure };
+  | { phase: "failed"; error: ErrorView };
 
 export function DeleteDialog({ name, rpc, idPrefix, onClose }: DeleteDialogProps) {
   const [attempt, setAttempt] = useState(0);
   const [load, setLoad] = useState<Load>({ phase: "loading" });
   const [typed, setTyped] = useState("");
   const [confirming, setConfirming] = useState(false);
-  const [confirmError, setConfirmError] = useState<Failure | null>(null);
+  const [confirmError, setConfirmError] = useState<ErrorView | null>(null);
   const [deleted, setDeleted] = useState(false);
   const [saved, setSaved] = useState<string | null>(null);
   const dialogRef = useRef<HTMLDivElement>(null);
@@ -72,11 +62,6 @@ export function DeleteDialog({ name, rpc, idPrefix, onClose }: DeleteDialogProps
   const leadId = `${idPrefix}-delete-lead`;
   const inputId = `${idPrefix}-delete-input`;
 
-  // Focus moves into the dialog as it opens (to the dialog itself: its title is read first).
-  useLayoutEffect(() => {
-    dialogRef.current?.focus();
-  }, []);
-
   useLayoutEffect(() => {
     const controller = new AbortController();
     setLoad({ phase: "loading" });
@@ -85,10 +70,10 @@ export function DeleteDialog({ name, rpc, idPrefix, onClose }: DeleteDialogProps
       .then(
         (result) => {
           if (!controller.signal.aborted)
-            setLoad({ phase: "ready", summary: parseSummary(result) });
+            setLoad({ phase: "ready", summary: normalizeDeleteSummary(result) });
         },
         (reason: unknown) => {
-          if (!controller.signal.aborted) setLoad({ phase: "failed", error: failure(reason) });
+          if (!controller.signal.aborted) setLoad({ phase: "failed", error: toErrorView(reason) });
         },
       );
     return () => controller.abort();
@@ -126,7 +111,7 @@ export function DeleteDialog({ name, rpc, idPrefix, onClose }: DeleteDialogProps
         (reason: unknown) => {
           if (controller.signal.aborted) return;
           setConfirming(false);
-          setConfirmError(failure(reason));
+          setConfirmError(toErrorView(reason));
         },
       );
   };
@@ -137,46 +122,14 @@ export function DeleteDialog({ name, rpc, idPrefix, onClose }: DeleteDialogProps
     setSaved(saveBackup(dialog, name, summary.export));
   };
 
-  const onKeyDown = (event: KeyboardEvent): void => {
-    if (event.key === "Escape") {
-      event.preventDefault();
-      event.stopPropagation();
-      onClose();
-      return;
-    }
-    if (event.key !== "Tab") return;
-    const dialog = dialogRef.current;
-    if (dialog === null) return;
-    const focusable = [...dialog.querySelectorAll<HTMLElement>(FOCUSABLE)];
-    const first = focusable[0];
-    const last = focusable[focusable.length - 1];
-    const active = dialog.ownerDocument.activeElement;
-    if (first === undefined || last === undefined) {
-      event.preventDefault();
-      dialog.focus();
-      return;
-    }
-    const inside = active instanceof Node && dialog.contains(active);
-    if (event.shiftKey && (!inside || active === first || active === dialog)) {
-      event.preventDefault();
-      last.focus();
-    } else if (!event.shiftKey && (!inside || active === last)) {
-      event.preventDefault();
-      first.focus();
-    }
-  };
-
   return (
-    <div
-      ref={dialogRef}
+    <Modal
+      boxRef={dialogRef}
       class="sp-delete sp-delete-dialog"
-      role="dialog"
-      aria-modal="true"
-      aria-labelledby={titleId}
-      aria-describedby={summary !== null && !deleted ? leadId : undefined}
-      tabIndex={-1}
-      data-testid="delete-dialog"
-      onKeyDown={onKeyDown}
+      labelledBy={titleId}
+      describedBy={summary !== null && !deleted ? leadId : undefined}
+      testId="delete-dialog"
+      onClose={onClose}
     >
       <h4 class="sp-delete-title" id={titleId}>
         Delete endpoint <span class="sp-delete-name">{name}</span>?
@@ -279,7 +232,7 @@ export function DeleteDialog({ name, rpc, idPrefix, onClose }: DeleteDialogProps
           )}
         </div>
       </form>
-    </div>
+    </Modal>
   );
 }
 
@@ -328,8 +281,8 @@ function Lost({ summary, leadId }: { summary: DeleteSummary; leadId: string }) {
               <>
                 {" "}
                 ({summary.permissions_error.message}
-                {summary.permissions_error.error_code !== "" &&
-                  `, ${summary.permissions_error.error_code}`}
+                {summary.permissions_error.errorCode !== undefined &&
+                  `, ${summary.permissions_error.errorCode}`}
                 )
               </>
             )}

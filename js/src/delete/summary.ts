@@ -2,6 +2,8 @@
  * What `delete.summary` answers (serving_panel/panel_delete.py), read defensively: the view must
  * not throw on a partial answer, and every string in it came from the server (shown as text).
  */
+import { isObject, str } from "../bridge/wire";
+import { type ErrorView, errorFromWire } from "../ui/errors";
 
 export type QueryPrincipal = {
   kind: string;
@@ -21,22 +23,14 @@ export type DeleteSummary = {
   /** Whether the caller may delete (holds CAN_MANAGE). */
   can_manage: boolean;
   permission_level: string | null;
-  permissions_error: { message: string; error_code: string; status: number } | null;
+  /** Why the ACL could not be read (then who_can_query is null). */
+  permissions_error: ErrorView | null;
   /** What "Save config and permissions as JSON" writes, exactly as Python sent it. */
   export: unknown;
 };
 
-type Loose = Record<string, unknown>;
-
-function isObject(value: unknown): value is Loose {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-function str(value: unknown): string {
-  return typeof value === "string" ? value : "";
-}
-
-export function parseSummary(raw: unknown): DeleteSummary {
+/** The typed DeleteSummary from `delete.summary`'s raw result, with defaults for what is missing. */
+export function normalizeDeleteSummary(raw: unknown): DeleteSummary {
   const s = isObject(raw) ? raw : {};
   const who = Array.isArray(s.who_can_query)
     ? s.who_can_query.filter(isObject).map((p) => ({
@@ -46,13 +40,7 @@ export function parseSummary(raw: unknown): DeleteSummary {
         inherited: p.inherited === true,
       }))
     : null;
-  const error = isObject(s.permissions_error)
-    ? {
-        message: str(s.permissions_error.message),
-        error_code: str(s.permissions_error.error_code),
-        status: typeof s.permissions_error.status === "number" ? s.permissions_error.status : 0,
-      }
-    : null;
+  const error = isObject(s.permissions_error) ? errorFromWire(s.permissions_error, "") : null;
   return {
     name: str(s.name),
     id: str(s.id),
@@ -69,12 +57,4 @@ export function parseSummary(raw: unknown): DeleteSummary {
     permissions_error: error,
     export: s.export ?? null,
   };
-}
-
-/** "(PERMISSION_DENIED, 403)", or "" when there is neither code nor status. */
-export function errorSuffix(code: string | undefined, status: number | undefined): string {
-  const parts = [code ?? "", status !== undefined && status > 0 ? String(status) : ""].filter(
-    Boolean,
-  );
-  return parts.length === 0 ? "" : `(${parts.join(", ")})`;
 }

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { LogBuffer } from "./buffer";
-import { copyText, formatLines, logFileName, saveText } from "./export";
+import { formatLines, logFileName, saveText } from "./export";
 import { levelView } from "./filter";
 import { ERROR } from "./types";
 
@@ -76,19 +76,5 @@ describe("saveText", () => {
     expect(revoke).toHaveBeenCalledWith("blob:log-1");
     expect(parent.childElementCount).toBe(0);
     expect(await blobs[0]?.text()).toBe("a\nb\n");
-  });
-});
-
-describe("copyText", () => {
-  it("writes to the clipboard when there is one", async () => {
-    const writeText = vi.fn(async () => undefined);
-    vi.stubGlobal("navigator", { clipboard: { writeText } });
-    await expect(copyText("hello")).resolves.toBe(true);
-    expect(writeText).toHaveBeenCalledWith("hello");
-  });
-
-  it("says so when there is none", async () => {
-    vi.stubGlobal("navigator", {});
-    await expect(copyText("hello")).resolves.toBe(false);
   });
 });

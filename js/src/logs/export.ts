@@ -1,11 +1,11 @@
 /**
- * Lines back to text (copy, download) and the download itself.
+ * Lines back to text (for the copy and the download) and the download itself.
  *
  * A line with a timestamp or a level is written as `2026-11-24T20:13:00.123Z INFO message`,
  * the local workspace's own format (so its logs come back byte for byte); continuation lines
  * and lines without a prefix are written as their message.
  */
-import { safeFileNamePart, saveFile } from "../download";
+import { safeFileNamePart, saveFile } from "../ui/download";
 import type { LogBuffer } from "./buffer";
 import { type LineView, lineAt, viewLength } from "./filter";
 import type { LogKind } from "./types";
@@ -46,12 +46,4 @@ export function logFileName(
 /** Saves `text` as a plain-text file. */
 export function saveText(parent: HTMLElement, fileName: string, text: string): void {
   saveFile(parent, fileName, text, "text/plain;charset=utf-8");
-}
-
-/** Puts `text` on the clipboard; false when this host offers no clipboard API. */
-export async function copyText(text: string): Promise<boolean> {
-  const clipboard = globalThis.navigator?.clipboard;
-  if (clipboard === undefined || typeof clipboard.writeText !== "function") return false;
-  await clipboard.writeText(text);
-  return true;
 }

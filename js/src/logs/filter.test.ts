@@ -59,33 +59,34 @@ describe("levelView", () => {
     expect([...(levelView(buffer.rank, buffer.length, ERROR) ?? [])]).toEqual([1, 2, 3, 4]);
   });
 
-  it("computes the filtered index of 200,000 lines", () => {
-    const count = 200_000;
+  // The size itself is measured in benchmarks/panel_render.py (200,000 lines, timed in
+  // Chromium against a peer). Here 30,000 lines prove the same index arithmetic (levels cycle
+  // every 6 lines, a match every 1,000) in well under a second, with one assertion per
+  // property rather than one per line, and an explicit budget that holds on a loaded machine.
+  it("computes the filtered index and the search of a large log", { timeout: 20_000 }, () => {
+    const count = 30_000;
     const buffer = bufferOf(synthetic(count));
     expect(buffer.length).toBe(count);
     const errors = levelView(buffer.rank, buffer.length, ERROR);
-    expect(errors?.length).toBe(Math.floor((count - 5) / 6) + 1); // i % 6 == 4
+    expect(errors?.length).toBe(count / 6); // i % 6 == 4
     expect(errors?.[0]).toBe(4);
-    expect(errors?.[errors.length - 1]).toBe(199_996);
-    for (const index of errors ?? []) expect(index % 6).toBe(4);
+    expect(errors?.[errors.length - 1]).toBe(count - 2);
+    expect(errors?.every((index) => index % 6 === 4)).toBe(true);
     const atLeastInfo = levelView(buffer.rank, buffer.length, INFO);
-    // INFO, INFO, WARNING, ERROR of every six lines: 33,333 full cycles, then DEBUG, INFO.
-    expect(atLeastInfo?.length).toBe(33_333 * 4 + 1);
+    // INFO, INFO, WARNING, ERROR of every six lines.
+    expect(atLeastInfo?.length).toBe((count / 6) * 4);
     expect(atLeastInfo?.slice(0, 6)).toEqual(Int32Array.from([1, 2, 3, 4, 7, 8]));
 
     const everywhere = findMatches(buffer.lower, null, count, "NEEDLE");
     expect(everywhere.length).toBe(count / 1000);
     expect(everywhere[0]).toBe(999);
-    expect(everywhere[199]).toBe(199_999);
+    expect(everywhere[everywhere.length - 1]).toBe(count - 1);
     // The same search within the ERROR lines: positions in that view.
     const inErrors = findMatches(buffer.lower, errors, count, "needle");
-    for (const position of inErrors) {
-      const index = lineAt(errors, position);
-      expect(index % 1000).toBe(999);
-      expect(index % 6).toBe(4);
-    }
-    expect(inErrors.length).toBe(
-      Array.from({ length: 200 }, (_, k) => k * 1000 + 999).filter((i) => i % 6 === 4).length,
+    const lines = Array.from(inErrors, (position) => lineAt(errors, position));
+    expect(lines.every((index) => index % 1000 === 999 && index % 6 === 4)).toBe(true);
+    expect(lines).toEqual(
+      Array.from({ length: count / 1000 }, (_, k) => k * 1000 + 999).filter((i) => i % 6 === 4),
     );
   });
 });

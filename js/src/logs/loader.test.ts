@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { FakeModel } from "../../test/fake-model";
-import { Rpc } from "../rpc";
-import { ScopedModel } from "../scoped-model";
+import { settled } from "../../test/settle";
+import { Rpc } from "../bridge/rpc";
+import { ScopedModel } from "../bridge/scoped-model";
 import { FOLLOW_MS, LogLoader } from "./loader";
 import type { WireLine } from "./types";
 
@@ -13,9 +14,8 @@ const line = (n: number): WireLine => [n, n, "INFO", `line ${n}`, false];
 const range = (from: number, to: number): WireLine[] =>
   Array.from({ length: to - from }, (_, i) => line(from + i + 1));
 
-async function flush(): Promise<void> {
-  for (let i = 0; i < 10; i++) await Promise.resolve();
-}
+/** Lets the loader's promise chain run to its end (see test/settle.ts). */
+const flush = settled;
 
 function setup(pageLines = 10) {
   const model = new FakeModel({});

@@ -7,9 +7,10 @@
  * quick change of entity or kind never mixes two logs. `dispose` stops the timer and drops
  * whatever is still on its way.
  */
-import { type Rpc, RpcFailure } from "../rpc";
+import type { Rpc } from "../bridge/rpc";
+import { type ErrorView, toErrorView } from "../ui/errors";
 import { LogBuffer } from "./buffer";
-import type { FollowResult, LogTarget, PageResult } from "./types";
+import { type FollowResult, type LogTarget, normalizeFollow, normalizePage } from "./types";
 
 /** Lines asked for per page; Python may answer with fewer (its size limit). */
 export const PAGE_LINES = 20_000;
@@ -20,12 +21,6 @@ const MAX_RESTARTS = 5;
 
 export type Phase = "idle" | "loading" | "ready" | "error";
 
-export interface LoadError {
-  message: string;
-  errorCode: string | undefined;
-  status: number | undefined;
-}
-
 type Requester = Pick<Rpc, "request">;
 
 export class LogLoader {
@@ -33,7 +28,7 @@ export class LogLoader {
   phase: Phase = "idle";
   /** Lines in the log, as Python last counted them. */
   total = 0;
-  error: LoadError | null = null;
+  error: ErrorView | null = null;
   target: LogTarget | null = null;
 
   private generation = 0;
@@ -108,17 +103,19 @@ export class LogLoader {
     let restarts = 0;
     try {
       for (;;) {
-        const page = await this.rpc.request<PageResult>(
-          "logs.page",
-          {
-            entity: target.entity,
-            kind: target.kind,
-            config_version: target.version,
-            offset,
-            limit: this.pageLines,
-            refetch: false,
-          },
-          { signal: this.controller.signal },
+        const page = normalizePage(
+          await this.rpc.request<unknown>(
+            "logs.page",
+            {
+              entity: target.entity,
+              kind: target.kind,
+              config_version: target.version,
+              offset,
+              limit: this.pageLines,
+              refetch: false,
+            },
+            { signal: this.controller.signal },
+          ),
         );
         if (generation !== this.generation) return;
         if (offset === 0) {
@@ -171,16 +168,18 @@ export class LogLoader {
     this.polling = generation;
     let result: FollowResult;
     try {
-      result = await this.rpc.request<FollowResult>(
-        "logs.follow",
-        {
-          entity: target.entity,
-          kind: target.kind,
-          config_version: target.version,
-          known: this.buffer.length,
-          source_revision: this.revision,
-        },
-        { signal: this.controller.signal },
+      result = normalizeFollow(
+        await this.rpc.request<unknown>(
+          "logs.follow",
+          {
+            entity: target.entity,
+            kind: target.kind,
+            config_version: target.version,
+            known: this.buffer.length,
+            source_revision: this.revision,
+          },
+          { signal: this.controller.signal },
+        ),
       );
     } catch (reason) {
       if (generation === this.generation) {
@@ -211,14 +210,7 @@ export class LogLoader {
   private fail(reason: unknown): void {
     this.stopTimer();
     this.phase = "error";
-    this.error =
-      reason instanceof RpcFailure
-        ? { message: reason.message, errorCode: reason.errorCode, status: reason.status }
-        : {
-            message: reason instanceof Error ? reason.message : String(reason),
-            errorCode: undefined,
-            status: undefined,
-          };
+    this.error = toErrorView(reason);
     this.changed();
   }
 

@@ -9,13 +9,14 @@
  * full and the kind picked by hand; the kind select is always there for names lookup missed.
  */
 import { useLayoutEffect, useRef, useState } from "preact/hooks";
-import type { Rpc } from "../rpc";
+import type { Rpc } from "../bridge/rpc";
+import { toErrorView } from "../ui/errors";
 import {
   isKind,
   KIND_LABELS,
   KINDS,
   type LookupHit,
-  type LookupResult,
+  normalizeLookup,
   type PrincipalKind,
 } from "./types";
 
@@ -85,28 +86,20 @@ export function AddRow({ rpc, levels, idPrefix, onAdd }: AddRowProps) {
     sequence.current += 1;
     const mine = sequence.current;
     setLookup({ state: "searching", query });
-    rpc
-      .request<LookupResult>("principals.lookup", { query }, { timeoutMs: LOOKUP_TIMEOUT_MS })
-      .then(
-        (result) => {
-          if (!live.current || mine !== sequence.current) return;
-          const found = Array.isArray(result.results) ? result.results : [];
-          setLookup({
-            state: "done",
-            query,
-            hits: found.filter((hit) => isKind(hit.kind)),
-            available: result.available !== false,
-          });
-          setActiveIndex(-1);
-          setOpen(true);
-        },
-        (reason: unknown) => {
-          if (!live.current || mine !== sequence.current) return;
-          const message = reason instanceof Error ? reason.message : String(reason);
-          setLookup({ state: "failed", query, message });
-          setOpen(false);
-        },
-      );
+    rpc.request<unknown>("principals.lookup", { query }, { timeoutMs: LOOKUP_TIMEOUT_MS }).then(
+      (raw) => {
+        if (!live.current || mine !== sequence.current) return;
+        const result = normalizeLookup(raw);
+        setLookup({ state: "done", query, hits: result.results, available: result.available });
+        setActiveIndex(-1);
+        setOpen(true);
+      },
+      (reason: unknown) => {
+        if (!live.current || mine !== sequence.current) return;
+        setLookup({ state: "failed", query, message: toErrorView(reason).message });
+        setOpen(false);
+      },
+    );
   };
 
   const onInput = (event: Event): void => {

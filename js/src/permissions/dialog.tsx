@@ -3,33 +3,14 @@
  * text, in a <pre>, as text), the warnings, and, when the plan can take away the ability to
  * manage the endpoint, a checkbox the user must tick before Apply is enabled.
  *
- * Modal: role="dialog" with aria-modal, the content behind it inert, Tab and Shift+Tab kept
- * inside, Escape closes; the focus goes back to where it was when the dialog opened.
+ * Modal (ui/modal.tsx): role="dialog" with aria-modal, Tab and Shift+Tab kept inside, Escape
+ * closes, the focus goes back to where it was when the dialog opened; the tab makes the
+ * content behind it inert.
  */
-import { useLayoutEffect, useRef } from "preact/hooks";
-import { type ErrorView, errorTag } from "./errors";
-import { type AclPreview, KIND_LABELS, type PlannedChange } from "./types";
-
-export interface DialogState {
-  preview: AclPreview | null;
-  /** Waiting for `acl.preview`. */
-  planning: boolean;
-  /** Waiting for `acl.apply`. */
-  applying: boolean;
-  error: ErrorView | null;
-  /** Python asked for confirmation (CONFIRM_REQUIRED): its message. */
-  confirmMessage: string | null;
-  acknowledged: boolean;
-}
-
-export const NEW_DIALOG: DialogState = {
-  preview: null,
-  planning: true,
-  applying: false,
-  error: null,
-  confirmMessage: null,
-  acknowledged: false,
-};
+import { ErrorLine } from "../ui/errors";
+import { Modal } from "../ui/modal";
+import { type DialogState, needsAcknowledgement } from "./controller";
+import { KIND_LABELS, type PlannedChange } from "./types";
 
 export interface ReviewDialogProps {
   idPrefix: string;
@@ -42,9 +23,6 @@ export interface ReviewDialogProps {
   onClose: () => void;
 }
 
-const FOCUSABLE =
-  'button:not([disabled]), input:not([disabled]), select:not([disabled]), textarea, [href], [tabindex]:not([tabindex="-1"])';
-
 const MARKS: Record<PlannedChange["kind_of_change"], string> = {
   grant: "+",
   upgrade: "↑",
@@ -52,50 +30,8 @@ const MARKS: Record<PlannedChange["kind_of_change"], string> = {
   revoke: "−",
 };
 
-/** Whether Apply needs the acknowledgement checkbox ticked first. */
-export const needsAcknowledgement = (state: DialogState): boolean =>
-  (state.preview?.lockout_warnings.length ?? 0) > 0 || state.confirmMessage !== null;
-
 export function ReviewDialog(props: ReviewDialogProps) {
   const { state, idPrefix } = props;
-  const box = useRef<HTMLDivElement>(null);
-  const onClose = useRef(props.onClose);
-  onClose.current = props.onClose;
-
-  useLayoutEffect(() => {
-    const opener = document.activeElement instanceof HTMLElement ? document.activeElement : null;
-    box.current?.focus();
-    return () => {
-      if (opener?.isConnected) opener.focus();
-    };
-  }, []);
-
-  const onKeyDown = (event: KeyboardEvent): void => {
-    if (event.key === "Escape") {
-      event.preventDefault();
-      event.stopPropagation();
-      onClose.current();
-      return;
-    }
-    if (event.key !== "Tab" || box.current === null) return;
-    const items = [...box.current.querySelectorAll<HTMLElement>(FOCUSABLE)];
-    const first = items[0];
-    const last = items[items.length - 1];
-    if (first === undefined || last === undefined) {
-      event.preventDefault();
-      return;
-    }
-    const current = document.activeElement;
-    const inside = current instanceof Node && box.current.contains(current);
-    if (event.shiftKey && (current === first || current === box.current || !inside)) {
-      event.preventDefault();
-      last.focus();
-    } else if (!event.shiftKey && (current === last || !inside)) {
-      event.preventDefault();
-      first.focus();
-    }
-  };
-
   const preview = state.preview;
   const ack = needsAcknowledgement(state);
   const lockouts = new Set(preview?.lockout_warnings ?? []);
@@ -107,20 +43,15 @@ export function ReviewDialog(props: ReviewDialogProps) {
     (!ack || state.acknowledged);
   const count = preview?.changes.length ?? props.count;
   const titleId = `${idPrefix}-perms-dialog-title`;
-  const tag = state.error !== null ? errorTag(state.error) : "";
 
   return (
     <div class="sp-perms-backdrop">
-      <div
-        ref={box}
+      <Modal
         class="sp-perms-dialog"
-        role="dialog"
-        aria-modal="true"
-        aria-labelledby={titleId}
-        aria-busy={state.planning || state.applying ? "true" : "false"}
-        tabIndex={-1}
-        data-testid="perms-dialog"
-        onKeyDown={onKeyDown}
+        labelledBy={titleId}
+        busy={state.planning || state.applying}
+        testId="perms-dialog"
+        onClose={props.onClose}
       >
         <h3 id={titleId} class="sp-perms-dialog-title">
           Review {count} permission change{count === 1 ? "" : "s"}
@@ -189,8 +120,11 @@ export function ReviewDialog(props: ReviewDialogProps) {
         ) : null}
         {state.error !== null ? (
           <div class="sp-perms-alert" role="alert" data-testid="perms-dialog-error">
-            <span class="sp-perms-alert-message">{state.error.message}</span>
-            {tag !== "" ? <span class="sp-perms-alert-code">{tag}</span> : null}
+            <ErrorLine
+              error={state.error}
+              messageClass="sp-perms-alert-message"
+              codeClass="sp-perms-alert-code"
+            />
           </div>
         ) : null}
         <div class="sp-perms-dialog-actions">
@@ -212,7 +146,7 @@ export function ReviewDialog(props: ReviewDialogProps) {
             {state.applying ? "Applying…" : `Apply ${count} change${count === 1 ? "" : "s"}`}
           </button>
         </div>
-      </div>
+      </Modal>
     </div>
   );
 }

@@ -1,8 +1,11 @@
 /**
  * The permission editor's wire types: what serving_panel/panel_permissions.py answers to
  * `acl.read`, `acl.preview`, `acl.apply` and `principals.lookup` (that module's docstring is
- * the contract). Every string here comes from the server and reaches the DOM as text only.
+ * the contract), and one normalizer per reply (normalizeAclRead for acl.read and acl.apply,
+ * normalizeAclPreview, normalizeLookup): a raw result in, a typed value out, defaults for what
+ * is missing. Every string here comes from the server and reaches the DOM as text only.
  */
+import { fields, isObject, list, str, strings } from "../bridge/wire";
 
 export type PrincipalKind = "user" | "group" | "service_principal";
 
@@ -87,3 +90,96 @@ export const CONFIRM_REQUIRED = "CONFIRM_REQUIRED";
 
 export const isKind = (value: string): value is PrincipalKind =>
   (KINDS as readonly string[]).includes(value);
+
+// Normalizers. A principal of an unknown kind is dropped: the editor cannot address it.
+
+function principal(raw: unknown): Principal | null {
+  const p = fields(raw);
+  const kind = str(p.kind);
+  return isKind(kind) ? { kind, name: str(p.name) } : null;
+}
+
+function present<T>(value: T | null): value is T {
+  return value !== null;
+}
+
+function aclRow(raw: unknown): AclRow | null {
+  const p = principal(raw);
+  if (p === null) return null;
+  const r = fields(raw);
+  return {
+    ...p,
+    display_name: typeof r.display_name === "string" ? r.display_name : null,
+    level: str(r.level),
+    inherited: r.inherited === true,
+    inherited_from: strings(r.inherited_from),
+  };
+}
+
+function directGrant(raw: unknown): DirectGrant | null {
+  const p = principal(raw);
+  return p === null ? null : { ...p, level: str(fields(raw).level) };
+}
+
+const CHANGE_KINDS: readonly PlannedChange["kind_of_change"][] = [
+  "grant",
+  "upgrade",
+  "downgrade",
+  "revoke",
+];
+
+function plannedChange(raw: unknown): PlannedChange | null {
+  const p = principal(raw);
+  if (p === null) return null;
+  const c = fields(raw);
+  const change = CHANGE_KINDS.find((kind) => kind === c.kind_of_change);
+  if (change === undefined) return null;
+  return {
+    ...p,
+    before: typeof c.before === "string" ? c.before : null,
+    after: typeof c.after === "string" ? c.after : null,
+    kind_of_change: change,
+  };
+}
+
+/** The typed AclRead from `acl.read`'s (or `acl.apply`'s) raw result. */
+export function normalizeAclRead(raw: unknown): AclRead {
+  const r = fields(raw);
+  return {
+    rows: list(r.rows).map(aclRow).filter(present),
+    direct: list(r.direct).map(directGrant).filter(present),
+    fingerprint: str(r.fingerprint),
+    endpoint_id: str(r.endpoint_id),
+    caller: isObject(r.caller) ? principal(r.caller) : null,
+    levels: strings(r.levels),
+  };
+}
+
+/** The typed AclPreview from `acl.preview`'s raw result. */
+export function normalizeAclPreview(raw: unknown): AclPreview {
+  const r = fields(raw);
+  return {
+    method: r.method === "PATCH" || r.method === "PUT" ? r.method : null,
+    body: r.body ?? null,
+    describe: str(r.describe),
+    changes: list(r.changes).map(plannedChange).filter(present),
+    warnings: strings(r.warnings),
+    lockout_warnings: strings(r.lockout_warnings),
+    stale: r.stale === true,
+    fingerprint: str(r.fingerprint),
+  };
+}
+
+/** The typed LookupResult from `principals.lookup`'s raw result. */
+export function normalizeLookup(raw: unknown): LookupResult {
+  const r = fields(raw);
+  return {
+    results: list(r.results)
+      .map((hit): LookupHit | null => {
+        const p = principal(hit);
+        return p === null ? null : { ...p, display_name: str(fields(hit).display_name) };
+      })
+      .filter(present),
+    available: r.available !== false,
+  };
+}

@@ -2,10 +2,10 @@ import { act } from "preact/test-utils";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { configFixture, entityFixture } from "../../test/fake-model";
 import { flush, type SentRequest, TabHarness } from "../../test/tab-harness";
-import { FOLLOW_MS, PAGE_LINES } from "../logs/loader";
-import type { WireLine } from "../logs/types";
 import type { Snapshot } from "../model";
-import { LogsTab } from "./logs";
+import { FOLLOW_MS, PAGE_LINES } from "./loader";
+import { LogsTab } from "./tab";
+import type { WireLine } from "./types";
 
 afterEach(() => {
   vi.useRealTimers();
@@ -25,6 +25,13 @@ function lines(count: number, from = 0, text = (n: number) => `request ${n} serv
 }
 
 type Request = SentRequest;
+
+/**
+ * The budget of a CPU-bound test (tens of thousands of lines through the loader, the buffer
+ * and the list): about 0.3 s on an idle machine, 2.5 s seen with two suites and two CPU hogs
+ * sharing two cores; vitest's 5 s default is too close to that.
+ */
+const HEAVY = { timeout: 30_000 };
 
 class Harness extends TabHarness {
   constructor(snapshot: Partial<Snapshot> = {}, active = true) {
@@ -113,7 +120,7 @@ class Harness extends TabHarness {
 }
 
 describe("LogsTab paging", () => {
-  it("asks for pages in order until it has the total, showing progress", async () => {
+  it("asks for pages in order until it has the total, showing progress", HEAVY, async () => {
     const h = new Harness();
     const all = lines(50_000);
     expect(h.requests("logs.page").map((r) => r.payload)).toEqual([
@@ -212,30 +219,34 @@ describe("LogsTab paging", () => {
 });
 
 describe("LogsTab virtualized list", () => {
-  it("renders a bounded number of rows for 200,000 lines, and the right ones after scrolling", async () => {
-    const h = new Harness();
-    await h.loadAll(lines(200_000));
-    expect(h.text("[data-testid=log-status]")).toBe("200,000 lines");
-    const list = h.el.querySelector("ol[aria-label]");
-    expect(list?.getAttribute("aria-label")).toBe("server log of ads1-1 (v1)");
-    const rows = h.rows();
-    expect(rows.length).toBeGreaterThan(10);
-    expect(rows.length).toBeLessThan(200);
-    expect(h.lineNumbers()[0]).toBe(1);
-    expect(rows[0]?.getAttribute("aria-setsize")).toBe("200000");
-    const sizer = h.el.querySelector<HTMLElement>(".sp-log-sizer");
-    expect(sizer?.style.height).toBe(`${200_000 * 18}px`);
+  it(
+    "renders a bounded number of rows for 200,000 lines, and the right ones after scrolling",
+    HEAVY,
+    async () => {
+      const h = new Harness();
+      await h.loadAll(lines(200_000));
+      expect(h.text("[data-testid=log-status]")).toBe("200,000 lines");
+      const list = h.el.querySelector("ol[aria-label]");
+      expect(list?.getAttribute("aria-label")).toBe("server log of ads1-1 (v1)");
+      const rows = h.rows();
+      expect(rows.length).toBeGreaterThan(10);
+      expect(rows.length).toBeLessThan(200);
+      expect(h.lineNumbers()[0]).toBe(1);
+      expect(rows[0]?.getAttribute("aria-setsize")).toBe("200000");
+      const sizer = h.el.querySelector<HTMLElement>(".sp-log-sizer");
+      expect(sizer?.style.height).toBe(`${200_000 * 18}px`);
 
-    h.scrollTo(150_000 * 18);
-    const shown = h.lineNumbers();
-    expect(shown.length).toBeLessThan(200);
-    expect(shown).toContain(150_001);
-    expect(shown).not.toContain(1);
-    expect(Math.min(...shown)).toBeGreaterThan(149_900);
-    const row = h.rows().find((r) => r.dataset.line === "150001");
-    expect(row?.textContent).toContain("request 150001 served");
-    h.unmount();
-  });
+      h.scrollTo(150_000 * 18);
+      const shown = h.lineNumbers();
+      expect(shown.length).toBeLessThan(200);
+      expect(shown).toContain(150_001);
+      expect(shown).not.toContain(1);
+      expect(Math.min(...shown)).toBeGreaterThan(149_900);
+      const row = h.rows().find((r) => r.dataset.line === "150001");
+      expect(row?.textContent).toContain("request 150001 served");
+      h.unmount();
+    },
+  );
 
   it("colours lines by level and shows line numbers unless turned off", async () => {
     const h = new Harness();
@@ -289,7 +300,7 @@ describe("LogsTab virtualized list", () => {
 describe("LogsTab search", () => {
   const needle = (n: number) => (n % 50_000 === 0 ? `request ${n} hit a NeedLe` : `request ${n}`);
 
-  it("counts matching lines and moves between them with Enter and Shift+Enter", async () => {
+  it("counts matching lines and moves between them with Enter and Shift+Enter", HEAVY, async () => {
     const h = new Harness();
     await h.loadAll(lines(200_000, 0, needle));
     const input = h.search("needle");

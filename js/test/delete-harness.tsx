@@ -1,14 +1,20 @@
 /**
  * Test harness for the actions menu and the delete dialog: a FakeModel playing Python behind a
- * real Rpc, and helpers to press keys, type and click as a user does. Used by the tests only.
+ * real Rpc, and helpers to press keys, type and click as a user does. It shares flush() with
+ * tab-harness.tsx; the actions menu is no tab (it takes a name and an id, not a snapshot), so
+ * it mounts EndpointActions itself.
  */
 import { render } from "preact";
 import { act } from "preact/test-utils";
-import { FakeModel, panelStateFixture } from "../../test/fake-model";
-import type { PanelState } from "../model";
-import { Rpc } from "../rpc";
-import { ScopedModel } from "../scoped-model";
-import { EndpointActions } from "./actions";
+import { Rpc } from "../src/bridge/rpc";
+import { ScopedModel } from "../src/bridge/scoped-model";
+import { EndpointActions } from "../src/delete/actions";
+import type { PanelState } from "../src/model";
+import type { WireError } from "../src/ui/errors";
+import { FakeModel, panelStateFixture } from "./fake-model";
+import { flush } from "./tab-harness";
+
+export { flush };
 
 export const SUMMARY = {
   name: "ads-endpoint",
@@ -43,10 +49,6 @@ export const SUMMARY = {
     },
   },
 };
-
-export async function flush(): Promise<void> {
-  for (let i = 0; i < 10; i++) await Promise.resolve();
-}
 
 interface Options {
   name?: string;
@@ -171,7 +173,7 @@ export class Harness {
     });
   }
 
-  async fail(kind: string, error: { message: string; error_code?: string; status?: number }) {
+  async fail(kind: string, error: WireError) {
     await act(async () => {
       this.model.answer(kind, {}, error);
       await flush();

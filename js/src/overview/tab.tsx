@@ -2,8 +2,7 @@
  * The Overview tab: traffic split, served entities, and (while one exists) the pending config
  * with what it changes. Every server string is rendered as text.
  */
-import { type ComparedField, type ConfigDiff, describeChanges, diffConfigs } from "../diff";
-import { percent, relativeTime, version, yesNo } from "../format";
+
 import {
   type ConfigView,
   deploymentTone,
@@ -11,6 +10,8 @@ import {
   type RouteView,
   type Snapshot,
 } from "../model";
+import { percent, relativeTime, version, yesNo } from "../ui/format";
+import { type ComparedField, type ConfigDiff, describeChanges, diffConfigs } from "./diff";
 
 interface OverviewProps {
   snapshot: Snapshot;

@@ -5,30 +5,27 @@
  * model, so each Rpc keeps its own pending map and ignores ids it did not issue. Listening starts
  * in the constructor, before any request can be sent, so no reply is lost.
  */
+import { type ErrorView, errorFromWire } from "../ui/errors";
 import type { ScopedModel } from "./scoped-model";
 
-export interface RpcError {
-  message: string;
-  error_code?: string;
-  status?: number;
-}
-
+/** A reply as Python sends it; `error` is in the wire form `{message, error_code, status}`. */
 export interface RpcReply {
   type: "reply";
   id: string;
   ok: boolean;
   result?: unknown;
-  error?: RpcError;
+  error?: unknown;
 }
 
-export class RpcFailure extends Error {
+/** Python answered `ok: false`: the reply's error, read once from the wire into an ErrorView. */
+export class RpcFailure extends Error implements ErrorView {
   readonly errorCode: string | undefined;
   readonly status: number | undefined;
 
-  constructor(error: RpcError) {
+  constructor(error: ErrorView) {
     super(error.message);
     this.name = "RpcFailure";
-    this.errorCode = error.error_code;
+    this.errorCode = error.errorCode;
     this.status = error.status;
   }
 }
@@ -113,7 +110,7 @@ export class Rpc {
     if (msg.ok) {
       this.settle(msg.id, undefined, msg.result);
     } else {
-      this.settle(msg.id, new RpcFailure(msg.error ?? { message: "unknown error" }));
+      this.settle(msg.id, new RpcFailure(errorFromWire(msg.error)));
     }
   }
 

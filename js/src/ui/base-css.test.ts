@@ -1,14 +1,14 @@
 /** anywidget injects the CSS into the page globally: every rule must be scoped to the panel. */
 import { beforeAll, describe, expect, it } from "vitest";
-import { readCss, selectors } from "../test/css";
+import { readCss, selectors } from "../../test/css";
 
 let css = "";
 
 beforeAll(async () => {
-  css = await readCss("src/styles.css");
+  css = await readCss("src/ui/base.css");
 });
 
-describe("styles.css", () => {
+describe("ui/base.css", () => {
   it("scopes every selector under .serving-panel", () => {
     const all = selectors(css);
     expect(all.length).toBeGreaterThan(50);

@@ -1,5 +1,6 @@
 import { render } from "preact";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { settled } from "../../test/settle";
 import { type TabSpec, Tabs } from "./tabs";
 
 let el: HTMLElement;
@@ -14,7 +15,8 @@ const TABS: TabSpec[] = ["overview", "logs", "permissions"].map((key) => ({
   },
 }));
 
-const flush = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
+/** Preact renders a state change from a microtask; settled() waits for it (test/settle.ts). */
+const flush = settled;
 const tab = (key: string): HTMLElement =>
   el.querySelector(`[data-testid=tab-${key}]`) as HTMLElement;
 const selected = (): string[] =>

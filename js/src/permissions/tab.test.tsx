@@ -2,9 +2,10 @@ import { act } from "preact/test-utils";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { TabHarness } from "../../test/tab-harness";
 import type { Snapshot } from "../model";
-import { LOOKUP_DELAY_MS } from "../permissions/add-row";
-import type { AclPreview, AclRead, AclRow, LookupResult } from "../permissions/types";
-import { PermissionsTab, STALE_MESSAGE } from "./permissions";
+import { LOOKUP_DELAY_MS } from "./add-row";
+import { STALE_MESSAGE } from "./controller";
+import { PermissionsTab } from "./tab";
+import type { AclPreview, AclRead, AclRow, LookupResult } from "./types";
 
 afterEach(() => {
   vi.useRealTimers();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { configFixture, entityFixture } from "../test/fake-model";
+import { configFixture, entityFixture } from "../../test/fake-model";
 import { describeChanges, diffConfigs, trafficOf } from "./diff";
 
 const current = configFixture({

@@ -8,9 +8,14 @@
  * Nothing loads until the tab is first shown; following polls only while the tab is active.
  */
 import { useEffect, useLayoutEffect, useMemo, useRef, useState } from "preact/hooks";
-import { useModelValue } from "../hooks";
-import { copyText, formatLines, logFileName, saveText } from "../logs/export";
-import { findMatches, levelView, matchFrom, stepMatch, viewLength } from "../logs/filter";
+import { useModelValue } from "../bridge/hooks";
+import type { Rpc } from "../bridge/rpc";
+import type { ScopedModel } from "../bridge/scoped-model";
+import type { PanelState, Snapshot } from "../model";
+import { copyText } from "../ui/clipboard";
+import { ErrorLine, toErrorView } from "../ui/errors";
+import { formatLines, logFileName, saveText } from "./export";
+import { findMatches, levelView, matchFrom, stepMatch, viewLength } from "./filter";
 import {
   fixedLayout,
   LIST_HEIGHT,
@@ -18,16 +23,13 @@ import {
   revealTop,
   visibleRange,
   wrappedLayout,
-} from "../logs/layout";
-import { LEVEL_COLUMNS, LogList, TIME_COLUMNS } from "../logs/list";
-import { LogLoader } from "../logs/loader";
-import { logChoices, reconcile, type Selection, withVersion } from "../logs/targets";
-import { Toolbar } from "../logs/toolbar";
-import { type LogKind, NO_LEVEL } from "../logs/types";
-import type { PanelState, Snapshot } from "../model";
-import type { Rpc } from "../rpc";
-import type { ScopedModel } from "../scoped-model";
-import "../logs/logs.css";
+} from "./layout";
+import { LEVEL_COLUMNS, LogList, TIME_COLUMNS } from "./list";
+import { LogLoader } from "./loader";
+import { logChoices, reconcile, type Selection, withVersion } from "./targets";
+import { Toolbar } from "./toolbar";
+import { type LogKind, NO_LEVEL } from "./types";
+import "./logs.css";
 
 export interface LogsTabProps {
   model: ScopedModel<PanelState>;
@@ -211,7 +213,7 @@ export function LogsTab({ model, rpc, snapshot, active }: LogsTabProps) {
       },
       (reason: unknown) => {
         if (mounted.current) {
-          setNotice(`copy failed: ${reason instanceof Error ? reason.message : String(reason)}`);
+          setNotice(`copy failed: ${toErrorView(reason).message}`);
         }
       },
     );
@@ -292,14 +294,11 @@ export function LogsTab({ model, rpc, snapshot, active }: LogsTabProps) {
       </div>
       {error !== null ? (
         <div class="sp-log-alert" role="alert">
-          <span class="sp-log-alert-message">{error.message}</span>
-          {error.errorCode !== undefined || error.status !== undefined ? (
-            <span class="sp-log-alert-code">
-              {[error.errorCode, error.status ? String(error.status) : undefined]
-                .filter(Boolean)
-                .join(" · ")}
-            </span>
-          ) : null}
+          <ErrorLine
+            error={error}
+            messageClass="sp-log-alert-message"
+            codeClass="sp-log-alert-code"
+          />
           <button type="button" onClick={() => loader.reload()}>
             retry
           </button>

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { FakeModel } from "../test/fake-model";
+import { FakeModel } from "../../test/fake-model";
 import { Rpc, RpcFailure } from "./rpc";
 import { ScopedModel } from "./scoped-model";
 

@@ -2,7 +2,7 @@ import { render } from "preact";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { configFixture, entityFixture, snapshotFixture } from "../../test/fake-model";
 import type { Snapshot } from "../model";
-import { Overview } from "./overview";
+import { Overview } from "./tab";
 
 const NOW = 1_700_000_600_000;
 let el: HTMLElement;

@@ -1,5 +1,5 @@
 /** What a pending config changes against the current one: pure, so it is tested on its own. */
-import type { ConfigView, EntityView, RouteView } from "./model";
+import type { ConfigView, EntityView, RouteView } from "../model";
 
 /** The entity fields the Overview compares, in the order it lists them. */
 export const COMPARED_FIELDS = [

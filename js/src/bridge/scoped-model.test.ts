@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from "vitest";
-import { FakeModel } from "../test/fake-model";
+import { FakeModel } from "../../test/fake-model";
 import { ScopedModel } from "./scoped-model";
 
 describe("ScopedModel", () => {
