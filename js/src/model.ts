@@ -1,6 +1,6 @@
 /**
- * The synced state of EndpointPanel, mirroring the traitlets in serving_panel/panel.py and the
- * snapshot built by serving_panel/panel_state.py (that dict's shape is the contract).
+ * The synced state of EndpointPanel, mirroring the traitlets in serving_panel/panel/widget.py and the
+ * snapshot built by serving_panel/panel/snapshot.py (that dict's shape is the contract).
  * Keep it small and JSON-shaped: anything synced may end up saved in a notebook.
  * Times are epoch milliseconds.
  */
@@ -55,7 +55,7 @@ export type Snapshot = {
   pending: ConfigView | null;
   /** Set when the last refresh failed; the rest is what was shown before. */
   error: ErrorView | null;
-  /** Set (true) by Python once the panel deleted the endpoint (serving_panel/panel_delete.py). */
+  /** Set (true) by Python once the panel deleted the endpoint (serving_panel/panel/delete.py). */
   deleted?: boolean;
 };
 
@@ -78,7 +78,7 @@ export type PanelState = {
   _refresh_request: number;
 };
 
-/** The five states the Databricks UI shows, as panel_state.py labels them. */
+/** The five states the Databricks UI shows, as types.py labels them. */
 export const UI_STATES = [
   "Ready",
   "Ready (update failed)",

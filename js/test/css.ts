@@ -3,14 +3,12 @@
  * each stylesheet has a test that every rule is scoped; they share the reading and parsing here.
  */
 
-// The specifier is built at run time: the project's type settings include no Node typings, and
-// vitest turns CSS imports into empty modules, so the file itself is read.
-type Fs = { readFileSync(path: string, encoding: "utf8"): string };
+import { readText } from "./files";
 
 /** The stylesheet at `path` (relative to js/, where vitest runs), without its comments. */
 export async function readCss(path: string): Promise<string> {
-  const fs = (await import(/* @vite-ignore */ ["node", "fs"].join(":"))) as Fs;
-  return fs.readFileSync(path, "utf8").replace(/\/\*[\s\S]*?\*\//g, "");
+  // vitest turns CSS imports into empty modules, so the file itself is read.
+  return (await readText(path)).replace(/\/\*[\s\S]*?\*\//g, "");
 }
 
 /** Style-rule selectors, outside @keyframes blocks; @media blocks are looked into. */

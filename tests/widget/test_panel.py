@@ -77,10 +77,15 @@ def test_a_browser_refresh_publishes_a_new_snapshot(
     before = panel.snapshot["revision"]
     panel._handle_msg(front_end_update({"_refresh_request": 1}))
     assert panel.snapshot["revision"] == before + 1
+    panel._handle_msg(front_end_update({"_refresh_request": 2}))
+    assert panel.snapshot["revision"] == before + 2
+    assert any("snapshot" in update for update in comms.state_updates())
+    # The trait is the one road: there is no request kind for it.
     panel._handle_msg(front_end_message({"type": "request", "kind": "refresh", "id": "r-1"}))
     [reply] = [m for m in comms.custom() if m.get("id") == "r-1"]
-    assert reply == {"type": "reply", "id": "r-1", "ok": True, "result": {"revision": before + 2}}
-    assert any("snapshot" in update for update in comms.state_updates())
+    assert reply["ok"] is False
+    assert reply["error"]["message"].startswith("unknown request kind 'refresh'")
+    assert panel.snapshot["revision"] == before + 2
 
 
 def test_a_pending_update_shows_beside_the_current_config(

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 
 from harness.api import Api, entity, unique
-from harness.comms import CommLog, PanelView
+from harness.comms import CommLog, PanelView, front_end_update
 from serving_panel import EndpointPanel, ServingClient
 from serving_panel.errors import ResourceDoesNotExist
 from serving_panel.local.handle import LocalWorkspace
@@ -213,7 +213,7 @@ def test_the_right_name_deletes_the_endpoint_and_marks_the_snapshot(
     assert any(u.get("auto_refresh") is False for u in pushed)
 
     # A refresh the view asks for afterwards keeps the panel marked as deleted.
-    View(panel, comms).result("refresh")
+    panel._handle_msg(front_end_update({"_refresh_request": panel._refresh_request + 1}))
     assert panel.snapshot["deleted"] is True
     assert panel.snapshot["error"]["status"] == 404
 

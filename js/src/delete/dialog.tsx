@@ -2,7 +2,7 @@
  * The delete dialog. It reads `delete.summary` when it opens and says what goes with the
  * endpoint (served entities, traffic routes, who can query it), offers the config and the ACL
  * as a JSON file, and sends `delete.confirm` only once the endpoint's name is typed exactly;
- * Python checks the name again (serving_panel/panel_delete.py).
+ * Python checks the name again (serving_panel/panel/delete.py).
  *
  * A modal dialog (ui/modal.tsx): focus moves into it, Tab and Shift+Tab stay inside, Escape
  * and Cancel close it, and focus returns to the control that opened it. Requests still on their way when

@@ -1,6 +1,6 @@
 /**
  * The Logs tab: one served entity's build or server log, read page by page from Python
- * (`logs.page`, see serving_panel/panel_logs.py) into a columnar buffer and shown in a
+ * (`logs.page`, see serving_panel/panel/logs.py) into a columnar buffer and shown in a
  * virtualized list, so a log of 200,000 lines keeps a few dozen rows in the DOM. Search, the
  * level filter and the toggles work on that buffer; a keystroke recomputes an index array and
  * re-renders only the rows in view.

@@ -1,5 +1,5 @@
 /**
- * The wire shapes of the log viewer's requests (serving_panel/panel_logs.py is the other end),
+ * The wire shapes of the log viewer's requests (serving_panel/panel/logs.py is the other end),
  * their normalizers (normalizePage, normalizeFollow: a raw reply in, a typed value out) and the
  * level ranks the filter compares.
  */

@@ -2,7 +2,7 @@
  * The Permissions tab: the endpoint's ACL (direct and inherited grants), edited by staging
  * changes locally, reviewing the exact API call(s) and applying them through Python
  * (`acl.read`, `acl.preview`, `acl.apply`, `principals.lookup`; see
- * serving_panel/panel_permissions.py).
+ * serving_panel/panel/permissions.py).
  *
  * Nothing is sent until Apply. The state and the order of requests (stale ACLs, confirmations,
  * answers that come too late) live in controller.ts; this component renders that state and

@@ -1,5 +1,5 @@
 /**
- * The permission editor's wire types: what serving_panel/panel_permissions.py answers to
+ * The permission editor's wire types: what serving_panel/panel/permissions.py answers to
  * `acl.read`, `acl.preview`, `acl.apply` and `principals.lookup` (that module's docstring is
  * the contract), and one normalizer per reply (normalizeAclRead for acl.read and acl.apply,
  * normalizeAclPreview, normalizeLookup): a raw result in, a typed value out, defaults for what

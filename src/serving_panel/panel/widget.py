@@ -19,7 +19,6 @@ import traitlets
 
 import serving_panel.panel.snapshot as snapshots
 from serving_panel._version import __version__
-from serving_panel.errors import ServingError
 from serving_panel.panel.delete import install as install_delete
 from serving_panel.panel.logs import install as install_logs
 from serving_panel.panel.permissions import install as install_permissions
@@ -96,8 +95,6 @@ class EndpointPanel(anywidget.AnyWidget):
         self._endpoint: Endpoint | None = None
         self._router = RequestRouter()
         self._router.register("hello", self._hello)
-        # Browsers built before the trait road ask with this request; removed with them.
-        self._router.register("refresh", self._refresh_from_view)
         install_logs(self)
         install_permissions(self)
         install_delete(self)
@@ -171,16 +168,12 @@ class EndpointPanel(anywidget.AnyWidget):
 
     @traitlets.observe("_refresh_request")
     def _on_refresh_request(self, change: Mapping[str, Any]) -> None:
-        self._refresh_from_view({})
-
-    def _refresh_from_view(self, payload: Mapping[str, Any]) -> dict[str, int]:
-        """A refresh the view asked for: a new snapshot either way, with the error if the read
-        failed (the view waits for the newer revision)."""
+        """The one way the view asks for a refresh: a new snapshot either way, with the error
+        if the read failed (the view waits for a newer revision than it had)."""
         try:
             self.refresh()
-        except ServingError as error:
+        except Exception as error:  # shown in the panel, as a reply's error would be
             self.publish(snapshots.with_error(self.snapshot, error))
-        return {"revision": int(self.snapshot["revision"])}
 
     def register_request(self, kind: str, handler: Handler) -> None:
         """Adds a request kind the browser may send (the features' data sources use this)."""
