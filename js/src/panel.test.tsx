@@ -262,12 +262,14 @@ describe("Panel", () => {
     const view = await mount({ config_update: "IN_PROGRESS" });
     await untilNextPoll(view.model); // a poll in flight at cleanup time
     const sent = view.model.sent.length;
+    const polls = bumps(view.model);
     view.cleanup();
     expect(view.model.listenerCount()).toBe(0);
     expect(view.el.childElementCount).toBe(0);
     await vi.advanceTimersByTimeAsync(100); // Preact's own deferred effect cleanups
     expect(vi.getTimerCount()).toBe(0);
     await vi.advanceTimersByTimeAsync(600_000);
+    expect(bumps(view.model)).toBe(polls);
     expect(view.model.sent.length).toBe(sent);
     view.el.remove();
   });

@@ -133,7 +133,7 @@ export class FakeModel<S extends Record<string, unknown>> implements AnyModel<S>
   }
 }
 
-// Fixtures for the panel's synced state (the shape serving_panel/panel_state.py builds).
+// Fixtures for the panel's synced state (the shape serving_panel/panel/snapshot.py builds).
 
 /** A served entity, DEPLOYMENT_READY unless overridden. */
 export function entityFixture(overrides: Partial<EntityView> = {}): EntityView {

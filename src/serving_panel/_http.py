@@ -9,7 +9,9 @@ Retries, as the service expects of its clients:
 Everything stops at a time budget and an attempt cap; when they run out, the last error is
 raised as it came, with its `error_code` and message (requests' own status retries would lose
 the body, so its adapter never retries). The token is added by `session.auth` per request and
-never sits in the session's headers.
+never sits in the session's headers, and any text quoted from an answer (an error body, the
+start of a body that is not JSON) has the auth header's values blanked out, in case a proxy
+echoes them.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from serving_panel.errors import (
     ConnectionFailed,
     RequestTimedOut,
     TransportError,
+    UnexpectedResponse,
     error_from_response,
 )
 
@@ -93,16 +96,33 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
     return max(0.0, moment.timestamp() - (time.time() if now is None else now))
 
 
+def _no_redaction(text: str) -> str:
+    return text
+
+
 @dataclass
 class Response:
     status: int
     headers: Mapping[str, str]
     content: bytes
+    method: str = "GET"
+    path: str = ""
+    redact: Callable[[str], str] = _no_redaction
 
     def json(self) -> Any:
+        """The answer's JSON (an empty body reads as {}), or `UnexpectedResponse` saying what
+        came instead (say, a proxy's sign-in page)."""
         if not self.content.strip():
             return {}
-        return json.loads(self.content)
+        try:
+            return json.loads(self.content)
+        except ValueError:
+            start = self.redact(self.content[:120].decode("utf-8", errors="replace"))
+            raise UnexpectedResponse(
+                f"HTTP {self.status} answer is not JSON; it starts {start!r}",
+                method=self.method,
+                path=self.path,
+            ) from None
 
     @property
     def text(self) -> str:
@@ -131,11 +151,24 @@ class Transport:
         adapter = HTTPAdapter(pool_connections=pool_size, pool_maxsize=pool_size, max_retries=0)
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
+        self._header_factory = connection.header_factory
         self.session.auth = _HeaderAuth(connection.header_factory)
         self.session.headers["User-Agent"] = f"serving-panel/{__version__} python-requests"
 
     def close(self) -> None:
         self.session.close()
+
+    def redact(self, text: str) -> str:
+        """`text` with every value of the auth headers (and a bearer's token alone) blanked."""
+        try:
+            headers = self._header_factory()
+        except Exception:  # no headers, nothing of them to find
+            return text
+        for value in headers.values():
+            for secret in (value, value.partition(" ")[2]):
+                if len(secret) >= 8:
+                    text = text.replace(secret, "***")
+        return text
 
     def request(
         self,
@@ -172,7 +205,7 @@ class Transport:
                     f"could not connect to {self.host}: connect timed out", method=method, path=path
                 )
                 retryable = True
-                cause: Exception = error
+                cause: Exception | None = error
             except requests.exceptions.ConnectionError as error:
                 failure = ConnectionFailed(
                     f"could not connect to {self.host}: {_reason(error)}", method=method, path=path
@@ -185,14 +218,25 @@ class Transport:
                 )
                 retryable = method in IDEMPOTENT
                 cause = error
+            except requests.exceptions.RequestException as error:
+                # Anything else requests refuses (a bad header value, a bad URL): said in our
+                # words, since its own may quote a header.
+                failure = TransportError(
+                    f"{type(error).__name__}: {self.redact(str(error))}", method=method, path=path
+                )
+                retryable = False
+                cause = None  # its text is the one not to show, in a traceback too
             else:
-                response = Response(raw.status_code, dict(raw.headers), raw.content)
+                response = Response(
+                    raw.status_code, dict(raw.headers), raw.content, method, path, self.redact
+                )
                 if response.status < 400:
                     return response
                 wait_hint = parse_retry_after(raw.headers.get("Retry-After"))
+                body = self.redact(response.content.decode("utf-8", errors="replace"))
                 api_error = error_from_response(
                     response.status,
-                    response.content,
+                    body.encode(),
                     method=method,
                     path=path,
                     retry_after=wait_hint,

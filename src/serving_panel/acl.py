@@ -37,6 +37,7 @@ __all__ = [
     "HasGrants",
     "PrincipalKey",
     "StaleAclError",
+    "apply_plan",
     "check_unchanged",
     "direct_acl",
     "fingerprint",
@@ -364,6 +365,10 @@ def simulate(direct: Mapping[PrincipalKey, str], plan: AclPlan) -> dict[Principa
             raise AclError(f"{field}.permission_level: must be a string")
         result[principal] = level
     return dict(sorted(result.items()))
+
+
+apply_plan = simulate
+"""The former name of `simulate`, kept for code that imports it."""
 
 
 # --- helpers ---------------------------------------------------------------------------------

@@ -13,7 +13,6 @@ Everything raised on purpose is a `serving_panel.errors.ServingError`.
 from __future__ import annotations
 
 import builtins
-import json
 import re
 import sys
 import time
@@ -52,6 +51,8 @@ _SEARCHES = (
 )
 #: Longest principal search query.
 MAX_QUERY = 200
+#: Plans `grant` and `revoke` make before giving up on an ACL that keeps changing under them.
+_WRITE_ATTEMPTS = 3
 _ENDPOINT_ID = re.compile(r"^[0-9a-f]{32}$")
 _WAIT_UNTIL = ("not_updating", "ready")
 
@@ -105,8 +106,7 @@ class ServingClient:
     # Plumbing ------------------------------------------------------------------------------
 
     def _json(self, method: str, path: str, body: Any = None, **kwargs: Any) -> Any:
-        response = self._transport.request(method, path, json_body=body, **kwargs)
-        return _decoded(response.content, response.status, method, path)
+        return self._transport.request(method, path, json_body=body, **kwargs).json()
 
     def endpoint_id(self, endpoint: str) -> str:
         """The id the permissions API needs, from an endpoint's name (or the id itself)."""
@@ -267,8 +267,7 @@ class ServingClient:
             _checks.served_entity_name(served_entity, "served_entity")
             path = f"/serving-endpoints/{name}/served-models/{served_entity}/invocations"
         response = self._transport.request("POST", path, json_body=body)
-        answer = _decoded(response.content, response.status, "POST", path)
-        return QueryResult.from_json(answer, response.headers.get("served-model-name"))
+        return QueryResult.from_json(response.json(), response.headers.get("served-model-name"))
 
     # Waiting -------------------------------------------------------------------------------
 
@@ -405,11 +404,15 @@ class ServingClient:
         expected_fingerprint: str | None = None,
     ) -> Permissions:
         """Gives one principal a direct level (a PATCH: nobody else's grant is touched).
-        Refuses (`StaleAclError`) as `apply_plan` does."""
+        With `expected_fingerprint` (the `Permissions.fingerprint` you reviewed), refuses
+        (`StaleAclError`) when the ACL changed since; without it, a concurrent change to the
+        ACL only means planning again from the newer one."""
         kind, name = _principal(user, group, service_principal)
-        current = self.permissions(endpoint)
-        plan = acl.plan_grant(current.grants, kind, name, level)
-        return self.apply_plan(endpoint, plan, expected_fingerprint=expected_fingerprint)
+        return self._write(
+            endpoint,
+            lambda current: acl.plan_grant(current, kind, name, level),
+            expected_fingerprint,
+        )
 
     def revoke(
         self,
@@ -420,14 +423,34 @@ class ServingClient:
         service_principal: str | None = None,
         expected_fingerprint: str | None = None,
     ) -> Permissions:
-        """Removes one principal's direct grant: re-reads the ACL, then PUTs the full direct
-        list without it. Refuses (`StaleAclError`) if the ACL changed since it was read, or
-        since `expected_fingerprint` (the `Permissions.fingerprint` you reviewed). Inherited
-        grants can't be revoked here."""
+        """Removes one principal's direct grant: reads the ACL, then PUTs the full direct list
+        without it, after a re-read finds the ACL unchanged (otherwise it plans again from the
+        newer one). With `expected_fingerprint` (the `Permissions.fingerprint` you reviewed),
+        refuses (`StaleAclError`) when the ACL changed since. Inherited grants can't be
+        revoked here."""
         kind, name = _principal(user, group, service_principal)
-        current = self.permissions(endpoint)
-        plan = acl.plan_revoke(current.grants, kind, name)
-        return self.apply_plan(endpoint, plan, expected_fingerprint=expected_fingerprint)
+        return self._write(
+            endpoint, lambda current: acl.plan_revoke(current, kind, name), expected_fingerprint
+        )
+
+    def _write(
+        self,
+        endpoint: str,
+        plan_from: Callable[[Permissions], acl.AclPlan],
+        expected_fingerprint: str | None,
+    ) -> Permissions:
+        """Plans from a fresh read and sends under `apply_plan`'s rule. When nobody reviewed
+        the ACL (no `expected_fingerprint`), a write by someone else between the read and the
+        send only means planning again from the newer ACL, a few times at most."""
+        attempt = 1
+        while True:
+            plan = plan_from(self.permissions(endpoint))
+            try:
+                return self.apply_plan(endpoint, plan, expected_fingerprint=expected_fingerprint)
+            except acl.StaleAclError:
+                if expected_fingerprint is not None or attempt >= _WRITE_ATTEMPTS:
+                    raise
+                attempt += 1
 
     # Principals (SCIM) ---------------------------------------------------------------------
 
@@ -537,20 +560,6 @@ class ServingClient:
         from serving_panel import frames
 
         return frames.metrics_frame(self.metrics(name))
-
-
-def _decoded(content: bytes, status: int, method: str, path: str) -> Any:
-    """A 2xx answer's JSON (an empty body reads as {}), or `UnexpectedResponse` saying what
-    came instead."""
-    if not content.strip():
-        return {}
-    try:
-        return json.loads(content)
-    except ValueError:
-        start = content[:120].decode("utf-8", errors="replace")
-        raise UnexpectedResponse(
-            f"HTTP {status} answer is not JSON; it starts {start!r}", method=method, path=path
-        ) from None
 
 
 def _mapping(answer: Any, method: str, path: str) -> Mapping[str, Any]:

@@ -3,6 +3,7 @@ class, retries against the workspace's own injected faults, grant/revoke and wai
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Iterator
@@ -19,6 +20,7 @@ from serving_panel.acl import AclError, StaleAclError
 from serving_panel.config import ConfigurationError
 from serving_panel.errors import (
     ApiError,
+    BadRequest,
     ClientValidationError,
     ConnectionFailed,
     InvalidParameterValue,
@@ -585,42 +587,58 @@ def test_everything_the_client_raises_on_purpose_is_a_serving_error(
     assert issubclass(StaleAclError, AclError)
 
 
-class _LoginPage(BaseHTTPRequestHandler):
-    """What a proxy in front of a workspace may answer: 200 and an HTML sign-in page."""
+class _EchoingProxy(BaseHTTPRequestHandler):
+    """What a misbehaving proxy in front of a workspace may answer: a 200 sign-in page, or a
+    400, each quoting the request's Authorization header back."""
 
     def do_GET(self) -> None:
-        body = b"<html><title>Sign in</title><body>Please sign in</body></html>"
-        self.send_response(200)
-        self.send_header("Content-Type", "text/html")
-        self.send_header("Content-Length", str(len(body)))
+        echoed = self.headers.get("Authorization", "")
+        if self.path.startswith("/api/2.0/serving-endpoints/"):
+            status, kind = 400, "application/json"
+            body = json.dumps({"error_code": "BAD_REQUEST", "message": f"bad header {echoed}"})
+        else:
+            status, kind = 200, "text/html"
+            body = f"<html><title>Sign in</title><!-- {echoed} --></html>"
+        data = body.encode()
+        self.send_response(status)
+        self.send_header("Content-Type", kind)
+        self.send_header("Content-Length", str(len(data)))
         self.end_headers()
-        self.wfile.write(body)
+        self.wfile.write(data)
 
     def log_message(self, format: str, *args: object) -> None:
         pass
 
 
-def test_a_2xx_answer_that_is_not_json_is_a_serving_error_naming_the_request() -> None:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _LoginPage)
+def test_answers_that_are_not_what_the_api_promises_never_quote_the_token() -> None:
+    """A 2xx that is not JSON is a ServingError naming the request; quoted answers have the
+    auth header's values blanked, even when a proxy echoes them."""
+    token = "dapi0123456789abcdef-secret"
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _EchoingProxy)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
         host = f"http://127.0.0.1:{server.server_address[1]}"
-        with ServingClient(host, "dapi-not-a-secret-here") as proxied:
-            with pytest.raises(UnexpectedResponse) as info:
+        with ServingClient(host, token, retries=0) as proxied:
+            with pytest.raises(UnexpectedResponse) as not_json:
                 proxied.list()
             with pytest.raises(
-                UnexpectedResponse,
-                match=r"^GET /api/2.0/preview/scim/v2/Me: HTTP 200 answer is not JSON",
+                UnexpectedResponse, match=rf"^GET {SCIM}/Me: HTTP 200 answer is not"
             ):
                 proxied.me()
+            with pytest.raises(BadRequest) as echoed:
+                proxied.get("ads")
     finally:
         server.shutdown()
         server.server_close()
-    message = str(info.value)
+    message = str(not_json.value)
     assert message.startswith("GET /api/2.0/serving-endpoints: HTTP 200 answer is not JSON")
     assert "<html><title>Sign in" in message
-    assert "dapi-not-a-secret-here" not in message
+    assert echoed.value.message == "bad header ***"
+    for error in (not_json.value, echoed.value):
+        assert token not in str(error)
+        assert token not in repr(error)
+        assert all(token not in str(arg) for arg in error.args)
 
 
 def test_local_workspace_hands_out_clients(workspace: LocalWorkspace) -> None:

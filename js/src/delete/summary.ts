@@ -1,5 +1,5 @@
 /**
- * What `delete.summary` answers (serving_panel/panel_delete.py), read defensively: the view must
+ * What `delete.summary` answers (serving_panel/panel/delete.py), read defensively: the view must
  * not throw on a partial answer, and every string in it came from the server (shown as text).
  */
 import { isObject, str } from "../bridge/wire";

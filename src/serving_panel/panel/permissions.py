@@ -44,6 +44,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from serving_panel import acl
+from serving_panel.client import MAX_QUERY
 from serving_panel.errors import ServingError
 from serving_panel.panel.protocol import RequestError, invalid, request_error
 
@@ -57,8 +58,6 @@ __all__ = ["LOOKUP_COUNT", "MIN_QUERY", "PanelPermissions", "install"]
 LOOKUP_COUNT = 10
 #: Shortest query a lookup accepts; shorter ones would list half the workspace.
 MIN_QUERY = 2
-#: Longest query a lookup accepts.
-MAX_QUERY = 200
 #: Most changes one plan may carry.
 MAX_CHANGES = 500
 

@@ -10,6 +10,7 @@ from the panel, errors are shown in it.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,6 +20,7 @@ import traitlets
 
 import serving_panel.panel.snapshot as snapshots
 from serving_panel._version import __version__
+from serving_panel.errors import ServingError
 from serving_panel.panel.delete import install as install_delete
 from serving_panel.panel.logs import install as install_logs
 from serving_panel.panel.permissions import install as install_permissions
@@ -31,6 +33,7 @@ if TYPE_CHECKING:
     from serving_panel.types import Endpoint, Permissions
 
 _STATIC = Path(__file__).parent.parent / "static"
+_log = logging.getLogger(__name__)
 
 
 def _bundle_file(name: str) -> Path:
@@ -172,7 +175,10 @@ class EndpointPanel(anywidget.AnyWidget):
         if the read failed (the view waits for a newer revision than it had)."""
         try:
             self.refresh()
-        except Exception as error:  # shown in the panel, as a reply's error would be
+        except ServingError as error:
+            self.publish(snapshots.with_error(self.snapshot, error))
+        except Exception as error:  # a bug of ours: said in the view, traced in the kernel log
+            _log.exception("refreshing %s failed", self.endpoint_name)
             self.publish(snapshots.with_error(self.snapshot, error))
 
     def register_request(self, kind: str, handler: Handler) -> None:
