@@ -14,11 +14,11 @@ import shutil
 import socket
 import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 from typing import Any
+
+from harness.servers import log_tail, wait_until_up
+from serving_panel.local.serving.processes import stop_group
 
 STARTUP_TIMEOUT_S = 90.0
 
@@ -151,37 +151,18 @@ class JupyterLab:
         (widgets / "plugin.jupyterlab-settings").write_text(json.dumps({"saveState": True}))
 
     def _wait_until_up(self) -> None:
-        deadline = time.monotonic() + STARTUP_TIMEOUT_S
-        status_url = self.url("api/status")
-        while time.monotonic() < deadline:
-            assert self._process is not None
-            if self._process.poll() is not None:
-                raise RuntimeError(
-                    f"JupyterLab exited with {self._process.returncode}:\n{self.log_tail()}"
-                )
-            try:
-                with urllib.request.urlopen(status_url, timeout=2) as response:  # noqa: S310
-                    if response.status == 200:
-                        return
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                pass
-            # Polling a server that is still starting; there is no event to await here.
-            time.sleep(0.2)
-        raise RuntimeError(
-            f"JupyterLab did not answer within {STARTUP_TIMEOUT_S} s:\n{self.log_tail()}"
+        assert self._process is not None
+        wait_until_up(
+            self._process,
+            self.url("api/status"),
+            name="JupyterLab",
+            log=self.log_path,
+            timeout_s=STARTUP_TIMEOUT_S,
         )
 
     def log_tail(self, lines: int = 40) -> str:
-        if not self.log_path.exists():
-            return ""
-        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        return log_tail(self.log_path, lines)
 
     def stop(self) -> None:
-        if self._process is None or self._process.poll() is not None:
-            return
-        os.killpg(self._process.pid, 15)
-        try:
-            self._process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(self._process.pid, 9)
-            self._process.wait(timeout=10)
+        if self._process is not None:
+            stop_group(self._process, 20)

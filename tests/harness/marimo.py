@@ -15,7 +15,6 @@ import secrets
 import subprocess
 import sys
 import textwrap
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -28,6 +27,8 @@ from playwright.sync_api import ConsoleMessage, Locator, Page
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from harness.lab import free_port
+from harness.servers import log_tail, wait_until_up
+from serving_panel.local.serving.processes import stop_group
 
 STARTUP_TIMEOUT_S = 60.0
 SESSION_TTL_S = 2
@@ -145,40 +146,22 @@ class Marimo:
         self._wait_until_up()
 
     def _wait_until_up(self) -> None:
-        deadline = time.monotonic() + STARTUP_TIMEOUT_S
-        health_url = f"{self.base_url}/health"
-        while time.monotonic() < deadline:
-            assert self._process is not None
-            if self._process.poll() is not None:
-                raise RuntimeError(
-                    f"marimo exited with {self._process.returncode}:\n{self.log_tail()}"
-                )
-            try:
-                with urllib.request.urlopen(health_url, timeout=2) as response:  # noqa: S310
-                    if response.status == 200:
-                        return
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                pass
-            # Polling a server that is still starting; there is no event to await here.
-            time.sleep(0.2)
-        raise RuntimeError(
-            f"marimo did not answer within {STARTUP_TIMEOUT_S} s:\n{self.log_tail()}"
+        assert self._process is not None
+        wait_until_up(
+            self._process,
+            f"{self.base_url}/health",
+            name="marimo",
+            log=self.log_path,
+            timeout_s=STARTUP_TIMEOUT_S,
         )
 
     def log_tail(self, lines: int = 40) -> str:
-        if not self.log_path.exists():
-            return ""
-        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        return log_tail(self.log_path, lines)
 
     def stop(self) -> None:
         try:
-            if self._process is not None and self._process.poll() is None:
-                os.killpg(self._process.pid, 15)
-                try:
-                    self._process.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    os.killpg(self._process.pid, 9)
-                    self._process.wait(timeout=10)
+            if self._process is not None:
+                stop_group(self._process, 20)
         finally:
             if self._log is not None:
                 self._log.close()
