@@ -68,7 +68,8 @@ class EndpointPanel(anywidget.AnyWidget):
 
     _refresh_request = traitlets.Int(0).tag(sync=True)
     """Bumped by the browser to ask for a refresh (the Refresh button and auto-refresh polls);
-    answered by a snapshot with a higher revision."""
+    answered by a snapshot with a higher revision. In marimo, cells reading the panel's value
+    re-run on each bump, polls included."""
 
     def __init__(
         self,
