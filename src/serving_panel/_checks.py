@@ -90,11 +90,16 @@ def config(
     return body
 
 
-def principal_query(value: object, field: str, longest: int) -> str:
-    """A principal search: a non-empty string of at most `longest` characters, stripped."""
+#: Longest principal search query (the client's and the permission editor's).
+MAX_PRINCIPAL_QUERY = 200
+
+
+def principal_query(value: object, field: str) -> str:
+    """A principal search: a non-empty string of at most `MAX_PRINCIPAL_QUERY` characters,
+    stripped."""
     if not isinstance(value, str) or not value.strip():
         raise _fail(field, f"must be a non-empty string, got {value!r}")
     text = value.strip()
-    if len(text) > longest:
-        raise _fail(field, f"must have at most {longest} characters, got {len(text)}")
+    if len(text) > MAX_PRINCIPAL_QUERY:
+        raise _fail(field, f"must have at most {MAX_PRINCIPAL_QUERY} characters, got {len(text)}")
     return text

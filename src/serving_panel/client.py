@@ -49,8 +49,6 @@ _SEARCHES = (
     ("group", "Groups", "displayName co {q}"),
     ("service_principal", "ServicePrincipals", "displayName co {q} or applicationId co {q}"),
 )
-#: Longest principal search query.
-MAX_QUERY = 200
 #: Plans `grant` and `revoke` make before giving up on an ACL that keeps changing under them.
 _WRITE_ATTEMPTS = 3
 _ENDPOINT_ID = re.compile(r"^[0-9a-f]{32}$")
@@ -476,7 +474,7 @@ class ServingClient:
         A kind whose search fails is left out (a caller may read users but not groups); when
         all three fail, the last error is raised (say, a workspace without SCIM access).
         """
-        text = _checks.principal_query(query, "query", MAX_QUERY)
+        text = _checks.principal_query(query, "query")
         if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 100:
             raise ClientValidationError(f"limit: must be an integer from 1 to 100, got {limit!r}")
         quoted = _scim_string(text)

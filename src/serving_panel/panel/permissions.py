@@ -44,7 +44,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from serving_panel import acl
-from serving_panel.client import MAX_QUERY
+from serving_panel._checks import MAX_PRINCIPAL_QUERY
 from serving_panel.errors import ServingError
 from serving_panel.panel.protocol import RequestError, invalid, request_error
 
@@ -138,8 +138,8 @@ class PanelPermissions:
         query = query.strip()
         if len(query) < MIN_QUERY:
             raise invalid("query", f"must have at least {MIN_QUERY} characters, got {query!r}")
-        if len(query) > MAX_QUERY:
-            raise invalid("query", f"must have at most {MAX_QUERY} characters")
+        if len(query) > MAX_PRINCIPAL_QUERY:
+            raise invalid("query", f"must have at most {MAX_PRINCIPAL_QUERY} characters")
         try:
             found = self._panel.client.find_principals(query, limit=LOOKUP_COUNT)
         except ServingError:
