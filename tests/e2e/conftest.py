@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from playwright.sync_api import Page
@@ -46,23 +46,32 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
     }
 
 
-@pytest.fixture(scope="session")
-def lab(
-    tmp_path_factory: pytest.TempPathFactory, workspace: LocalWorkspace
-) -> Iterator[JupyterLab]:
-    """A JupyterLab server on a free loopback port with a random token, for the whole session.
+def workspace_env(workspace: LocalWorkspace) -> dict[str, str]:
+    """How the servers' kernels find the session's local workspace: the way users configure
+    Databricks, through DATABRICKS_HOST and DATABRICKS_TOKEN."""
+    return {"DATABRICKS_HOST": workspace.host, "DATABRICKS_TOKEN": workspace.token}
 
-    Its kernels find the session's local workspace the way users configure Databricks: through
-    DATABRICKS_HOST and DATABRICKS_TOKEN."""
-    server = JupyterLab(
-        tmp_path_factory.mktemp("jupyterlab"),
-        env={"DATABRICKS_HOST": workspace.host, "DATABRICKS_TOKEN": workspace.token},
-    )
+
+Server = TypeVar("Server", JupyterLab, Marimo)
+
+
+def serving(server: Server) -> Iterator[Server]:
+    """Starts `server` for the fixture that yields from this, and stops it afterwards."""
     server.start()
     try:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def lab(
+    tmp_path_factory: pytest.TempPathFactory, workspace: LocalWorkspace
+) -> Iterator[JupyterLab]:
+    """A JupyterLab server on a free loopback port with a random token, for the whole session."""
+    yield from serving(
+        JupyterLab(tmp_path_factory.mktemp("jupyterlab"), env=workspace_env(workspace))
+    )
 
 
 @pytest.fixture(scope="session")
@@ -71,33 +80,18 @@ def notebook7(
 ) -> Iterator[JupyterLab]:
     """A Jupyter Notebook 7 server, set up like `lab`."""
     server = JupyterLab(
-        tmp_path_factory.mktemp("notebook7"),
-        env={"DATABRICKS_HOST": workspace.host, "DATABRICKS_TOKEN": workspace.token},
-        app="notebook",
+        tmp_path_factory.mktemp("notebook7"), env=workspace_env(workspace), app="notebook"
     )
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
+    yield from serving(server)
 
 
 @pytest.fixture(scope="session")
 def marimo_server(
     tmp_path_factory: pytest.TempPathFactory, workspace: LocalWorkspace
 ) -> Iterator[Marimo]:
-    """A marimo editor server, set up like `lab`: a free loopback port, a random token, its own
-    HOME, and kernels that find the local workspace through DATABRICKS_HOST and
-    DATABRICKS_TOKEN."""
-    server = Marimo(
-        tmp_path_factory.mktemp("marimo"),
-        env={"DATABRICKS_HOST": workspace.host, "DATABRICKS_TOKEN": workspace.token},
-    )
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
+    """A marimo editor server, set up like `lab` (a free loopback port, a random token, its own
+    HOME)."""
+    yield from serving(Marimo(tmp_path_factory.mktemp("marimo"), env=workspace_env(workspace)))
 
 
 @pytest.fixture
