@@ -1,4 +1,10 @@
-"""Build and server logs on disk: one file per served entity, config version and kind."""
+"""Build and server logs on disk: one file per served entity, config version and kind.
+
+A file keeps at most `MAX_LOG_BYTES`; past that the oldest lines go first (the newest half is
+kept, cut at a line boundary). A line longer than `MAX_LINE_BYTES` is cut and ends with a marker
+saying how much was dropped, so no single line can be larger than what trimming keeps: one huge
+print from a model used to leave a trim with no line boundary to cut at, and it wiped the file.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +14,23 @@ from pathlib import Path
 
 #: A log file keeps at most this much; older lines are dropped from the front.
 MAX_LOG_BYTES = 4 * 1024 * 1024
+#: A longer line is cut to this many bytes (UTF-8), marker included.
+MAX_LINE_BYTES = 64 * 1024
+#: Ends a cut line: `… [line cut: 9437184 more bytes]`.
+CUT_MARKER = " … [line cut: {dropped} more bytes]"
+
+
+def cut_line(line: str, limit: int = MAX_LINE_BYTES) -> str:
+    """`line` as it stands when it fits in `limit` bytes of UTF-8, else its start (on a
+    character boundary) followed by the cut marker, `limit` bytes at most in all."""
+    data = line.encode("utf-8", errors="replace")
+    if len(data) <= limit:
+        return line
+    # The marker's own length depends on the count; the longest count is the whole line.
+    room = limit - len(CUT_MARKER.format(dropped=len(data)).encode("utf-8"))
+    kept = data[: max(room, 0)].decode("utf-8", errors="ignore")
+    dropped = len(data) - len(kept.encode("utf-8"))
+    return kept + CUT_MARKER.format(dropped=dropped)
 
 
 class LogStore:
@@ -20,17 +43,22 @@ class LogStore:
 
     def append(self, endpoint_id: str, entity: str, version: int, kind: str, line: str) -> None:
         path = self.path(endpoint_id, entity, version, kind)
+        text = cut_line(line.rstrip("\n")) + "\n"
         with self._lock:
             path.parent.mkdir(parents=True, exist_ok=True)
             with path.open("a", encoding="utf-8") as handle:
-                handle.write(line.rstrip("\n") + "\n")
+                handle.write(text)
             if path.stat().st_size > MAX_LOG_BYTES:
                 self._trim(path)
 
     def _trim(self, path: Path) -> None:
+        """Keeps the newest half, from the first whole line in it. Lines are cut to far less
+        than half the cap, so the kept part always holds a line boundary."""
         data = path.read_bytes()[-MAX_LOG_BYTES // 2 :]
         newline = data.find(b"\n")
-        path.write_bytes(data[newline + 1 :] if newline >= 0 else data)
+        if 0 <= newline < len(data) - 1:
+            data = data[newline + 1 :]
+        path.write_bytes(data)
 
     def read(self, endpoint_id: str, entity: str, version: int, kind: str) -> str | None:
         path = self.path(endpoint_id, entity, version, kind)
