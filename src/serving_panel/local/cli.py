@@ -40,6 +40,9 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         help="turn on /__local/faults (inject 429/503 answers and latency)",
     )
     start.add_argument("--json", action="store_true", help="print one JSON line when ready")
+    # Used by LocalWorkspace.start(): tie the server to the process that started it.
+    start.add_argument("--exit-with-stdin", action="store_true", help=argparse.SUPPRESS)
+    start.add_argument("--parent-pid", type=int, help=argparse.SUPPRESS)
     start.add_argument(
         "--log-level", default="warning", choices=["debug", "info", "warning", "error"]
     )
@@ -67,6 +70,12 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     data_dir_option(token)
     token.add_argument("name", help="a user's email or a service principal's application id")
 
+    revoke = commands.add_parser(
+        "revoke-token", help="revoke a token: requests with it get 401 from then on"
+    )
+    data_dir_option(revoke)
+    revoke.add_argument("token", help="the token to revoke (read from stdin when '-')")
+
     model = commands.add_parser("register-model", help="register an MLflow pyfunc model directory")
     data_dir_option(model)
     model.add_argument("name", help="model name; Unity Catalog names (catalog.schema.model) work")
@@ -77,7 +86,10 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
 def run(args: argparse.Namespace) -> int:
     from serving_panel.local.models.errors import ModelStoreError
     from serving_panel.local.state.errors import ApiError
+    from serving_panel.local.state.private import PRIVATE_UMASK
 
+    # Whatever this process writes in the data directory is its owner's alone (state/private.py).
+    os.umask(PRIVATE_UMASK)
     data_dir: Path = args.data_dir.expanduser()
     try:
         if args.local_command == "start":
@@ -89,8 +101,12 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _start(args: argparse.Namespace, data_dir: Path) -> int:
+    from serving_panel.local import lifeline
     from serving_panel.local.api.server import serve
     from serving_panel.local.workspace import Workspace
+
+    if args.parent_pid is not None:
+        lifeline.die_with_parent(args.parent_pid)
 
     def ready(host: str, workspace: Workspace) -> None:
         if args.json:
@@ -113,6 +129,7 @@ def _start(args: argparse.Namespace, data_dir: Path) -> int:
         enable_faults=args.enable_faults,
         on_ready=ready,
         log_level=args.log_level,
+        exit_with_stdin=args.exit_with_stdin,
     )
     return 0
 
@@ -120,10 +137,12 @@ def _start(args: argparse.Namespace, data_dir: Path) -> int:
 def _manage(args: argparse.Namespace, data_dir: Path) -> int:
     from serving_panel.local import identities
     from serving_panel.local.models.registry import ModelStore
+    from serving_panel.local.state.private import make_private
     from serving_panel.local.workspace import admin_token, open_store
 
     if args.local_command == "register-model":
         model = ModelStore(data_dir / "models").register(args.name, args.path, args.version)
+        make_private(data_dir)  # the copy kept the source files' modes
         print(f"registered {model.name} version {model.version}")
         return 0
     store = open_store(data_dir)
@@ -141,6 +160,10 @@ def _manage(args: argparse.Namespace, data_dir: Path) -> int:
             print(f"application id: {app_id}\ntoken: {token}")
         elif args.local_command == "token":
             print(identities.token_for(store, args.name))
+        elif args.local_command == "revoke-token":
+            token = sys.stdin.readline() if args.token == "-" else args.token  # noqa: S105
+            identities.revoke_token(store, token)
+            print("token revoked")
     finally:
         store.close()
     return 0

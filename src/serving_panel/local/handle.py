@@ -6,6 +6,11 @@
 
 Identities and models are written straight to the data directory, which the server reads
 (SQLite in WAL mode and atomic directory renames make that safe while it runs).
+
+The server lives as long as the process that started it, unless started with `detach=True`: it
+holds a lifeline (a pipe on the server's stdin, see `local/lifeline.py`), so a killed kernel or
+script takes the server and its model servers with it. The lifelines are kept in a module-level
+table, so dropping the handle does not stop the server; `stop()` does, or the process ending.
 """
 
 from __future__ import annotations
@@ -21,17 +26,21 @@ import time
 from collections.abc import Iterable
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
-from serving_panel.local import identities
+from serving_panel.local import identities, lifeline
 from serving_panel.local.models.registry import ModelStore, RegisteredModel
 from serving_panel.local.serving.processes import stop_group
+from serving_panel.local.state.private import make_private
 from serving_panel.local.workspace import ADMIN_TOKEN_FILE, open_store
 
 if TYPE_CHECKING:
     from serving_panel.client import ServingClient
 
 START_TIMEOUT_S = 60.0
+
+#: Write ends of the servers' lifelines, by server pid: closed by `stop()` or the process's end.
+_LIFELINES: dict[int, IO[bytes]] = {}
 
 
 class LocalWorkspaceError(RuntimeError):
@@ -71,15 +80,20 @@ class LocalWorkspace:
         enable_faults: bool = False,
         timeout_s: float = START_TIMEOUT_S,
         env: dict[str, str] | None = None,
+        detach: bool = False,
     ) -> LocalWorkspace:
         """Starts the server in a background process and returns once it accepts requests.
 
         With no `data_dir`, the workspace lives in a temporary directory removed by `stop()`.
+        The server stops when this Python process ends (even by `kill -9`), unless `detach`:
+        then it runs until `stop()` or a signal, and outlives this process.
         """
         owns = data_dir is None
         directory = Path(tempfile.mkdtemp(prefix="serving-panel-")) if owns else Path(str(data_dir))
-        directory.mkdir(parents=True, exist_ok=True)
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
         log_path = directory / "server.log"
+        os.close(os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600))
+        make_private(directory, entries=("server.log",))
         command = [
             sys.executable,
             "-m",
@@ -95,15 +109,21 @@ class LocalWorkspace:
             command += ["--seed", seed]
         if enable_faults:
             command.append("--enable-faults")
+        if not detach:
+            command.append("--exit-with-stdin")
+            if lifeline.started_from_main_thread():
+                command += ["--parent-pid", str(os.getpid())]
         with log_path.open("ab") as log:
             process = subprocess.Popen(
                 command,
                 stdout=subprocess.PIPE,
                 stderr=log,
-                stdin=subprocess.DEVNULL,
+                stdin=subprocess.DEVNULL if detach else subprocess.PIPE,
                 start_new_session=True,
                 env={**os.environ, **(env or {})},
             )
+        if process.stdin is not None:
+            _LIFELINES[process.pid] = process.stdin
         try:
             ready = _read_ready_line(process, timeout_s, log_path)
         except BaseException:
@@ -132,6 +152,9 @@ class LocalWorkspace:
     def kill(self) -> None:
         """SIGKILLs the server's whole process group, as a crash would (tests use this)."""
         stop_group(self._process, None)
+        lifeline_end = _LIFELINES.pop(self._process.pid, None)
+        if lifeline_end is not None:
+            lifeline_end.close()
 
     def __enter__(self) -> LocalWorkspace:
         return self
@@ -165,6 +188,15 @@ class LocalWorkspace:
         finally:
             store.close()
 
+    def revoke_token(self, token: str) -> None:
+        """Revokes a token: every request with it gets 401 from then on. Raises for a token
+        this workspace does not know."""
+        store = open_store(self.data_dir)
+        try:
+            identities.revoke_token(store, token)
+        finally:
+            store.close()
+
     def add_group(self, name: str, members: Iterable[str] = ()) -> None:
         store = open_store(self.data_dir)
         try:
@@ -186,7 +218,9 @@ class LocalWorkspace:
         self, name: str, path: str | Path, version: int | None = None
     ) -> RegisteredModel:
         """Registers an MLflow pyfunc model directory under a name (UC names too) and version."""
-        return ModelStore(self.data_dir / "models").register(name, Path(path), version)
+        model = ModelStore(self.data_dir / "models").register(name, Path(path), version)
+        make_private(self.data_dir, entries=("models",))  # the copy kept the source's modes
+        return model
 
 
 def _read_ready_line(
@@ -231,6 +265,11 @@ def _tail(path: Path, lines: int = 30) -> str:
 
 
 def _stop_process(process: subprocess.Popen[bytes], timeout_s: float) -> None:
+    """Stops the server's process group, then lets go of its lifeline (closing that first would
+    start a shutdown of its own, racing this one)."""
     stop_group(process, timeout_s)
     if process.stdout is not None:
         process.stdout.close()
+    lifeline_end = _LIFELINES.pop(process.pid, None)
+    if lifeline_end is not None:
+        lifeline_end.close()

@@ -96,3 +96,11 @@ def token_for(store: Store, name: str) -> str:
     if principal is None:
         raise invalid("name", f"no user or service principal named {name!r}")
     return store.create_token(principal)
+
+
+def revoke_token(store: Store, token: str) -> None:
+    """Revokes a token (the server checks every request against the store, so the next
+    request with it gets 401); an unknown token is an error, so a typo is not taken for a
+    revocation."""
+    if not token.strip() or not store.delete_token(token.strip()):
+        raise invalid("token", "no such token (already revoked, or never issued here)")

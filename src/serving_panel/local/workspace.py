@@ -1,8 +1,8 @@
 """One local workspace: its data directory, wired to the store, model store, logs and builds.
 
 The data directory holds `workspace.db` (SQLite), `models/`, `logs/`, `workspace.json` (the
-workspace id) and `admin-token` (mode 0600), so a stop and a start of the same directory keep
-everything, tokens included.
+workspace id) and `admin-token`, so a stop and a start of the same directory keep everything,
+tokens included. It is 0700 and what the workspace keeps there 0600 (`state/private.py`).
 """
 
 from __future__ import annotations
@@ -20,13 +20,23 @@ from serving_panel.local.serving.deployment import Deployment
 from serving_panel.local.serving.metrics import ServingMetrics
 from serving_panel.local.serving.router import Router
 from serving_panel.local.serving.states import WorkerKey
-from serving_panel.local.serving.supervisor import Supervisor
+from serving_panel.local.serving.supervisor import STABLE_S, Supervisor
 from serving_panel.local.state.logstore import LogStore
+from serving_panel.local.state.private import make_private
 from serving_panel.local.state.store import Store
 
 #: How long a scale-to-zero model server may sit idle before it stops (seconds).
 IDLE_ENV = "SERVING_PANEL_SCALE_TO_ZERO_IDLE_S"
 DEFAULT_IDLE_S = 300.0
+
+#: A model server healthy this long before it crashes restarts after 1 s again (seconds).
+BACKOFF_RESET_ENV = "SERVING_PANEL_BACKOFF_RESET_S"
+#: One memory limit for every model server (MB), instead of the one of its workload size.
+MEMORY_LIMIT_ENV = "SERVING_PANEL_MEMORY_LIMIT_MB"
+
+#: How long a build waits for its model to load before it fails (seconds).
+BUILD_TIMEOUT_ENV = "SERVING_PANEL_BUILD_TIMEOUT_S"
+DEFAULT_BUILD_TIMEOUT_S = 300.0
 
 ADMIN_TOKEN_FILE = "admin-token"  # noqa: S105 - a file name, not a secret
 DATABASE_FILE = "workspace.db"
@@ -64,15 +74,24 @@ class Workspace:
         self.supervisor = Supervisor(
             self.logs,
             on_state=self._on_worker_state,
-            idle_s=float(os.environ.get(IDLE_ENV, DEFAULT_IDLE_S)),
+            idle_s=_seconds(IDLE_ENV, DEFAULT_IDLE_S),
+            stable_s=_seconds(BACKOFF_RESET_ENV, STABLE_S),
+            memory_limit_mb=_number(MEMORY_LIMIT_ENV, None),
         )
         self.router = Router(self.supervisor)
         self.deployment = Deployment(
             self.store, self.models, self.supervisor, self.router, self.metrics
         )
-        self.lifecycle = Lifecycle(self.store, self.models, self.logs, deployment=self.deployment)
+        self.lifecycle = Lifecycle(
+            self.store,
+            self.models,
+            self.logs,
+            deployment=self.deployment,
+            load_timeout_s=_seconds(BUILD_TIMEOUT_ENV, DEFAULT_BUILD_TIMEOUT_S),
+        )
         self.workspace_id = self._workspace_id()
         self.admin_token = admin_token(data_dir, self.store)
+        make_private(data_dir)
 
     def _workspace_id(self) -> str:
         path = self.data_dir / "workspace.json"
@@ -106,3 +125,23 @@ class Workspace:
         except ModelStoreError as error:
             return str(error)
         return None
+
+
+def _seconds(name: str, default: float) -> float:
+    """A duration setting from the environment; a bad value is an error at start, by name."""
+    value = _number(name, default)
+    assert value is not None
+    return value
+
+
+def _number(name: str, default: float | None) -> float | None:
+    raw = os.environ.get(name)
+    if raw is None or not raw.strip():
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be a number, got {raw!r}") from None
+    if not value >= 0 or value == float("inf"):
+        raise ValueError(f"{name} must be a finite number of at least 0, got {raw!r}")
+    return value

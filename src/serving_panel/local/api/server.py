@@ -1,22 +1,36 @@
 """Runs a workspace under uvicorn on a socket bound before start-up, so port 0 works and the
-address is known; reports readiness once the server accepts connections."""
+address is known; reports readiness once the server accepts connections.
+
+With `exit_with_stdin` the server stops when its stdin, the lifeline from the process that
+started it, reaches end of file (see `local/lifeline.py`): gracefully, so its model servers are
+stopped too, and if that takes longer than `LIFELINE_GRACE_S`, at once (its children then
+follow through their own lifelines).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 import socket
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import uvicorn
 
+from serving_panel.local import lifeline
 from serving_panel.local.api.app import create_app
 from serving_panel.local.workspace import Workspace
 
 Ready = Callable[[str, Workspace], None]
+
+#: After the lifeline breaks, how long a graceful shutdown may take before the process exits.
+LIFELINE_GRACE_S = 30.0
+
+log = logging.getLogger(__name__)
 
 
 class _Server(uvicorn.Server):
@@ -54,8 +68,10 @@ def serve(
     enable_faults: bool = False,
     on_ready: Ready | None = None,
     log_level: str = "warning",
+    exit_with_stdin: bool = False,
 ) -> None:
-    """Serves until SIGINT or SIGTERM (uvicorn shuts down gracefully on either)."""
+    """Serves until SIGINT or SIGTERM (uvicorn shuts down gracefully on either), or with
+    `exit_with_stdin` until stdin closes."""
     logging.basicConfig(
         level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
     )
@@ -70,6 +86,8 @@ def serve(
         create_app(workspace), log_level=log_level, access_log=False, lifespan="on"
     )
     server = _Server(config)
+    if exit_with_stdin:
+        lifeline.watch_stdin(lambda: _lifeline_broken(server))
 
     async def main() -> None:
         async def announce() -> None:
@@ -88,3 +106,11 @@ def serve(
         asyncio.run(main())
     finally:
         workspace.close()
+
+
+def _lifeline_broken(server: uvicorn.Server) -> None:
+    log.warning("the process that started this workspace is gone; stopping")
+    server.should_exit = True
+    deadline = threading.Timer(LIFELINE_GRACE_S, os._exit, args=(1,))
+    deadline.daemon = True  # a shutdown that finishes in time exits without waiting for it
+    deadline.start()

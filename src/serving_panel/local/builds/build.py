@@ -19,6 +19,7 @@ from serving_panel.local.logformat import format_log_line
 from serving_panel.local.models.errors import ModelStoreError
 from serving_panel.local.models.inspect import check_requirements, validate_mlmodel
 from serving_panel.local.models.registry import ModelStore
+from serving_panel.local.serving.environment import model_environment
 from serving_panel.local.serving.processes import stop_group
 from serving_panel.local.state.configs import CREATING, FAILED, READY
 from serving_panel.local.state.logstore import LogStore
@@ -181,10 +182,16 @@ class Builder:
         model_dir: Path,
         entity: Mapping[str, Any],
     ) -> tuple[int, str | None]:
-        env = {**self.environment, **entity.get("environment_vars", {})}
-        env["PYTHONUNBUFFERED"] = "1"
+        env = model_environment(self.environment, entity.get("environment_vars", {}))
         process = subprocess.Popen(
-            [self.python, "-m", "serving_panel.local.builds.loader", str(model_dir)],
+            [
+                self.python,
+                "-m",
+                "serving_panel.local.builds.loader",
+                str(model_dir),
+                "--exit-with-stdin",
+            ],
+            stdin=subprocess.PIPE,  # its lifeline: the loader exits if this process goes
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
@@ -193,9 +200,15 @@ class Builder:
         )
         with self._lock:
             self._processes.setdefault(endpoint_id, set()).add(process)
-        timer = threading.Timer(
-            self.load_timeout_s, stop_group, args=(process, None), kwargs={"wait": False}
-        )
+        timed_out = threading.Event()
+
+        def time_out() -> None:
+            timed_out.set()
+            stop_group(process, None, wait=False)
+
+        started = time.monotonic()
+        timer = threading.Timer(self.load_timeout_s, time_out)
+        timer.daemon = True
         timer.start()
         last_error: str | None = None
         try:
@@ -212,8 +225,15 @@ class Builder:
             code = process.wait()
         finally:
             timer.cancel()
+            if process.stdin is not None:
+                process.stdin.close()
             with self._lock:
                 self._processes.get(endpoint_id, set()).discard(process)
-        if code < 0 and not self._stopping.is_set():
-            last_error = last_error or f"the model did not load within {self.load_timeout_s:.0f} s"
+        if timed_out.is_set() and not self._stopping.is_set():
+            waited = time.monotonic() - started
+            last_error = (
+                f"timed out: the model did not load within the build timeout of "
+                f"{self.load_timeout_s:g} s (waited {waited:.1f} s); its loader "
+                f"(pid {process.pid}) was stopped"
+            )
         return code, last_error

@@ -1,12 +1,16 @@
 """Loads one MLflow model in a fresh process, as a build's last check:
 
-    python -m serving_panel.local.builds.loader MODEL_DIR
+    python -m serving_panel.local.builds.loader MODEL_DIR [--exit-with-stdin]
 
 The build pipeline runs this to find out whether a model loads, and shows what it prints as
 the build log: every stdout line is a `format_log_line` line. Output the model's own code
 prints is re-emitted as INFO lines. Exit codes: 0 loaded, 2 bad arguments, 3 MLflow itself
 cannot be imported, 4 the model failed to load (gunicorn's APP_LOAD_ERROR, which Databricks'
 model server reports in the same situation); `worker/exits.py` names them for both processes.
+
+With `--exit-with-stdin` (the build pipeline passes it) the loader exits as soon as its stdin
+reaches end of file: the workspace that started it is gone (`local/lifeline.py`), so a load that
+never returns does not outlive it.
 
 Module-level imports stay light: MLflow is imported inside `main`, after the first line.
 """
@@ -25,6 +29,7 @@ from contextlib import redirect_stdout
 from pathlib import Path
 from typing import TextIO
 
+from serving_panel.local import lifeline
 from serving_panel.local.logformat import format_log_line
 from serving_panel.local.models.errors import ModelStoreError
 from serving_panel.local.models.inspect import validate_mlmodel
@@ -81,11 +86,16 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None) -> int
         description="Load an MLflow pyfunc model once and report how it went, as log lines.",
     )
     parser.add_argument("model_dir", type=Path, metavar="MODEL_DIR")
+    parser.add_argument(
+        "--exit-with-stdin", action="store_true", help="exit when stdin reaches end of file"
+    )
     args = parser.parse_args(argv)
     model_dir: Path = args.model_dir
     log = _Log(stdout if stdout is not None else sys.stdout)
 
     log("INFO", f"loader started: Python {platform.python_version()}, model directory {model_dir}")
+    if args.exit_with_stdin:
+        lifeline.watch_stdin(lambda: _workspace_gone(log))
     try:
         info = validate_mlmodel(model_dir)
     except ModelStoreError as error:
@@ -123,6 +133,11 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None) -> int
         f"model loaded in {elapsed:.2f} s (loader_module={info.loader_module}, python_function)",
     )
     return EXIT_OK
+
+
+def _workspace_gone(log: _Log) -> None:
+    log("WARNING", "the workspace that started this load is gone; exiting")
+    os._exit(EXIT_APP_LOAD_ERROR)
 
 
 def _warn_on_python_mismatch(log: _Log, saved_with: str | None) -> None:

@@ -92,7 +92,10 @@ class Router:
                 "POST",
                 url,
                 body=body,
-                headers={"Content-Type": "application/json"},
+                headers={
+                    "Content-Type": "application/json",
+                    **self.supervisor.request_headers(target.key),
+                },
                 timeout=urllib3.Timeout(connect=5.0, read=REQUEST_TIMEOUT_S),
                 preload_content=not stream,
             )

@@ -14,6 +14,8 @@ from enum import Enum
 from pathlib import Path
 
 CONCURRENCY = {"Small": 4, "Medium": 8, "Large": 16}
+#: Resident memory a model server may use, by workload size (MB); see `supervisor.py`.
+MEMORY_LIMIT_MB = {"Small": 4096, "Medium": 8192, "Large": 16384}
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,10 @@ class WorkerSpec:
     def concurrency(self) -> int:
         return CONCURRENCY.get(self.workload_size, 4)
 
+    @property
+    def memory_limit_mb(self) -> int:
+        return MEMORY_LIMIT_MB.get(self.workload_size, MEMORY_LIMIT_MB["Small"])
+
 
 class State(Enum):
     STARTING = "STARTING"
@@ -60,12 +66,23 @@ class Worker:
     started_at: float = 0.0
     boot_failures: int = 0
     restarts: int = 0
+    backoff_step: int = 0  # index into the backoff delays; back to 0 after a stable run
     retry_at: float = 0.0
     last_used: float = field(default_factory=time.monotonic)
     inflight: int = 0
     ready: threading.Event = field(default_factory=threading.Event)
     changed: threading.Condition = field(default_factory=threading.Condition)
     ever_ready: bool = False
+    #: Sent by the router on every request; the model server refuses requests without it.
+    secret: str = ""
+    #: When the current process became healthy (monotonic), for the backoff reset.
+    running_since: float = 0.0
+    #: Why the supervisor itself killed the current process (a memory limit), if it did.
+    kill_reason: str | None = None
+    #: What went wrong last, shown as the entity's message while it recovers.
+    problem: str | None = None
+    rss_mb: float | None = None  # resident memory at the last sample
+    sampled_at: float = 0.0
 
 
 OnState = Callable[[WorkerKey, str, str], None]
@@ -87,8 +104,11 @@ def deployment_state(worker: Worker) -> tuple[str, str] | None:
     if worker.ever_ready and state in (State.BACKOFF, State.STARTING):
         return (
             "DEPLOYMENT_RECOVERING",
-            "The model server exited and is restarting; see the server logs.",
+            f"{worker.problem or 'The model server exited'} and is restarting; "
+            "see the server logs.",
         )
     if state in (State.STARTING, State.BACKOFF):
+        if worker.problem is not None:
+            return "DEPLOYMENT_CREATING", f"{worker.problem}; starting it again."
         return "DEPLOYMENT_CREATING", "Starting the model server."
     return None

@@ -2,8 +2,19 @@
 
 Each worker is `python -m serving_panel.local.worker` on a socket this supervisor binds (so its
 port is known before it starts), in its own process group, with its stdin held open (it exits
-when that closes, so a crashed supervisor leaves no orphans). Its stdout and stderr become the
-entity's server log.
+when that closes, so a crashed supervisor leaves no orphans, `local/lifeline.py`). Its stdout
+and stderr become the entity's server log; a line longer than the log store's limit is cut.
+
+Only the workspace may talk to a worker: each start gets a fresh secret, handed to the worker
+on its stdin (never on the command line, which anyone on the machine can read), that the router
+sends as the `SECRET_HEADER` header (`request_headers(key)`); the worker refuses requests
+without it. The worker starts with a clean environment (`environment.py`) plus the entity's own
+`environment_vars`.
+
+Each worker's resident memory (its process tree's RSS) is sampled every `MEMORY_SAMPLE_S`; past
+its limit (`WorkerSpec.memory_limit_mb` by workload size, or `memory_limit_mb` for every size) it
+is killed, the server log says so, and it restarts like a crashed one, the entity showing the
+reason in its RECOVERING message.
 
 States, as in Supervisor (the process manager):
 
@@ -12,6 +23,10 @@ States, as in Supervisor (the process manager):
         +------exited--------+--> BACKOFF --delay--> STARTING      (delay grows 1, 2, 4 ... 30 s)
         +--boot failures in a row >= FATAL_AFTER--> FATAL
     any --stop()--> STOPPING --exited--> STOPPED
+
+The backoff delay starts again from 1 s when the worker that exited had been healthy for at
+least `stable_s` (as Supervisor's `startsecs` decides a start succeeded): a crash hours after the
+last one is a new incident, not the sixth in a row.
 
 A tick thread drives every transition; callers never block on a process except in `wait_ready`.
 State changes are reported through `on_state(key, deployment, message)` with the deployment
@@ -26,15 +41,19 @@ import http.client
 import logging
 import os
 import re
+import secrets
 import socket
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import IO
 
+import psutil
+
 from serving_panel.local.logformat import format_log_line
+from serving_panel.local.serving.environment import model_environment
 from serving_panel.local.serving.processes import stop_group
 from serving_panel.local.serving.states import (
     OnState,
@@ -44,7 +63,8 @@ from serving_panel.local.serving.states import (
     WorkerSpec,
     deployment_state,
 )
-from serving_panel.local.state.logstore import LogStore
+from serving_panel.local.state.logstore import CUT_MARKER, MAX_LINE_BYTES, LogStore
+from serving_panel.local.worker.secret import SECRET_HEADER
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +72,11 @@ BACKOFF_S = (1.0, 2.0, 4.0, 8.0, 16.0, 30.0)
 FATAL_AFTER = 5  # boot failures in a row (exit before becoming healthy) before giving up
 START_TIMEOUT_S = 300.0
 STOP_GRACE_S = 10.0
+#: A worker healthy for this long before it exits starts its backoff over (seconds).
+STABLE_S = 60.0
+#: How often each worker's resident memory is sampled (seconds): finding a process's children
+#: reads every process's status, so not on every tick.
+MEMORY_SAMPLE_S = 0.5
 _FORMATTED = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z (DEBUG|INFO|WARNING|ERROR) ")
 
 
@@ -65,6 +90,8 @@ class Supervisor:
         environment: Mapping[str, str] | None = None,
         idle_s: float = 300.0,
         tick_s: float = 0.1,
+        stable_s: float = STABLE_S,
+        memory_limit_mb: float | None = None,
     ) -> None:
         self.logs = logs
         self.on_state = on_state
@@ -72,6 +99,8 @@ class Supervisor:
         self.environment = dict(environment if environment is not None else os.environ)
         self.idle_s = idle_s
         self.tick_s = tick_s
+        self.stable_s = stable_s
+        self.memory_limit_mb = memory_limit_mb
         self._workers: dict[WorkerKey, Worker] = {}
         self._lock = threading.RLock()
         self._closed = threading.Event()
@@ -127,6 +156,12 @@ class Supervisor:
             if worker is None or worker.state != State.RUNNING or worker.port is None:
                 return None
             return ("127.0.0.1", worker.port)
+
+    def request_headers(self, key: WorkerKey) -> dict[str, str]:
+        """The headers that let a request through to the worker's model server (its secret)."""
+        with self._lock:
+            worker = self._workers.get(key)
+            return {SECRET_HEADER: worker.secret} if worker is not None and worker.secret else {}
 
     def begin_request(self, key: WorkerKey) -> None:
         with self._lock:
@@ -186,6 +221,8 @@ class Supervisor:
                     "port": worker.port,
                     "restarts": worker.restarts,
                     "concurrency": worker.spec.concurrency,
+                    "memory_limit_mb": self._memory_limit_mb(worker),
+                    "rss_mb": worker.rss_mb,
                     "inflight": worker.inflight,
                 }
                 for key, worker in self._workers.items()
@@ -216,7 +253,8 @@ class Supervisor:
         sock.listen(128)
         port = int(sock.getsockname()[1])
         fd = sock.fileno()
-        env = {**self.environment, **spec.environment, "PYTHONUNBUFFERED": "1"}
+        env = model_environment(self.environment, spec.environment)
+        secret = secrets.token_urlsafe(32)
         try:
             process = subprocess.Popen(
                 [
@@ -230,6 +268,7 @@ class Supervisor:
                     str(spec.concurrency),
                     "--name",
                     spec.key.entity,
+                    "--secret-from-stdin",
                 ],
                 pass_fds=(fd,),
                 stdin=subprocess.PIPE,
@@ -240,6 +279,13 @@ class Supervisor:
             )
         finally:
             sock.close()  # the child holds its own copy
+        if process.stdin is not None:
+            with contextlib.suppress(OSError):  # it died at once: the tick sees the exit
+                process.stdin.write(secret.encode() + b"\n")
+                process.stdin.flush()
+        worker.secret = secret
+        worker.kill_reason = None
+        worker.rss_mb = None
         worker.process = process
         worker.port = port
         worker.state = State.STARTING
@@ -279,6 +325,8 @@ class Supervisor:
             if code is not None:
                 self._exited(worker, code, now)
                 continue
+            if self._over_memory_limit(worker, process):
+                continue
             if state == State.STARTING:
                 if self._healthy(worker):
                     with self._lock:
@@ -286,6 +334,7 @@ class Supervisor:
                         worker.boot_failures = 0
                         worker.ever_ready = True
                         worker.last_used = now
+                        worker.running_since = now
                     self._report(worker)  # the store first, then whoever waits
                     with worker.changed:
                         worker.ready.set()
@@ -310,12 +359,57 @@ class Supervisor:
             and now - worker.last_used >= self.idle_s
         )
 
+    def _memory_limit_mb(self, worker: Worker) -> float:
+        return (
+            self.memory_limit_mb
+            if self.memory_limit_mb is not None
+            else float(worker.spec.memory_limit_mb)
+        )
+
+    def _over_memory_limit(self, worker: Worker, process: subprocess.Popen[bytes]) -> bool:
+        """Samples the worker's resident memory (its process and whatever it started); past the
+        limit, kills it (the next tick sees the exit and restarts it). True when it did."""
+        now = time.monotonic()
+        if now - worker.sampled_at < MEMORY_SAMPLE_S:
+            return False
+        worker.sampled_at = now
+        rss = _tree_rss_bytes(process.pid)
+        if rss is None:
+            return False
+        worker.rss_mb = round(rss / 2**20, 1)
+        limit = self._memory_limit_mb(worker)
+        if worker.rss_mb <= limit or worker.kill_reason is not None:
+            return False
+        worker.kill_reason = (
+            f"The model server exceeded its memory limit of {limit:g} MB "
+            f"(workload size {worker.spec.workload_size})"
+        )
+        self._log(
+            worker,
+            "ERROR",
+            f"memory limit exceeded: resident memory {worker.rss_mb:g} MB is over the limit of "
+            f"{limit:g} MB for workload size {worker.spec.workload_size}; killing the model server",
+        )
+        stop_group(process, None, wait=False)
+        return True
+
     def _exited(self, worker: Worker, code: int, now: float) -> None:
         """A worker we did not stop has exited: back off and restart, or give up."""
         booted = worker.state == State.RUNNING
         reason = f"signal {-code}" if code < 0 else f"exit code {code}"
+        if worker.kill_reason is not None:
+            reason = f"memory limit exceeded, {reason}"
         with self._lock:
             worker.ready.clear()
+            worker.problem = worker.kill_reason
+            if booted and worker.backoff_step and now - worker.running_since >= self.stable_s:
+                self._log(
+                    worker,
+                    "INFO",
+                    f"it had been healthy for {now - worker.running_since:.0f} s "
+                    f"(at least {self.stable_s:g} s): the restart delay starts over",
+                )
+                worker.backoff_step = 0
             if not booted:
                 worker.boot_failures += 1
             if worker.boot_failures >= FATAL_AFTER:
@@ -327,7 +421,8 @@ class Supervisor:
                     "healthy: giving up",
                 )
             else:
-                delay = BACKOFF_S[min(worker.restarts, len(BACKOFF_S) - 1)]
+                delay = BACKOFF_S[min(worker.backoff_step, len(BACKOFF_S) - 1)]
+                worker.backoff_step += 1
                 worker.restarts += 1
                 worker.retry_at = now + delay
                 worker.state = State.BACKOFF
@@ -345,7 +440,7 @@ class Supervisor:
             return False
         connection = http.client.HTTPConnection("127.0.0.1", worker.port, timeout=0.5)
         try:
-            connection.request("GET", "/ping")
+            connection.request("GET", "/ping", headers={SECRET_HEADER: worker.secret})
             return connection.getresponse().status == 200
         except OSError:
             return False
@@ -379,13 +474,46 @@ class Supervisor:
             return
         key = worker.spec.key
         with contextlib.suppress(ValueError, OSError):
-            for raw in stream:
+            for raw in _bounded_lines(stream, MAX_LINE_BYTES):
                 line = raw.decode("utf-8", errors="replace").rstrip("\n")
                 if not line:
                     continue
                 if not _FORMATTED.match(line):
                     line = format_log_line(level, line)
                 self.logs.append(key.endpoint_id, key.entity, key.version, "server", line)
+
+
+def _bounded_lines(stream: IO[bytes], limit: int) -> Iterator[bytes]:
+    """The stream's lines, each read into memory `limit` bytes at most: the rest of a longer
+    line is skipped and counted in a cut marker, so a model printing one huge line costs
+    neither memory here nor the log before it."""
+    while True:
+        line = stream.readline(limit)
+        if not line:
+            return
+        if line.endswith(b"\n") or len(line) < limit:
+            yield line
+            continue
+        dropped = 0
+        while True:
+            rest = stream.readline(limit)
+            dropped += len(rest.rstrip(b"\n"))
+            if not rest or rest.endswith(b"\n"):
+                break
+        yield line + CUT_MARKER.format(dropped=dropped).encode()
+
+
+def _tree_rss_bytes(pid: int) -> int | None:
+    """Resident memory of a process and its descendants, or None once it is gone."""
+    try:
+        root = psutil.Process(pid)
+        total = root.memory_info().rss
+        for child in root.children(recursive=True):
+            with contextlib.suppress(psutil.Error):
+                total += child.memory_info().rss
+        return int(total)
+    except psutil.Error:
+        return None
 
 
 def _terminate(process: subprocess.Popen[bytes], grace_s: float) -> None:

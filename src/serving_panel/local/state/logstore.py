@@ -8,6 +8,7 @@ print from a model used to leave a trim with no line boundary to cut at, and it 
 
 from __future__ import annotations
 
+import os
 import shutil
 import threading
 from pathlib import Path
@@ -45,8 +46,9 @@ class LogStore:
         path = self.path(endpoint_id, entity, version, kind)
         text = cut_line(line.rstrip("\n")) + "\n"
         with self._lock:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            with path.open("a", encoding="utf-8") as handle:
+            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            with open(fd, "a", encoding="utf-8") as handle:
                 handle.write(text)
             if path.stat().st_size > MAX_LOG_BYTES:
                 self._trim(path)

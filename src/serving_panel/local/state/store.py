@@ -246,6 +246,12 @@ class Store:
                 (hash_token(token), principal.id, comment, now_ms()),
             )
 
+    def delete_token(self, token: str) -> bool:
+        """Revokes a token: the next request with it gets 401. False when it was not known."""
+        with self._transaction() as db:
+            deleted = db.execute("DELETE FROM tokens WHERE token_hash = ?", (hash_token(token),))
+            return deleted.rowcount > 0
+
     def principal_for_token(self, token: str) -> Principal | None:
         with self._lock:
             row = self._db.execute(

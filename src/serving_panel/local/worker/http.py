@@ -8,6 +8,9 @@ both ways, server-sent events, and Databricks-style JSON errors.
   it calls `predict_stream` and answers `text/event-stream` (chunked): `data: <json>` frames,
   each followed by a blank line, ending with `data: [DONE]`.
 
+Started with a secret (`secret.py`), every request without it in `SECRET_HEADER` gets 403
+`PERMISSION_DENIED` and a closed connection, pings included: only the workspace gets answers.
+
 One access line per request goes to the log.
 """
 
@@ -24,6 +27,7 @@ from typing import Any, cast
 from urllib.parse import urlsplit
 
 from serving_panel.local.worker.model import BadRequest, ParsedRequest, Worker
+from serving_panel.local.worker.secret import SECRET_HEADER, accepted
 
 #: An idle keep-alive connection is closed after this long, so leaked connections don't pin
 #: threads forever. Also bounds how long a send to a client that stopped reading may block.
@@ -35,6 +39,7 @@ _PING_PATHS = ("/ping", "/health")
 _ROUTES = {"/ping": "GET", "/health": "GET", "/invocations": "POST"}
 _ERROR_CODES = {
     400: "BAD_REQUEST",
+    403: "PERMISSION_DENIED",
     404: "NOT_FOUND",
     405: "METHOD_NOT_ALLOWED",
     411: "BAD_REQUEST",
@@ -53,7 +58,7 @@ class Server(ThreadingHTTPServer):
     # block it for IDLE_TIMEOUT_SECONDS. Draining waits for requests, not connections.
     block_on_close = False
 
-    def __init__(self, listener: socket.socket, worker: Worker) -> None:
+    def __init__(self, listener: socket.socket, worker: Worker, secret: str | None = None) -> None:
         super().__init__(listener.getsockname()[:2], Handler, bind_and_activate=False)
         self.socket.close()  # the unbound socket TCPServer made; the inherited one replaces it
         self.socket = listener
@@ -62,6 +67,7 @@ class Server(ThreadingHTTPServer):
         self.server_name = str(host)
         self.server_port = int(port)
         self.worker = worker
+        self.secret = secret
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         error = sys.exc_info()[1]
@@ -123,6 +129,15 @@ class Handler(BaseHTTPRequestHandler):
         self._status = None
 
     def _route(self, path: str) -> None:
+        secret = cast(Server, self.server).secret
+        if secret is not None and not accepted(self.headers.get(SECRET_HEADER), secret):
+            self._send_json_error(
+                403,
+                "this model server answers only its local workspace; query the endpoint "
+                "through the workspace's /serving-endpoints/{name}/invocations",
+                close=True,
+            )
+            return
         body = self._read_body()
         if body is None:
             return  # already answered

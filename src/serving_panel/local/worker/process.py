@@ -1,6 +1,7 @@
 """Serves one MLflow model over HTTP in its own process, the way a Databricks replica does.
 
     python -m serving_panel.local.worker MODEL_DIR --fd N [--concurrency C] [--name ENTITY_NAME]
+                                       [--secret-from-stdin]
 
 The supervisor binds and listens on a TCP socket on 127.0.0.1 and passes it as file descriptor
 N (`subprocess.Popen(pass_fds=(N,))`), so the port is known before the worker starts and no
@@ -12,7 +13,9 @@ is a `format_log_line` line: the worker's own, one access line per request, and 
 model prints (stdout as INFO, stderr as WARNING). SIGTERM (or SIGINT) stops accepting, lets
 in-flight requests finish for up to `DRAIN_SECONDS`, then exits 0. When stdin is a pipe, its
 end of file (the supervisor died) exits the process at once, so a worker never outlives its
-supervisor. Exit codes match the loader's: 2 bad arguments or an unusable --fd, 3 MLflow cannot
+supervisor. With `--secret-from-stdin` the first stdin line is a secret every request must carry
+(`secret.py`; the supervisor always passes it, so only the workspace's router gets an answer).
+Exit codes match the loader's: 2 bad arguments or an unusable --fd, 3 MLflow cannot
 be imported, 4 the model failed to load.
 
 This module is the process: its command line, the inherited socket, signals, the stdin watch
@@ -28,13 +31,13 @@ import os
 import platform
 import signal
 import socket
-import stat
 import sys
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import FrameType
 
+from serving_panel.local import lifeline
 from serving_panel.local.worker.capture import Log, ThreadLineWriter
 from serving_panel.local.worker.exits import EXIT_OK, EXIT_USAGE
 from serving_panel.local.worker.http import Server
@@ -63,23 +66,12 @@ def watch_stdin(log: Log) -> None:
     """Exits the process when stdin, a pipe from the supervisor, reaches end of file: the
     supervisor died (even by SIGKILL) or let go of the worker. Stdin that isn't a pipe or
     socket (a terminal, /dev/null) is not watched, so the worker can be run by hand."""
-    try:
-        mode = os.fstat(0).st_mode
-    except OSError:
-        return
-    if not (stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode)):
-        return
 
-    def run() -> None:
-        try:
-            while os.read(0, 65536):
-                pass
-        except OSError:
-            pass
+    def gone() -> None:
         log("INFO", "stdin closed (the supervisor is gone); exiting")
         os._exit(EXIT_OK)
 
-    threading.Thread(target=run, name="stdin-watch", daemon=True).start()
+    lifeline.watch_stdin(gone)
 
 
 def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -103,6 +95,11 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--name", default=None, help="the served entity's name, for the log (default: MODEL_DIR)"
     )
+    parser.add_argument(
+        "--secret-from-stdin",
+        action="store_true",
+        help="read a secret from the first stdin line; requests without it get 403",
+    )
     return parser.parse_args(argv)
 
 
@@ -124,6 +121,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (OSError, ValueError) as error:
         log("ERROR", f"--fd {args.fd} is not usable: {error}")
         return EXIT_USAGE
+    secret: str | None = None
+    if args.secret_from_stdin:
+        secret = lifeline.read_line()
+        if not secret:
+            log("ERROR", "--secret-from-stdin: stdin closed before a secret arrived")
+            return EXIT_USAGE
     watch_stdin(log)
     signal.signal(signal.SIGTERM, _exit_while_loading(log))
     signal.signal(signal.SIGINT, _exit_while_loading(log))
@@ -134,7 +137,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         model = load_model(model_dir, log, captured)
         if isinstance(model, int):
             return model
-        return _serve(Worker(model, name, args.concurrency, log, captured), listener)
+        return _serve(Worker(model, name, args.concurrency, log, captured), listener, secret)
     finally:
         for writer in captured:
             writer.emit_pending()
@@ -149,9 +152,9 @@ def _exit_while_loading(log: Log) -> Callable[[int, FrameType | None], None]:
     return handler
 
 
-def _serve(worker: Worker, listener: socket.socket) -> int:
+def _serve(worker: Worker, listener: socket.socket, secret: str | None) -> int:
     log = worker.log
-    server = Server(listener, worker)
+    server = Server(listener, worker, secret)
     stop = threading.Event()
 
     def request_stop(signum: int, frame: FrameType | None) -> None:
