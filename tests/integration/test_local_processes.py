@@ -127,7 +127,7 @@ from serving_panel.local.handle import LocalWorkspace
 
 started = {}
 def start():
-    started["ws"] = LocalWorkspace.start(data_dir=sys.argv[1])
+    started["ws"] = LocalWorkspace.start(data_dir=sys.argv[1], detach=sys.argv[3] == "detach")
 if sys.argv[3] == "thread":  # no parent-death signal: the lifeline pipe alone
     thread = threading.Thread(target=start)
     thread.start()
@@ -178,6 +178,43 @@ def test_kill_9_of_the_starting_script_stops_the_server_and_its_model_servers(
         )
     finally:
         kill_leftovers(leftovers)
+        if script.poll() is None:
+            script.kill()
+
+
+def test_a_detached_server_outlives_the_script_that_started_it(
+    tmp_path: Path, demo_models: dict[str, Path]
+) -> None:
+    script = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            STARTER,
+            str(tmp_path / "ws"),
+            str(demo_models["regressor"]),
+            "detach",
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    server_pid: int | None = None
+    try:
+        assert script.stdout is not None
+        started = json.loads(script.stdout.readline())
+        server_pid = started["pid"]
+        api = Api(started["host"], started["token"])
+
+        script.kill()
+        script.wait(timeout=30)
+
+        create_ready(api, "detached", entity())  # the server still serves, models included
+        assert not gone(server_pid)
+    finally:
+        if server_pid is not None and not gone(server_pid):
+            pid = server_pid
+            os.killpg(pid, signal.SIGTERM)
+            wait_for(lambda: gone(pid), what="the detached server to stop")
         if script.poll() is None:
             script.kill()
 
