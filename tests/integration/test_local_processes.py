@@ -246,7 +246,13 @@ def test_kill_9_of_the_server_stops_its_model_servers_and_loaders(
                 },
             },
         ).raise_for_status()
-        loaders = wait_for(lambda: loader_pids(workspace.pid), what="a loader to start")
+        build_logs = "/api/2.0/serving-endpoints/loading/served-models/slow-1/build-logs"
+        wait_for(  # inside the load, where it prints nothing more that could fail on its own
+            lambda: "loading model with mlflow.pyfunc.load_model" in api.get(build_logs).text,
+            what="the loader to start loading the model",
+        )
+        loaders = loader_pids(workspace.pid)
+        assert len(loaders) == 1
         workers = worker_pids(api)
         assert len(workers) == 1
         leftovers = [*loaders, *workers]

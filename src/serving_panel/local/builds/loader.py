@@ -18,6 +18,7 @@ Module-level imports stay light: MLflow is imported inside `main`, after the fir
 from __future__ import annotations
 
 import argparse
+import contextlib
 import io
 import os
 import platform
@@ -136,7 +137,9 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None) -> int
 
 
 def _workspace_gone(log: _Log) -> None:
-    log("WARNING", "the workspace that started this load is gone; exiting")
+    # Whoever read stdout has most likely gone too: a failed write must not stop the exit.
+    with contextlib.suppress(OSError, ValueError):
+        log("WARNING", "the workspace that started this load is gone; exiting")
     os._exit(EXIT_APP_LOAD_ERROR)
 
 
