@@ -27,7 +27,7 @@ from harness.api import Api, create_ready, entity, settle, unique, wait_for
 from harness.misbehaving import records, write_misbehaving_model
 from harness.workspaces import start_workspace
 from serving_panel.local.handle import LocalWorkspace
-from serving_panel.local.worker.secret import SECRET_HEADER
+from serving_panel.local.secret import SECRET_HEADER
 
 CANARY = "dapi-canary-0123456789abcdef"  # a DATABRICKS_TOKEN that must reach no model
 MEMORY_LIMIT_MB = 1024  # far above a model server's own footprint, far below the leak

@@ -53,6 +53,7 @@ from typing import IO
 import psutil
 
 from serving_panel.local.logformat import format_log_line
+from serving_panel.local.secret import SECRET_HEADER
 from serving_panel.local.serving.environment import model_environment
 from serving_panel.local.serving.processes import stop_group
 from serving_panel.local.serving.states import (
@@ -64,7 +65,6 @@ from serving_panel.local.serving.states import (
     deployment_state,
 )
 from serving_panel.local.state.logstore import CUT_MARKER, MAX_LINE_BYTES, LogStore
-from serving_panel.local.worker.secret import SECRET_HEADER
 
 log = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ both ways, server-sent events, and Databricks-style JSON errors.
   it calls `predict_stream` and answers `text/event-stream` (chunked): `data: <json>` frames,
   each followed by a blank line, ending with `data: [DONE]`.
 
-Started with a secret (`secret.py`), every request without it in `SECRET_HEADER` gets 403
+Started with a secret (`local/secret.py`), every request without it in `SECRET_HEADER` gets 403
 `PERMISSION_DENIED` and a closed connection, pings included: only the workspace gets answers.
 
 One access line per request goes to the log.
@@ -26,8 +26,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, cast
 from urllib.parse import urlsplit
 
+from serving_panel.local.secret import SECRET_HEADER, accepted
 from serving_panel.local.worker.model import BadRequest, ParsedRequest, Worker
-from serving_panel.local.worker.secret import SECRET_HEADER, accepted
 
 #: An idle keep-alive connection is closed after this long, so leaked connections don't pin
 #: threads forever. Also bounds how long a send to a client that stopped reading may block.

@@ -14,7 +14,7 @@ model prints (stdout as INFO, stderr as WARNING). SIGTERM (or SIGINT) stops acce
 in-flight requests finish for up to `DRAIN_SECONDS`, then exits 0. When stdin is a pipe, its
 end of file (the supervisor died) exits the process at once, so a worker never outlives its
 supervisor. With `--secret-from-stdin` the first stdin line is a secret every request must carry
-(`secret.py`; the supervisor always passes it, so only the workspace's router gets an answer).
+(`local/secret.py`; the supervisor always passes it, so only the workspace's router gets an answer).
 Exit codes match the loader's: 2 bad arguments or an unusable --fd, 3 MLflow cannot
 be imported, 4 the model failed to load.
 
