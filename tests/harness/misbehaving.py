@@ -5,7 +5,8 @@ what it does with a "mode" column (dataframe_records).
 - `crash`: the process exits with code 7 at once, as a segfaulting library would;
 - `leak`: allocates `mb` megabytes (touched, so resident) and keeps them;
 - `environment`: prints every environment variable as a log line, answers their names;
-- `shout`: prints one line of `mb` megabytes, then "shouted".
+- `shout`: prints one line of `mb` megabytes, then "shouted";
+- `spawn`: starts a subprocess that sleeps for an hour, answers its pid.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ import mlflow.pyfunc
 
 MISBEHAVING_CODE = """\
 import os
+import subprocess
+import sys
 
 import pandas as pd
 from mlflow.models import set_model
@@ -35,6 +38,9 @@ class Misbehaving(PythonModel):
         if mode == "leak":
             KEPT.append(b"x" * (int(row["mb"]) * 1024 * 1024))
             return [f"holding {sum(len(block) for block in KEPT) // 2**20} MB"]
+        if mode == "spawn":
+            child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(3600)"])
+            return [child.pid]
         if mode == "shout":
             print("y" * (int(row["mb"]) * 1024 * 1024))
             print("shouted")

@@ -223,14 +223,17 @@ def test_a_detached_server_outlives_the_script_that_started_it(
 # Finding 12: children die with the server; a load that never returns times out ---------------
 
 
-def test_kill_9_of_the_server_stops_its_model_servers_and_loaders(
-    tmp_path: Path, demo_models: dict[str, Path]
+def test_kill_9_of_the_server_stops_its_model_servers_their_children_and_loaders(
+    tmp_path: Path, demo_models: dict[str, Path], misbehaving_model: Path
 ) -> None:
     workspace = start_workspace(tmp_path / "ws", demo_models)
     leftovers: list[int] = []
     try:
+        workspace.register_model("misbehaving", misbehaving_model)
         api = Api(workspace.host, workspace.token)
-        create_ready(api, "serving", entity())
+        create_ready(api, "serving", entity("misbehaving", "1"))
+        spawned = query(api, "serving", mode="spawn").json()["predictions"][0]
+        leftovers.append(spawned)
         api.post(
             "/api/2.0/serving-endpoints",
             json={
@@ -255,13 +258,14 @@ def test_kill_9_of_the_server_stops_its_model_servers_and_loaders(
         assert len(loaders) == 1
         workers = worker_pids(api)
         assert len(workers) == 1
-        leftovers = [*loaders, *workers]
+        leftovers += [*loaders, *workers]
 
         os.kill(workspace.pid, signal.SIGKILL)  # the server alone, not its process group
 
         wait_for(
             lambda: all(gone(pid) for pid in leftovers),
-            what="the model server and the loader to exit after the server was killed",
+            what="the model server, what it started and the loader to exit after the server "
+            "was killed",
         )
     finally:
         kill_leftovers(leftovers)

@@ -4,7 +4,9 @@ Every process of the workspace is started with a lifeline: a pipe on its stdin w
 only its starter holds. The kernel closes that end when the starter exits, however it exits, so
 the child reads end of file and leaves. This works on Linux and macOS alike, and covers every
 link of the chain: the notebook or script that called `LocalWorkspace.start()` → the server →
-its model servers and build loaders.
+its model servers and build loaders. A model server or loader that loses its lifeline also sends
+SIGTERM to its own process group on the way out (`exit_with_group`), so the subprocesses a model
+started go with it.
 
 On Linux the server also asks for a parent-death signal (`PR_SET_PDEATHSIG`) as a second line,
 but only when its starter started it from its main thread: the kernel sends that signal when the
@@ -56,6 +58,18 @@ def watch_stdin(on_eof: Callable[[], None]) -> bool:
 
     threading.Thread(target=run, name="lifeline", daemon=True).start()
     return True
+
+
+def exit_with_group(code: int) -> None:
+    """Exits now with `code`, after sending SIGTERM to whatever this process started (a model's
+    own subprocesses) when it leads its process group, as the workspace's children do. The
+    signal reaches this process too: a Python handler only sets a flag before the exit here, and
+    a process without one ends by the signal itself, which is no worse when nobody is left to
+    read its exit code. A subprocess that ignores SIGTERM is not stopped."""
+    with contextlib.suppress(OSError):
+        if os.getpgrp() == os.getpid():
+            os.killpg(os.getpid(), signal.SIGTERM)
+    os._exit(code)
 
 
 def read_line(limit: int = 4096) -> str:

@@ -140,7 +140,7 @@ def _workspace_gone(log: _Log) -> None:
     # Whoever read stdout has most likely gone too: a failed write must not stop the exit.
     with contextlib.suppress(OSError, ValueError):
         log("WARNING", "the workspace that started this load is gone; exiting")
-    os._exit(EXIT_APP_LOAD_ERROR)
+    lifeline.exit_with_group(EXIT_APP_LOAD_ERROR)
 
 
 def _warn_on_python_mismatch(log: _Log, saved_with: str | None) -> None:

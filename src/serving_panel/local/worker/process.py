@@ -69,7 +69,7 @@ def watch_stdin(log: Log) -> None:
 
     def gone() -> None:
         log("INFO", "stdin closed (the supervisor is gone); exiting")
-        os._exit(EXIT_OK)
+        lifeline.exit_with_group(EXIT_OK)
 
     lifeline.watch_stdin(gone)
 
