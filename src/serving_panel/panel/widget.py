@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import anywidget
+import ipywidgets
 import traitlets
 
 import serving_panel.panel.snapshot as snapshots
@@ -103,7 +104,19 @@ class EndpointPanel(anywidget.AnyWidget):
         install_permissions(self)
         install_delete(self)
         self.on_msg(self._on_custom_message)
-        self.refresh()
+        try:
+            self.refresh()
+        except BaseException:
+            self._close_all()
+            raise
+
+    def _close_all(self) -> None:
+        """Closes this widget's comm and its layout's: a panel whose first read failed must
+        not stay behind as a live model (JupyterLab would save it in the notebook's state)."""
+        layout = getattr(self, "layout", None)
+        if isinstance(layout, ipywidgets.Widget):
+            layout.close()
+        self.close()
 
     def __repr__(self) -> str:
         state = self.snapshot.get("state") or "not read yet"
