@@ -7,7 +7,10 @@ the ones that are also a `ValueError` or `TimeoutError` keep that second base fo
     ├── ConfigurationError (ValueError)      no usable host or credentials (config.py)
     ├── ClientValidationError (ValueError)   refused before sending: names the field and rule
     │   └── AclError                         a permission plan that can't be made (acl.py)
-    │       └── StaleAclError                the ACL changed since it was shown; nothing sent
+    │       ├── StaleAclError                the ACL changed since it was shown; nothing sent
+    │       ├── NotGrantedError              revoke of a principal with no direct grant
+    │       └── LockoutError                 would take CAN_MANAGE from you or the last manager
+    ├── AclWriteLostError (acl.py)           a concurrent write undid ours; retrying did not hold
     ├── MetricsParseError (ValueError)       metrics text breaks the format (metrics.py)
     ├── UnexpectedResponse                   a 2xx answer that is not the JSON the API promises
     ├── TransportError                       no response at all (`attempts`: tries made)

@@ -161,7 +161,7 @@ class EndpointPanel(anywidget.AnyWidget):
             self.endpoint_name, served_entity, kind=kind, config_version=config_version
         )
 
-    def grant(self, level: str, **principal: str) -> Permissions:
+    def grant(self, level: str, **principal: Any) -> Permissions:
         """`panel.grant("CAN_QUERY", user="jsmith@example.com")`: see ServingClient.grant."""
         return self._client.grant(self.endpoint_name, level, **principal)
 
