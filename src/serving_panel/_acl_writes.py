@@ -22,6 +22,7 @@ after our read-back undoes ours after we reported success.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import sys
 import threading
@@ -68,9 +69,11 @@ class AclWrites:
         *,
         expected_fingerprint: str | None,
         force: bool,
+        caller: acl.PrincipalKey | None,
     ) -> Permissions:
         """Sends a plan the caller made, once: refused unless the ACL is still the one it was
-        made from (and the reviewed one); then read back (`AclWriteLostError` if undone)."""
+        made from (and the reviewed one); then read back (`AclWriteLostError` if undone). Its
+        lock-outs are weighed for `caller` too, however the plan was made."""
         if expected_fingerprint is not None:
             acl.check_unchanged(expected_fingerprint, plan.fingerprint)
         with self.lock(endpoint_id):
@@ -78,7 +81,8 @@ class AclWrites:
             if plan.method is None:
                 return current
             acl.check_unchanged(plan.fingerprint, current.fingerprint)
-            refuse_lockouts(plan, force)
+            if not force:
+                refuse_lockouts(_with_callers_lockouts(plan, current, caller), force)
             back, undone = self._send_and_verify(endpoint_id, current, plan)
         if undone:
             raise _lost(undone, 1, reviewed=True)
@@ -195,6 +199,19 @@ def _callers_level() -> int:
         frame = frame.f_back
         level += 1
     return level
+
+
+def _with_callers_lockouts(
+    plan: acl.AclPlan, current: Permissions, caller: acl.PrincipalKey | None
+) -> acl.AclPlan:
+    """`plan`, carrying the caller's own lock-out as well when it was made without `caller=`
+    (planned again from the same direct ACL, which the fingerprint check just confirmed)."""
+    if caller is None:
+        return plan
+    desired = {change.principal: change.after for change in plan.changes}
+    again = acl.plan_changes(current, desired, caller=caller)
+    lockouts = tuple(dict.fromkeys(plan.lockouts + again.lockouts))
+    return dataclasses.replace(plan, lockouts=lockouts)
 
 
 def refuse_lockouts(plan: acl.AclPlan, force: bool) -> None:

@@ -411,13 +411,17 @@ class ServingClient:
         rule: the plan must come from the ACL the user reviewed (`expected_fingerprint`, the
         `Permissions.fingerprint` shown, when given), and a re-read just before sending must
         find that ACL unchanged. Otherwise `StaleAclError`, and nothing is sent. Lock-outs
-        the plan carries (`AclPlan.lockouts`) need `force=True`, else `LockoutError`.
+        (`AclPlan.lockouts`, yours included) need `force=True`, else `LockoutError`.
         Returns the ACL read back after the send (`AclWriteLostError` if someone undid it: a
         reviewed plan is never re-planned); a plan without a change sends nothing."""
         return self._by_id(
             endpoint,
             lambda endpoint_id: self._acl.apply(
-                endpoint_id, plan, expected_fingerprint=expected_fingerprint, force=force
+                endpoint_id,
+                plan,
+                expected_fingerprint=expected_fingerprint,
+                force=force,
+                caller=None if force else self._caller(),
             ),
         )
 

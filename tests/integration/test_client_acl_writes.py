@@ -265,6 +265,24 @@ def test_a_revoke_another_process_undoes_is_sent_again(
     assert ("user", target) not in direct(client, endpoint)
 
 
+def test_a_grant_another_process_undoes_is_sent_again(
+    client: ServingClient,
+    endpoint: str,
+    users: list[str],
+    api: Api,
+    workspace: LocalWorkspace,
+    interposer: Interposer,
+) -> None:
+    target = users[5]
+    older = direct(client, endpoint)  # read before the grant: a PUT of it removes the grant
+    endpoint_id = client.endpoint_id(endpoint)
+    action = partial(put_direct, api, endpoint_id, older)
+    with staged(workspace, interposer, action, times=1) as ours:
+        ours.grant(endpoint, "CAN_QUERY", user=target)
+    assert interposer.writes == 2
+    assert direct(client, endpoint)[("user", target)] == "CAN_QUERY"
+
+
 def test_a_revoke_undone_every_time_is_reported_not_claimed(
     client: ServingClient,
     endpoint: str,
@@ -353,6 +371,10 @@ def test_revoking_your_own_can_manage_needs_force(
     assert "nothing was sent" in str(refused.value)
     with pytest.raises(LockoutError, match="lowers it to CAN_VIEW"):
         client.grant(endpoint, "CAN_VIEW", user=me.name)
+    planned_without_caller = acl.plan_revoke(client.permissions(endpoint), me.kind, me.name)
+    assert planned_without_caller.lockouts == ()  # another principal manages it directly
+    with pytest.raises(LockoutError, match=f"You \\(user {me.name}\\) hold CAN_MANAGE"):
+        client.apply_plan(endpoint, planned_without_caller)
     assert client.permissions(endpoint).fingerprint == before
     client.revoke(endpoint, user=me.name, force=True)
     assert direct(client, endpoint) == {("user", other_manager): "CAN_MANAGE"}
