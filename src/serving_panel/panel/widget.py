@@ -87,6 +87,7 @@ class EndpointPanel(anywidget.AnyWidget):
                 f"give either client= or connection arguments, not both "
                 f"(got client and {', '.join(sorted(connection))})"
             )
+        made_client = client is None
         if client is None:
             from serving_panel.client import ServingClient
 
@@ -108,6 +109,8 @@ class EndpointPanel(anywidget.AnyWidget):
             self.refresh()
         except BaseException:
             self._close_all()
+            if made_client:  # nobody else holds this client to close it
+                client.close()
             raise
 
     def _close_all(self) -> None:
