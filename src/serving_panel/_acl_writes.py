@@ -82,7 +82,7 @@ class AclWrites:
                 return current
             acl.check_unchanged(plan.fingerprint, current.fingerprint)
             if not force:
-                refuse_lockouts(_with_callers_lockouts(plan, current, caller), force)
+                refuse_lockouts(_with_callers_lockouts(plan, current, caller))
             back, undone = self._send_and_verify(endpoint_id, current, plan)
         if undone:
             raise _lost(undone, 1, reviewed=True)
@@ -110,7 +110,8 @@ class AclWrites:
                 plan = plan_from(current, attempt == 1)
                 if plan.method is None:
                     return current
-                refuse_lockouts(plan, force)
+                if not force:
+                    refuse_lockouts(plan)
                 back, undone = self._send_and_verify(endpoint_id, current, plan)
                 if not undone:
                     return back
@@ -214,9 +215,9 @@ def _with_callers_lockouts(
     return dataclasses.replace(plan, lockouts=lockouts)
 
 
-def refuse_lockouts(plan: acl.AclPlan, force: bool) -> None:
-    """`LockoutError` naming each lock-out the plan carries, unless `force`."""
-    if plan.lockouts and not force:
+def refuse_lockouts(plan: acl.AclPlan) -> None:
+    """`LockoutError` naming the principals changed and each lock-out the plan carries."""
+    if plan.lockouts:
         changed = ", ".join(_who(change.principal) for change in plan.changes)
         raise acl.LockoutError(
             f"Refused to change {changed}: it would lock managers out of the endpoint; "
