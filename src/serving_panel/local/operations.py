@@ -148,11 +148,7 @@ def update_notifications(ws: Workspace, endpoint: Endpoint, body: dict[str, Any]
     """PATCH email notifications (none given, or empty, removes them); returns them ({} if none)."""
     notifications = body.get("email_notifications")
     if notifications is not None:
-        notifications = validation.check_object(notifications, "email_notifications")
-        for key in ("on_update_failure", "on_update_success"):
-            value = notifications.get(key, [])
-            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-                raise invalid(f"email_notifications.{key}", "must be a list of email addresses")
+        notifications = validation.parse_notifications(notifications, "email_notifications")
 
     def change(current: Endpoint) -> Endpoint:
         attributes = dict(current.attributes)

@@ -8,8 +8,9 @@ import logging
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
+from serving_panel.local.api.render import StrictJSONResponse
 from serving_panel.local.state.errors import ApiError
 
 log = logging.getLogger(__name__)
@@ -17,7 +18,7 @@ log = logging.getLogger(__name__)
 
 async def api_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, ApiError)
-    return JSONResponse(error.body(), status_code=error.status, headers=error.headers)
+    return StrictJSONResponse(error.body(), status_code=error.status, headers=error.headers)
 
 
 async def http_error(request: Request, error: Exception) -> Response:
@@ -34,12 +35,12 @@ async def http_error(request: Request, error: Exception) -> Response:
         }
     else:
         body = {"error_code": "BAD_REQUEST", "message": str(error.detail)}
-    return JSONResponse(body, status_code=error.status_code)
+    return StrictJSONResponse(body, status_code=error.status_code)
 
 
 async def unexpected_error(request: Request, error: Exception) -> Response:
     log.exception("unexpected error on %s %s", request.method, request.url.path)
-    return JSONResponse(
+    return StrictJSONResponse(
         {"error_code": "INTERNAL_ERROR", "message": f"{type(error).__name__}: {error}"},
         status_code=500,
     )

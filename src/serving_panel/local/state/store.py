@@ -20,6 +20,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from serving_panel.local.state import jsontext
+
 SCHEMA_VERSION = 1
 
 _SCHEMA = """
@@ -106,11 +108,14 @@ class AclEntry:
 
 
 def _dumps(value: Any) -> str | None:
-    return None if value is None else json.dumps(value, separators=(",", ":"))
+    """Strict JSON: a value that could not be served again (NaN, say) fails the write."""
+    return None if value is None else jsontext.dumps(value)
 
 
 def _loads(text: str | None) -> Any:
-    return None if text is None else json.loads(text)
+    # Databases written before input was strict may hold NaN or Infinity: read them as null,
+    # so every response that includes them can still be written as strict JSON.
+    return None if text is None else json.loads(text, parse_constant=lambda _: None)
 
 
 class Store:

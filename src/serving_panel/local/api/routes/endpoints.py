@@ -9,6 +9,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from serving_panel import _wire
 from serving_panel.local import operations
 from serving_panel.local.api import views
 from serving_panel.local.api.routes.common import (
@@ -98,13 +99,14 @@ async def _config_version(request: Request) -> int | None:
         raw = body.get("config_version")
     if raw is None or raw == "":
         return None
-    try:
-        version = int(raw)
-    except (TypeError, ValueError) as error:
-        raise invalid("config_version", f"must be a positive integer, got {raw!r}") from error
-    if version < 1:
-        raise invalid("config_version", f"must be a positive integer, got {raw!r}")
-    return version
+    whole_float = isinstance(raw, float) and raw.is_integer()
+    digits = isinstance(raw, str) and raw.isascii() and raw.isdigit() and len(raw) <= 18
+    if whole_float or digits:
+        raw = int(raw)
+    if isinstance(raw, bool) or not isinstance(raw, int) or raw < 1:
+        shown = repr(raw) if len(repr(raw)) <= 40 else repr(raw)[:40] + "..."
+        raise invalid("config_version", f"must be a positive integer, got {shown}")
+    return raw
 
 
 async def _log(request: Request, kind: str) -> JSONResponse:
@@ -114,6 +116,10 @@ async def _log(request: Request, kind: str) -> JSONResponse:
     served = request.path_params["served_model"]
     version = await _config_version(request)
     names = _entity_names(endpoint)
+    # A name no entity can have (too long, a dot, a slash) names no log: say so before it
+    # reaches the file system.
+    if _wire.name_problem(served, "served entity name") is not None:
+        raise served_model_not_found(endpoint.name, served, names)
     # Build logs of an entity an older config served stay readable by config_version.
     if served not in names and (kind == "server" or version is None):
         raise served_model_not_found(endpoint.name, served, names)

@@ -7,7 +7,6 @@ Answers carry the `served-model-name` header; `"stream": true` answers `data:` l
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import AsyncIterator, Iterator
 
@@ -20,6 +19,7 @@ from serving_panel.local.api.routes.common import caller, endpoint_named, read_b
 from serving_panel.local.serving.router import Router, Target, WorkerUnavailableError
 from serving_panel.local.state import auth
 from serving_panel.local.state.errors import ApiError, invalid, served_model_not_found
+from serving_panel.local.state.jsontext import parse_json
 
 WAKE_TIMEOUT_S = 180.0  # a scaled-to-zero or restarting model server gets this long to start
 
@@ -34,10 +34,7 @@ async def invoke(request: Request) -> Response:
     endpoint = endpoint_named(request, request.path_params["name"])
     auth.require(ws.store, who, endpoint.id, endpoint.name, "CAN_QUERY", "querying it")
     body = await read_body(request)
-    try:
-        parsed = json.loads(body) if body.strip() else None
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise invalid("body", f"Invalid JSON given in the body of the request: {error}") from error
+    parsed = parse_json(body) if body.strip() else None
     if not isinstance(parsed, dict):
         raise invalid("body", "must be a JSON object holding the model's input")
     stream = parsed.get("stream") is True
