@@ -71,12 +71,15 @@ def endpoint_named(request: Request, name: str) -> Endpoint:
 
 @dataclass(frozen=True)
 class Access:
-    """Who asked, about which endpoint, and the level they hold on it."""
+    """Who asked, about which endpoint, and the level they hold on it when the request
+    arrived; `guard` is what a write passes to the backend, which checks it again (against
+    this endpoint's id) in the transaction that writes, after the body has been read."""
 
     ws: Workspace
     who: auth.Caller
     endpoint: Endpoint
     level: str
+    guard: auth.Guard
 
 
 def access(
@@ -94,7 +97,7 @@ def access(
         find(request) if find is not None else endpoint_named(request, request.path_params["name"])
     )
     level = auth.require(ws.store, who, found.id, found.name, needed, action)
-    return Access(ws, who, found, level)
+    return Access(ws, who, found, level, auth.Guard(who, needed, action))
 
 
 def json_response(body: Any, status: int = 200) -> JSONResponse:

@@ -57,16 +57,15 @@ async def get(request: Request) -> JSONResponse:
 async def delete(request: Request) -> JSONResponse:
     granted = access(request, "CAN_MANAGE", "deleting it")
     ws, endpoint = granted.ws, granted.endpoint
-    operations.delete_endpoint(ws, endpoint)
+    operations.delete_endpoint(ws, granted.guard, endpoint)
     return json_response({})
 
 
 async def update_config(request: Request) -> JSONResponse:
     granted = access(request, "CAN_MANAGE", "updating its config")
-    ws, who, endpoint = granted.ws, granted.who, granted.endpoint
-    level = granted.level
-    updated = operations.update_config(ws, who.principal, endpoint, await read_json(request))
-    return json_response(views.detailed(updated, level))
+    body = await read_json(request)
+    updated = operations.update_config(granted.ws, granted.guard, granted.endpoint, body)
+    return json_response(views.detailed(updated, granted.level))
 
 
 def _entity_names(endpoint: Endpoint) -> list[str]:
@@ -169,27 +168,31 @@ async def openapi(request: Request) -> JSONResponse:
 async def patch_tags(request: Request) -> JSONResponse:
     granted = access(request, "CAN_MANAGE", "changing its tags")
     body = await read_json(request, optional=True)
-    tags = operations.update_tags(granted.ws, granted.endpoint, body)
+    tags = operations.update_tags(granted.ws, granted.guard, granted.endpoint, body)
     return json_response({"tags": tags})
 
 
 async def put_ai_gateway(request: Request) -> JSONResponse:
     granted = access(request, "CAN_MANAGE", "changing its AI gateway")
     body = await read_json(request, optional=True)
-    return json_response(operations.set_ai_gateway(granted.ws, granted.endpoint, body))
+    return json_response(
+        operations.set_ai_gateway(granted.ws, granted.guard, granted.endpoint, body)
+    )
 
 
 async def put_rate_limits(request: Request) -> JSONResponse:
     granted = access(request, "CAN_MANAGE", "changing rate limits")
     body = await read_json(request, optional=True)
-    limits = operations.set_rate_limits(granted.ws, granted.endpoint, body)
+    limits = operations.set_rate_limits(granted.ws, granted.guard, granted.endpoint, body)
     return json_response({"rate_limits": limits})
 
 
 async def patch_notifications(request: Request) -> JSONResponse:
     granted = access(request, "CAN_MANAGE", "changing its notifications")
     body = await read_json(request, optional=True)
-    notifications = operations.update_notifications(granted.ws, granted.endpoint, body)
+    notifications = operations.update_notifications(
+        granted.ws, granted.guard, granted.endpoint, body
+    )
     return json_response({"email_notifications": notifications, "name": granted.endpoint.name})
 
 
