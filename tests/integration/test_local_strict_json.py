@@ -8,7 +8,9 @@ session's local workspace; every endpoint name is unique.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import requests
@@ -147,6 +149,79 @@ def test_json_nested_deeper_than_100_levels_is_refused(api: Api, bare: str, dept
     body = '{"add_tags": [], "x": ' + nested(depth) + "}"
     message = refusal(api.patch(f"{PREFIX}/{bare}/tags", data=body, headers=HEADERS))
     assert message == "body: JSON may nest objects and arrays at most 100 levels deep"
+
+
+# Every route that reads a JSON body: (method, path with {name} and {id}).
+JSON_ROUTES = [
+    ("POST", PREFIX),
+    ("PUT", PREFIX + "/{name}/config"),
+    ("GET", PREFIX + "/{name}/served-models/e-1/build-logs"),
+    ("GET", PREFIX + "/{name}/served-models/e-1/logs"),
+    ("PATCH", PREFIX + "/{name}/tags"),
+    ("PUT", PREFIX + "/{name}/ai-gateway"),
+    ("PUT", PREFIX + "/{name}/rate-limits"),
+    ("PATCH", PREFIX + "/{name}/notifications"),
+    ("PUT", "/api/2.0/permissions/serving-endpoints/{id}"),
+    ("PATCH", "/api/2.0/permissions/serving-endpoints/{id}"),
+    ("POST", "/serving-endpoints/{name}/invocations"),
+    ("POST", "/__local/faults"),
+]
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        pytest.param(
+            "[" * 5000 + "]" * 5000,
+            "body: JSON may nest objects and arrays at most 100 levels deep",
+            id="nested-5000",
+        ),
+        pytest.param(
+            '{"x": ' + "1" * 5000 + "}",
+            "x: integers may have at most 4300 digits, this one has 5000",
+            id="digits-5000",
+        ),
+        pytest.param(
+            '{"x": [NaN]}',
+            "x[0]: NaN is not a JSON number; NaN and Infinity are not allowed",
+            id="nan",
+        ),
+    ],
+)
+def test_parse_limits_hold_on_every_json_route(
+    api: Api, bare: str, body: str, message: str
+) -> None:
+    endpoint_id = api.get(f"{PREFIX}/{bare}").json()["id"]
+    for method, template in JSON_ROUTES:
+        path = template.format(name=bare, id=endpoint_id)
+        response = api.request(method, path, data=body, headers=HEADERS)
+        assert refusal(response) == message, f"{method} {path}"
+    assert bare in names(api)
+
+
+def test_nan_stored_by_an_older_version_reads_back_as_null(tmp_path: Path) -> None:
+    data_dir = tmp_path / "ws"
+    first = LocalWorkspace.start(data_dir=data_dir)
+    try:
+        admin = Api(first.host, first.token)
+        body = {"name": "old", "telemetry_config": {"x": 1, "y": [2]}}
+        assert admin.post(PREFIX, json=body).status_code == 200
+    finally:
+        first.stop()
+    with sqlite3.connect(data_dir / "workspace.db") as db:
+        db.execute(
+            "UPDATE endpoints SET attributes=? WHERE name='old'",
+            ('{"description":"","telemetry_config":{"x":NaN,"y":[Infinity]}}',),
+        )
+    second = LocalWorkspace.start(data_dir=data_dir)
+    try:
+        admin = Api(second.host, second.token)
+        assert names(admin) == ["old"]
+        got = admin.get(f"{PREFIX}/old")
+        assert got.status_code == 200, got.text
+        assert got.json()["telemetry_config"] == {"x": None, "y": [None]}
+    finally:
+        second.stop()
 
 
 def test_json_nested_exactly_100_levels_is_read(api: Api) -> None:
