@@ -189,6 +189,12 @@ CONFIG_CASES = [
         id="model-name-malformed",
     ),
     pytest.param(
+        {"served_entities": [entity("ads1", "9" * 5000)]},
+        "served_entities[0].entity_version",
+        ("model version must be a positive integer", "registered versions: 1, 2"),
+        id="model-version-of-5000-digits",
+    ),
+    pytest.param(
         {"served_entities": [entity("ads1", "1", workload_size=[])]},
         "served_entities[0].workload_size",
         ("must be one of Small, Medium, Large", "got []"),
