@@ -292,7 +292,9 @@ def test_a_surrogate_pair_is_fine(api: Api) -> None:
 # Finding 9 and 18's inputs ---------------------------------------------------------------
 
 
-@pytest.mark.parametrize("literal", ["1e400", "[]", '"1e400"', "true", "0", "1.5"])
+@pytest.mark.parametrize(
+    "literal", ["1e400", "[]", '"1e400"', "true", "0", "1.5", str(2**63), "1" + "0" * 300]
+)
 def test_a_bad_config_version_on_the_logs_routes_is_a_400(
     api: Api, bare: str, literal: str
 ) -> None:

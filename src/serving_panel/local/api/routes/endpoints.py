@@ -102,9 +102,10 @@ async def _config_version(request: Request) -> int | None:
     digits = isinstance(raw, str) and raw.isascii() and raw.isdigit() and len(raw) <= 18
     if whole_float or digits:
         raw = int(raw)
-    if isinstance(raw, bool) or not isinstance(raw, int) or raw < 1:
+    # int64, as the API's field; a larger number would also make a log file name too long.
+    if isinstance(raw, bool) or not isinstance(raw, int) or not 1 <= raw < 2**63:
         shown = repr(raw) if len(repr(raw)) <= 40 else repr(raw)[:40] + "..."
-        raise invalid("config_version", f"must be a positive integer, got {shown}")
+        raise invalid("config_version", f"must be a positive 64-bit integer, got {shown}")
     return raw
 
 
