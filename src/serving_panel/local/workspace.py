@@ -99,10 +99,15 @@ class Workspace:
         self.router.close()
         self.store.close()
 
-    def model_problem(self, name: str, version: str) -> str | None:
-        """Why a served entity's model can't be served, or None when it is registered."""
+    def model_problem(self, name: str, version: str) -> tuple[str, str] | None:
+        """Why a served entity's model can't be served, or None when it is registered: which
+        input is wrong ("name" for a bad or unknown model name, else "version") and why."""
+        try:
+            known = self.models.versions(name)
+        except ModelStoreError as error:
+            return "name", str(error)
         try:
             self.models.resolve(name, version)
         except ModelStoreError as error:
-            return str(error)
+            return ("version" if known else "name"), str(error)
         return None

@@ -15,7 +15,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from serving_panel.local.api.errors import api_error, http_error, unexpected_error
+from serving_panel.local.api.errors import AnswerUnexpectedErrors, api_error, http_error
 from serving_panel.local.api.faults import FaultMiddleware, Faults
 from serving_panel.local.api.routes import control, endpoints, invocations, permissions, scim
 from serving_panel.local.state.errors import ApiError
@@ -65,7 +65,8 @@ def create_app(workspace: Workspace) -> Starlette:
         yield
         workspace.lifecycle.shutdown()
 
-    middleware = [Middleware(RejectControlCharacters)]
+    # Outermost first: unexpected errors anywhere below, fault rules included, get a 500 body.
+    middleware = [Middleware(AnswerUnexpectedErrors), Middleware(RejectControlCharacters)]
     if faults is not None:
         middleware.append(Middleware(FaultMiddleware, faults=faults))
     app = Starlette(
@@ -81,7 +82,6 @@ def create_app(workspace: Workspace) -> Starlette:
         exception_handlers={
             ApiError: api_error,
             HTTPException: http_error,
-            Exception: unexpected_error,
         },
         lifespan=lifespan,
     )

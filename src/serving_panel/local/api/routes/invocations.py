@@ -7,7 +7,6 @@ Answers carry the `served-model-name` header; `"stream": true` answers `data:` l
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import AsyncIterator, Iterator
 
@@ -19,7 +18,15 @@ from starlette.routing import Route
 from serving_panel.local.api.routes.common import caller, endpoint_named, read_body, workspace
 from serving_panel.local.serving.router import Router, Target, WorkerUnavailableError
 from serving_panel.local.state import auth
-from serving_panel.local.state.errors import ApiError, invalid, served_model_not_found
+from serving_panel.local.state.errors import (
+    ApiError,
+    endpoint_not_found,
+    invalid,
+    served_model_not_found,
+)
+from serving_panel.local.state.jsontext import parse_json
+from serving_panel.local.state.store import Endpoint
+from serving_panel.local.workspace import Workspace
 
 WAKE_TIMEOUT_S = 180.0  # a scaled-to-zero or restarting model server gets this long to start
 
@@ -34,10 +41,7 @@ async def invoke(request: Request) -> Response:
     endpoint = endpoint_named(request, request.path_params["name"])
     auth.require(ws.store, who, endpoint.id, endpoint.name, "CAN_QUERY", "querying it")
     body = await read_body(request)
-    try:
-        parsed = json.loads(body) if body.strip() else None
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise invalid("body", f"Invalid JSON given in the body of the request: {error}") from error
+    parsed = parse_json(body) if body.strip() else None
     if not isinstance(parsed, dict):
         raise invalid("body", "must be a JSON object holding the model's input")
     stream = parsed.get("stream") is True
@@ -54,12 +58,7 @@ async def invoke(request: Request) -> Response:
             raise served_model_not_found(endpoint.name, served, names)
     target = ws.router.acquire(endpoint.id, served)
     if target is None:
-        raise ApiError(
-            400,
-            "INVALID_STATE",
-            f"Endpoint {endpoint.name} has no served entity that the local workspace can run "
-            "(external models are not called from here).",
-        )
+        raise _no_target(ws, endpoint)
     started = time.perf_counter()
     status = 503
     handed_to_stream = False
@@ -95,6 +94,23 @@ async def invoke(request: Request) -> Response:
         ws.metrics.record(
             endpoint.id, target.entity, status, (time.perf_counter() - started) * 1000
         )
+
+
+def _no_target(ws: Workspace, endpoint: Endpoint) -> ApiError:
+    """Why no model server takes the query, judged on the endpoint as stored now: it may have
+    been deleted, or given a new config, while the body was read."""
+    current = ws.store.endpoint_by_id(endpoint.id)
+    if current is None:
+        return endpoint_not_found(endpoint.name)
+    entities = (current.config or {}).get("served_entities", [])
+    if entities and all("external_model" in e for e in entities):
+        return ApiError(
+            400,
+            "INVALID_STATE",
+            f"Endpoint {endpoint.name} has no served entity that the local workspace can run "
+            "(external models are not called from here).",
+        )
+    return _unavailable(f"No model server of {endpoint.name} is available right now.")
 
 
 async def _relay(router: Router, target: Target, chunks: Iterator[bytes]) -> AsyncIterator[bytes]:
