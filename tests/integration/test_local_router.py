@@ -13,7 +13,6 @@ import json
 import socket
 import tempfile
 import threading
-import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -136,11 +135,9 @@ def gated_model() -> Iterator[Path]:
         code = Path(directory) / "gated.py"
         code.write_text(GATED_CODE)
         path = Path(directory) / "model"
-        with warnings.catch_warnings():  # MLflow asks for type hints; the model has none
-            warnings.simplefilter("ignore", UserWarning)
-            mlflow.pyfunc.save_model(
-                path=str(path), python_model=str(code), pip_requirements=["mlflow", "pandas"]
-            )
+        mlflow.pyfunc.save_model(
+            path=str(path), python_model=str(code), pip_requirements=["mlflow", "pandas"]
+        )
         yield path
 
 

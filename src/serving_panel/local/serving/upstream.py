@@ -21,7 +21,6 @@ from collections.abc import AsyncIterator, Mapping
 
 Address = tuple[str, int]
 
-MAX_HEADER_LINES = 100
 CHUNK_SIZE = 65536
 PRUNE_EVERY = 256  # releases between sweeps of idle connections to servers that are gone
 
@@ -124,10 +123,7 @@ class ModelServerClient:
                 if len(body) >= CHUNK_SIZE:
                     connection.writer.write(body)
                 await connection.writer.drain()
-                status_line = await connection.reader.readline()
-                if not status_line:
-                    raise ConnectionResetError("closed before answering")
-                status, headers_read = await _read_head(connection.reader, status_line)
+                status, headers_read = await _read_head(connection.reader)
             except (OSError, asyncio.IncompleteReadError, ValueError) as error:
                 connection.close()
                 if reused and isinstance(error, ConnectionError):
@@ -194,23 +190,26 @@ def _request_head(address: Address, path: str, headers: Mapping[str, str], lengt
     return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
 
 
-async def _read_head(
-    reader: asyncio.StreamReader, status_line: bytes
-) -> tuple[int, dict[str, str]]:
+async def _read_head(reader: asyncio.StreamReader) -> tuple[int, dict[str, str]]:
+    """The status and headers (names lower-cased), read in one go up to the blank line."""
+    try:
+        head = await reader.readuntil(b"\r\n\r\n")
+    except asyncio.IncompleteReadError as error:
+        if not error.partial:
+            raise ConnectionResetError("closed before answering") from None
+        raise
+    except asyncio.LimitOverrunError as error:
+        raise ValueError("the answer's headers are too long") from error
+    status_line, *lines = head.decode("latin-1").split("\r\n")
     parts = status_line.split(None, 2)
-    if len(parts) < 2 or not parts[0].startswith(b"HTTP/1."):
+    if len(parts) < 2 or not parts[0].startswith("HTTP/1."):
         raise ValueError(f"not an HTTP/1.x status line: {status_line[:80]!r}")
-    status = int(parts[1])
     headers: dict[str, str] = {}
-    for _ in range(MAX_HEADER_LINES):
-        line = await reader.readline()
-        if line in (b"\r\n", b"\n"):
-            return status, headers
-        if not line:
-            raise asyncio.IncompleteReadError(line, None)
-        name, _, value = line.decode("latin-1").partition(":")
-        headers[name.strip().lower()] = value.strip()
-    raise ValueError(f"more than {MAX_HEADER_LINES} header lines")
+    for line in lines:
+        if line:
+            name, _, value = line.partition(":")
+            headers[name.strip().lower()] = value.strip()
+    return int(parts[1]), headers
 
 
 async def _dechunk(reader: asyncio.StreamReader) -> AsyncIterator[bytes]:

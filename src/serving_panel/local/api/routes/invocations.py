@@ -169,24 +169,42 @@ async def _guarded(
     receive: Receive, timeout_s: float, work: Callable[[], Awaitable[bytes | None]]
 ) -> bytes | None:
     """Runs `work` until it ends, the caller disconnects (`_CallerGoneError`) or the timeout
-    passes (`TimeoutError`); in the last two cases `work` is cancelled and has finished
-    cancelling when this returns. The request body must have been read already."""
-    task = asyncio.ensure_future(work())
-    watcher = asyncio.ensure_future(_disconnected(receive))
-    try:
-        done, _ = await asyncio.wait(
-            (task, watcher), timeout=timeout_s, return_when=asyncio.FIRST_COMPLETED
-        )
-    finally:
-        watcher.cancel()
-        if not task.done():
+    passes (`TimeoutError`); in the last two cases `work` is cancelled, and has finished
+    cancelling (given back what it held) when this raises. The body must have been read.
+
+    `work` runs in this task, not a new one: a watcher task and a timer cancel it, so a query
+    costs one extra task and no `asyncio.wait`.
+    """
+    task = asyncio.current_task()
+    assert task is not None
+    stopped: list[type[Exception]] = []
+    finished = False
+
+    def stop(reason: type[Exception]) -> None:
+        if not finished and not stopped:
+            stopped.append(reason)
             task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
-    if task in done:
-        return task.result()
-    if watcher in done:
-        raise _CallerGoneError
-    raise TimeoutError
+
+    def on_disconnect(watcher: asyncio.Future[None]) -> None:
+        if not watcher.cancelled() and watcher.exception() is None:
+            stop(_CallerGoneError)
+
+    watcher = asyncio.ensure_future(_disconnected(receive))
+    watcher.add_done_callback(on_disconnect)
+    timer = asyncio.get_running_loop().call_later(timeout_s, stop, TimeoutError)
+    try:
+        return await work()
+    except asyncio.CancelledError:
+        if not stopped:
+            raise  # cancelled from outside (server shutdown): not ours to absorb
+        uncancel = getattr(task, "uncancel", None)  # Python 3.11+ counts cancellations
+        if uncancel is not None:
+            uncancel()
+        raise stopped[0] from None
+    finally:
+        finished = True
+        timer.cancel()
+        watcher.cancel()
 
 
 async def _disconnected(receive: Receive) -> None:
