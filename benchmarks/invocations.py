@@ -3,13 +3,14 @@ model server, and against MLflow's own scoring server (`mlflow models serve`) fo
 model, side by side in one run.
 
 Each level runs N concurrent clients (requests.Session each) sending the same small
-`dataframe_records` body a fixed number of times (bounded). Prints p50/p99 latency, throughput,
+`dataframe_records` body a fixed number of times (bounded), in rounds that alternate the paths
+so that the machine's changing load falls on each alike. Prints p50/p99 latency, throughput,
 and the router's p50 and throughput as ratios to the direct call and to MLflow's server, then
 whether the router meets its goal against the direct call (p50 at most 1.3x, throughput at
 least 0.8x, at every level).
 
     .venv/bin/python benchmarks/invocations.py [--requests 600] [--concurrency 1 4 16]
-        [--no-mlflow]
+        [--rounds 3] [--no-mlflow]
 """
 
 from __future__ import annotations
@@ -137,6 +138,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--requests", type=int, default=600)
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 4, 16])
+    parser.add_argument("--rounds", type=int, default=3, help="alternations of the paths")
     parser.add_argument("--no-mlflow", dest="mlflow", action="store_false")
     args = parser.parse_args()
     models = write_demo_models(Path(tempfile.mkdtemp()) / "models")
@@ -168,11 +170,22 @@ def main() -> None:
         if mlflow_server is not None:
             paths["mlflow models serve (4 workers)"] = (f"{mlflow_url}/invocations", {})
         try:
+            for url, headers in paths.values():  # every server warm (MLflow's 4 workers too)
+                load(url, headers, 4, 200)
             for clients in args.concurrency:
                 p50: dict[str, float] = {}
                 rate: dict[str, float] = {}
-                for label, (url, headers) in paths.items():
-                    latencies, wall = load(url, headers, clients, args.requests)
+                samples: dict[str, list[float]] = {label: [] for label in paths}
+                walls = dict.fromkeys(paths, 0.0)
+                # Rounds alternate the paths, so drift in the machine's load (a shared machine,
+                # a server still warming up) falls on all of them alike.
+                for _ in range(args.rounds):
+                    for label, (url, headers) in paths.items():
+                        latencies, wall = load(url, headers, clients, args.requests // args.rounds)
+                        samples[label].extend(latencies)
+                        walls[label] += wall
+                for label in paths:
+                    latencies, wall = samples[label], walls[label]
                     p50[label] = percentile(latencies, 50)
                     rate[label] = len(latencies) / wall
                     rows.append(
