@@ -132,8 +132,9 @@ async def invoke(request: Request) -> Response:
     started = time.perf_counter()
     status = 503
     relayed = False
+    timeout_s = ws.router.request_timeout_s
+    deadline = time.monotonic() + timeout_s  # the whole query: queue, start-up, answer, stream
     try:
-        timeout_s = ws.router.request_timeout_s
         data = await _guarded(request.receive, timeout_s, lambda: query.send(body, stream=stream))
         assert query.reply is not None
         status = query.reply.status
@@ -142,7 +143,7 @@ async def invoke(request: Request) -> Response:
         if data is not None:
             return Response(data, status_code=status, media_type=content_type, headers=headers)
         relayed = True
-        return _Relay(query, time.monotonic() + timeout_s, headers)
+        return _Relay(query, deadline, headers)
     except _CallerGoneError:
         status = CLIENT_CLOSED
         return Response(status_code=CLIENT_CLOSED)
