@@ -131,9 +131,20 @@ class Router:
         """True once the target's model server is healthy (a scaled-to-zero one is woken
         first). A starting server is polled rather than waited on in a thread, so waiting
         holds no pool and ends the moment the caller goes."""
-        worker = self.supervisor.wake(target.key)
+        worker = self.supervisor.get(target.key)
         if worker is None:
             return False
+        if worker.ready.is_set():
+            return True
+        if worker.state == State.IDLE:
+            # Starting a process and recording the entity's state take milliseconds: not on
+            # the loop, where every other query waits for them. Rare (once per wake-up).
+            woken = await asyncio.get_running_loop().run_in_executor(
+                None, self.supervisor.wake, target.key
+            )
+            if woken is None:
+                return False
+            worker = woken
         deadline = time.monotonic() + timeout_s
         while not worker.ready.is_set():
             if worker.state in _GONE or time.monotonic() >= deadline:
