@@ -18,7 +18,7 @@ from serving_panel.local.models.errors import ModelStoreError
 from serving_panel.local.models.registry import ModelStore
 from serving_panel.local.serving.deployment import Deployment
 from serving_panel.local.serving.metrics import ServingMetrics
-from serving_panel.local.serving.router import Router
+from serving_panel.local.serving.router import REQUEST_TIMEOUT_S, Router
 from serving_panel.local.serving.states import WorkerKey
 from serving_panel.local.serving.supervisor import Supervisor
 from serving_panel.local.state.logstore import LogStore
@@ -27,6 +27,8 @@ from serving_panel.local.state.store import Store
 #: How long a scale-to-zero model server may sit idle before it stops (seconds).
 IDLE_ENV = "SERVING_PANEL_SCALE_TO_ZERO_IDLE_S"
 DEFAULT_IDLE_S = 300.0
+#: How long a query may take, queueing and model included, before it is answered 504 (seconds).
+REQUEST_TIMEOUT_ENV = "SERVING_PANEL_REQUEST_TIMEOUT_S"
 
 ADMIN_TOKEN_FILE = "admin-token"  # noqa: S105 - a file name, not a secret
 DATABASE_FILE = "workspace.db"
@@ -66,7 +68,10 @@ class Workspace:
             on_state=self._on_worker_state,
             idle_s=float(os.environ.get(IDLE_ENV, DEFAULT_IDLE_S)),
         )
-        self.router = Router(self.supervisor)
+        self.router = Router(
+            self.supervisor,
+            request_timeout_s=float(os.environ.get(REQUEST_TIMEOUT_ENV, REQUEST_TIMEOUT_S)),
+        )
         self.deployment = Deployment(
             self.store, self.models, self.supervisor, self.router, self.metrics
         )

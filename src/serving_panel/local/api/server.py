@@ -8,8 +8,9 @@ import contextlib
 import logging
 import signal
 import socket
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from pathlib import Path
+from typing import Any
 
 import uvicorn
 
@@ -85,6 +86,17 @@ def serve(
             announcer.cancel()
 
     try:
-        asyncio.run(main())
+        _event_loop_runner()(main())
     finally:
         workspace.close()
+
+
+def _event_loop_runner() -> Callable[[Coroutine[Any, Any, None]], None]:
+    """uvloop's runner where it is installed (the `local` extra has it, except on Windows): the
+    router relays every query through this loop, and uvloop halves the loop's cost per request.
+    """
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run
+    return uvloop.run
