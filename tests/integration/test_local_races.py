@@ -204,3 +204,28 @@ def test_a_query_racing_a_delete_is_a_404(api: Api) -> None:
         "error_code": "RESOURCE_DOES_NOT_EXIST",
         "message": f"Endpoint with name '{name}' does not exist.",
     }
+
+
+def test_a_query_whose_can_query_is_revoked_while_its_body_is_in_flight_is_refused(
+    workspace: LocalWorkspace, api: Api
+) -> None:
+    name = unique("queried")
+    external = {"provider": "openai", "name": "gpt-4o", "task": "llm/v1/chat"}
+    created = api.post(
+        PREFIX,
+        json={"name": name, "config": {"served_entities": [{"external_model": external}]}},
+    )
+    assert created.status_code == 200, created.text
+    email = f"{unique('querier')}@example.com"
+    token = workspace.add_user(email)
+    acl_path = f"{PERMISSIONS}/{created.json()['id']}"
+    granted = {"access_control_list": [{"user_name": email, "permission_level": "CAN_QUERY"}]}
+    assert api.patch(acl_path, json=granted).status_code == 200
+    held = HeldBody(api.host, token, "POST", f"/serving-endpoints/{name}/invocations", {})
+    assert api.put(acl_path, json={"access_control_list": []}).status_code == 200
+
+    status, body = held.finish()
+
+    assert status == 403, body
+    assert body["error_code"] == "PERMISSION_DENIED"
+    assert "CAN_QUERY" in body["message"]

@@ -106,8 +106,10 @@ async def invoke(request: Request) -> Response:
     who = caller(request)
     ws = workspace(request)
     endpoint = endpoint_named(request, request.path_params["name"])
-    auth.require(ws.store, who, endpoint.id, endpoint.name, "CAN_QUERY", "querying it")
     body = await read_body(request)
+    # Checked once the body is in, against the endpoint as resolved at the door (by id): a
+    # CAN_QUERY revoked while the body was in flight no longer counts.
+    auth.require(ws.store, who, endpoint.id, endpoint.name, "CAN_QUERY", "querying it")
     stream = stream_requested(body)
     served = request.path_params.get("served_model")
     if endpoint.config is None:
