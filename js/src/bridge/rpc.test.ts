@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { FakeModel } from "../../test/fake-model";
 import { Rpc, RpcFailure } from "./rpc";
 import { ScopedModel } from "./scoped-model";
+import { SLOW_MS } from "./waiting";
 
 afterEach(() => {
   vi.useRealTimers();
@@ -74,5 +75,40 @@ describe("Rpc", () => {
     const answer = rpc.request("logs", {}, { signal: controller.signal });
     controller.abort();
     await expect(answer).rejects.toThrow("aborted");
+  });
+});
+
+describe("Rpc waits", () => {
+  it("holds a wait ticket from send to reply, failure, timeout or close", async () => {
+    vi.useFakeTimers();
+    const model = new FakeModel({});
+    const rpc = new Rpc(new ScopedModel(model));
+    const answered = rpc.request("hello");
+    expect(rpc.waits.state).toEqual({ phase: "pending" });
+    vi.advanceTimersByTime(SLOW_MS);
+    expect(rpc.waits.state).toEqual({ phase: "waiting", kernel: "unknown" });
+    model.receive({ type: "reply", id: model.requests()[0]?.id, ok: true, result: 1 });
+    await expect(answered).resolves.toBe(1);
+    expect(rpc.waits.state).toEqual({ phase: "idle" });
+
+    const timedOut = rpc.request("slow", {}, { timeoutMs: 3 * SLOW_MS });
+    vi.advanceTimersByTime(3 * SLOW_MS);
+    await expect(timedOut).rejects.toThrow("no answer");
+    expect(rpc.waits.state).toEqual({ phase: "idle" });
+
+    const failed = rpc.request("logs");
+    model.receive({
+      type: "reply",
+      id: model.requests()[2]?.id,
+      ok: false,
+      error: { message: "x" },
+    });
+    await expect(failed).rejects.toThrow("x");
+    expect(rpc.waits.state).toEqual({ phase: "idle" });
+
+    const closed = rpc.request("again");
+    rpc.close();
+    await expect(closed).rejects.toThrow("closed");
+    expect(rpc.waits.state).toEqual({ phase: "idle" });
   });
 });
