@@ -67,10 +67,16 @@ export class RefreshTrait {
       reject = rej;
     });
     const seconds = this.timeoutMs / 1000;
-    const timer = setTimeout(
-      () => this.settle(new Error(`no answer from Python to "refresh" within ${seconds} s`)),
-      this.timeoutMs,
-    );
+    const expire = (): void => {
+      const waiting = this.waiting;
+      if (waiting === undefined) return;
+      if (this.waits?.kernelRunningCell === true) {
+        waiting.timer = setTimeout(expire, this.timeoutMs); // queued behind a cell, not lost
+        return;
+      }
+      this.settle(new Error(`no answer from Python to "refresh" within ${seconds} s`));
+    };
+    const timer = setTimeout(expire, this.timeoutMs);
     const stopListening = this.model.on("change:snapshot", () => {
       const revision = this.revision();
       if (revision > baseline) this.settle(undefined, revision);

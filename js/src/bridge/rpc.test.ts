@@ -1,8 +1,9 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { FakeKernel } from "../../test/fake-kernel";
 import { FakeModel } from "../../test/fake-model";
 import { Rpc, RpcFailure } from "./rpc";
 import { ScopedModel } from "./scoped-model";
-import { SLOW_MS } from "./waiting";
+import { SLOW_MS, WaitWatch } from "./waiting";
 
 afterEach(() => {
   vi.useRealTimers();
@@ -110,5 +111,26 @@ describe("Rpc waits", () => {
     rpc.close();
     await expect(closed).rejects.toThrow("closed");
     expect(rpc.waits.state).toEqual({ phase: "idle" });
+  });
+});
+
+describe("Rpc timeouts behind a running cell", () => {
+  it("does not give up while the host says the kernel runs a cell, and does once it stops", async () => {
+    vi.useFakeTimers();
+    const kernel = new FakeKernel("running-cell");
+    const model = new FakeModel({});
+    const rpc = new Rpc(new ScopedModel(model), 1000, new WaitWatch(kernel));
+    const queued = rpc.request("logs.page");
+    const lost = rpc.request("hello");
+    vi.advanceTimersByTime(10_000);
+    expect(rpc.outstanding).toBe(2);
+    expect(rpc.waits.state).toEqual({ phase: "waiting", kernel: "running-cell" });
+    // The cell ends; the kernel answers the first; the second's reply never comes.
+    kernel.set("idle");
+    model.receive({ type: "reply", id: model.requests()[0]?.id, ok: true, result: "page" });
+    await expect(queued).resolves.toBe("page");
+    vi.advanceTimersByTime(1000);
+    await expect(lost).rejects.toThrow('no answer from Python to "hello" within 1 s');
+    expect(rpc.outstanding).toBe(0);
   });
 });

@@ -85,12 +85,19 @@ export class Rpc {
     const id = `${this.prefix}-${this.sequence}`;
     const timeoutMs = options.timeoutMs ?? this.defaultTimeoutMs;
     return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => {
+      const expire = (): void => {
+        const entry = this.pending.get(id);
+        if (entry === undefined) return;
+        if (this.waits.kernelRunningCell) {
+          entry.timer = setTimeout(expire, timeoutMs); // queued behind a cell, not lost
+          return;
+        }
         this.settle(
           id,
           new Error(`no answer from Python to "${kind}" within ${timeoutMs / 1000} s`),
         );
-      }, timeoutMs);
+      };
+      const timer = setTimeout(expire, timeoutMs);
       const done = this.waits.begin();
       this.pending.set(id, { resolve: resolve as (value: unknown) => void, reject, timer, done });
       options.signal?.addEventListener("abort", () => this.settle(id, new Error("aborted")), {

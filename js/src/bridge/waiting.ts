@@ -11,6 +11,9 @@
  * `waiting` carries what the host says about the kernel (kernel.ts), so a view can say
  * "waiting for the kernel: it is running a cell" instead of a bare "loading…". A request that
  * fails is not a state here: each view shows the error in place of its "loading…".
+ *
+ * While the host says the kernel is running a cell, requests do not time out: the kernel takes
+ * them once the cell ends, and the view says that is what it waits for.
  */
 import { type KernelActivity, type KernelState, UNKNOWN_KERNEL } from "./kernel";
 
@@ -39,6 +42,14 @@ export class WaitWatch {
 
   get state(): Wait {
     return this.current;
+  }
+
+  /**
+   * The host says the kernel is running a cell: a request still unanswered is queued behind
+   * it, not lost, so its timeout should not count (Rpc and RefreshTrait re-arm theirs).
+   */
+  get kernelRunningCell(): boolean {
+    return this.kernel.state === "running-cell";
   }
 
   /** Opens a ticket for a request just sent; the returned function closes it (once). */
