@@ -69,3 +69,21 @@ def test_the_server_stops_when_the_starting_interpreter_exits(tmp_path: Path) ->
     )
     pid = int(done.stdout.strip())
     wait_for(lambda: not alive(pid), timeout_s=30, what="the server to stop with its interpreter")
+
+
+def test_a_forked_child_exiting_leaves_its_parents_server_and_data_alone() -> None:
+    script = (
+        "import os, sys\n"
+        "from serving_panel.local.handle import LocalWorkspace\n"
+        "workspace = LocalWorkspace.start()  # a temporary data directory, removed by stop()\n"
+        "child = os.fork()\n"
+        "if child == 0:\n"
+        "    sys.exit(0)  # a normal exit: the child's copy of the finalizer runs\n"
+        "os.waitpid(child, 0)\n"
+        "print(workspace.running, workspace.data_dir.is_dir(), flush=True)\n"
+        "workspace.stop()\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert done.stdout.strip() == "True True"

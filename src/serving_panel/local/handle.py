@@ -75,7 +75,7 @@ class LocalWorkspace:
         # Refers to the process, never to self: it stops the server once nothing refers to the
         # handle, or at interpreter exit, whichever comes first; `stop()` runs it early.
         self._finalizer = weakref.finalize(
-            self, _stop_server, process, data_dir if owns_data_dir else None, FINALIZER_GRACE_S
+            self, _finalize, os.getpid(), process, data_dir if owns_data_dir else None
         )
 
     def __repr__(self) -> str:
@@ -277,11 +277,19 @@ def _tail(path: Path, lines: int = 30) -> str:
         return ""
 
 
+def _finalize(owner_pid: int, process: subprocess.Popen[bytes], owned_dir: Path | None) -> None:
+    """The finalizer: stops the server of a handle nothing refers to any more, or at exit. Only
+    in the process that started it: a forked child exiting normally must not stop its parent's
+    server."""
+    if os.getpid() == owner_pid:
+        _stop_server(process, owned_dir, FINALIZER_GRACE_S)
+
+
 def _stop_server(
     process: subprocess.Popen[bytes], owned_dir: Path | None, timeout_s: float
 ) -> None:
-    """Stops a handle's server and removes the temporary data directory it owns, if any: the
-    finalizer's function, so it must not refer to the handle."""
+    """Stops a handle's server and removes the temporary data directory it owns, if any (for the
+    finalizer too, so it must not refer to the handle)."""
     _stop_process(process, timeout_s)
     if owned_dir is not None:
         shutil.rmtree(owned_dir, ignore_errors=True)
