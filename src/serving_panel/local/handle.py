@@ -6,6 +6,11 @@
 
 Identities and models are written straight to the data directory, which the server reads
 (SQLite in WAL mode and atomic directory renames make that safe while it runs).
+
+A server lives as long as its handle: `stop()`, leaving a `with` block, the handle no longer
+being referenced (a finalizer) or the interpreter exiting (a notebook's kernel ending) stops it.
+One process keeps at most one running server per data directory (`_RUNNING`), so a notebook
+cell that starts a workspace can be run again without leaving a server behind.
 """
 
 from __future__ import annotations
@@ -17,7 +22,9 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+import weakref
 from collections.abc import Iterable
 from pathlib import Path
 from types import TracebackType
@@ -32,6 +39,14 @@ if TYPE_CHECKING:
     from serving_panel.client import ServingClient
 
 START_TIMEOUT_S = 60.0
+#: How long the finalizer gives an unreferenced handle's server to stop before SIGKILL; short,
+#: as it may run while a kernel shuts down (Jupyter kills a kernel 5 s after asking it to stop).
+FINALIZER_GRACE_S = 3.0
+
+# The running handle of each data directory this process started, keyed by resolved path.
+# Weak values: the registry never keeps a handle (and so its server) alive.
+_RUNNING: weakref.WeakValueDictionary[Path, LocalWorkspace] = weakref.WeakValueDictionary()
+_RUNNING_LOCK = threading.Lock()
 
 
 class LocalWorkspaceError(RuntimeError):
@@ -56,6 +71,12 @@ class LocalWorkspace:
         self._owns_data_dir = owns_data_dir
         self.log_path = log_path
         self.token = (data_dir / ADMIN_TOKEN_FILE).read_text().strip()
+        self._options: tuple[object, ...] = ()  # start()'s arguments, compared on a second start
+        # Refers to the process, never to self: it stops the server once nothing refers to the
+        # handle, or at interpreter exit, whichever comes first; `stop()` runs it early.
+        self._finalizer = weakref.finalize(
+            self, _finalize, os.getpid(), process, data_dir if owns_data_dir else None
+        )
 
     def __repr__(self) -> str:
         state = "running" if self.running else "stopped"
@@ -75,7 +96,29 @@ class LocalWorkspace:
         """Starts the server in a background process and returns once it accepts requests.
 
         With no `data_dir`, the workspace lives in a temporary directory removed by `stop()`.
+
+        A second start on the same `data_dir` from one process, while the first handle's server
+        still runs, **returns the first handle** (the same server, host and token, so clients
+        and panels made from it keep working) rather than starting a second server on the same
+        files. If its arguments differ from the first start's, it raises LocalWorkspaceError:
+        stop the first to start with others. Once the first has stopped, a start begins anew.
+
+        The server stops with `stop()`, at the end of a `with` block, when the handle is no
+        longer referenced (garbage collected), or when this interpreter exits.
         """
+        options = (port, seed, enable_faults, tuple(sorted((env or {}).items())))
+        key = None if data_dir is None else Path(str(data_dir)).resolve()
+        if key is not None:
+            with _RUNNING_LOCK:
+                first = _RUNNING.get(key)
+            if first is not None and first.running:
+                if first._options != options:
+                    raise LocalWorkspaceError(
+                        f"a local workspace started from this process already runs on {key} "
+                        f"({first.host}) with other arguments; stop it first (.stop()) to start "
+                        "one with these"
+                    )
+                return first
         owns = data_dir is None
         directory = Path(tempfile.mkdtemp(prefix="serving-panel-")) if owns else Path(str(data_dir))
         directory.mkdir(parents=True, exist_ok=True)
@@ -111,7 +154,12 @@ class LocalWorkspace:
             if owns:
                 shutil.rmtree(directory, ignore_errors=True)
             raise
-        return cls(process, ready["host"], directory, owns_data_dir=owns, log_path=log_path)
+        workspace = cls(process, ready["host"], directory, owns_data_dir=owns, log_path=log_path)
+        workspace._options = options
+        if key is not None:
+            with _RUNNING_LOCK:
+                _RUNNING[key] = workspace
+        return workspace
 
     # Lifetime ------------------------------------------------------------------------------
 
@@ -125,9 +173,8 @@ class LocalWorkspace:
 
     def stop(self, timeout_s: float = 20.0) -> None:
         """Stops the server gracefully (SIGTERM, then SIGKILL after the timeout)."""
-        _stop_process(self._process, timeout_s)
-        if self._owns_data_dir:
-            shutil.rmtree(self.data_dir, ignore_errors=True)
+        self._finalizer.detach()
+        _stop_server(self._process, self.data_dir if self._owns_data_dir else None, timeout_s)
 
     def kill(self) -> None:
         """SIGKILLs the server's whole process group, as a crash would (tests use this)."""
@@ -228,6 +275,24 @@ def _tail(path: Path, lines: int = 30) -> str:
         return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
     except OSError:
         return ""
+
+
+def _finalize(owner_pid: int, process: subprocess.Popen[bytes], owned_dir: Path | None) -> None:
+    """The finalizer: stops the server of a handle nothing refers to any more, or at exit. Only
+    in the process that started it: a forked child exiting normally must not stop its parent's
+    server."""
+    if os.getpid() == owner_pid:
+        _stop_server(process, owned_dir, FINALIZER_GRACE_S)
+
+
+def _stop_server(
+    process: subprocess.Popen[bytes], owned_dir: Path | None, timeout_s: float
+) -> None:
+    """Stops a handle's server and removes the temporary data directory it owns, if any (for the
+    finalizer too, so it must not refer to the handle)."""
+    _stop_process(process, timeout_s)
+    if owned_dir is not None:
+        shutil.rmtree(owned_dir, ignore_errors=True)
 
 
 def _stop_process(process: subprocess.Popen[bytes], timeout_s: float) -> None:
