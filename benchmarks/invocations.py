@@ -3,10 +3,14 @@ model server, and against MLflow's own scoring server (`mlflow models serve`) fo
 model, side by side in one run.
 
 Each level runs N concurrent clients (requests.Session each) sending the same small
-`dataframe_records` body a fixed number of times (bounded). Prints p50/p99 latency, throughput,
-and the router's overhead relative to the direct call and to MLflow's server.
+`dataframe_records` body a fixed number of times (bounded), in rounds that alternate the paths
+so that the machine's changing load falls on each alike. Prints p50/p99 latency, throughput,
+and the router's p50 and throughput as ratios to the direct call and to MLflow's server, then
+whether the router meets its goal against the direct call (p50 at most 1.3x, throughput at
+least 0.8x, at every level).
 
     .venv/bin/python benchmarks/invocations.py [--requests 600] [--concurrency 1 4 16]
+        [--rounds 3] [--no-mlflow]
 """
 
 from __future__ import annotations
@@ -30,6 +34,10 @@ from serving_panel.local.handle import LocalWorkspace
 from serving_panel.local.models.demo import write_demo_models
 
 BODY = {"dataframe_records": [{"x": 1.0}, {"x": 2.0}]}
+ROUTER = "local workspace (router)"
+DIRECT = "model server directly"
+P50_GOAL = 1.3  # router p50 at most this many times the direct call's (issue 11)
+THROUGHPUT_GOAL = 0.8  # router throughput at least this share of the direct call's
 
 
 def load(url: str, headers: dict[str, str], clients: int, total: int) -> tuple[list[float], float]:
@@ -130,9 +138,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--requests", type=int, default=600)
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 4, 16])
+    parser.add_argument("--rounds", type=int, default=3, help="alternations of the paths")
+    parser.add_argument("--no-mlflow", dest="mlflow", action="store_false")
     args = parser.parse_args()
     models = write_demo_models(Path(tempfile.mkdtemp()) / "models")
     rows: list[list[object]] = []
+    ratios: dict[int, tuple[float, float]] = {}
     with LocalWorkspace.start() as ws:
         ws.register_model("bench", models["regressor"])
         auth = {"Authorization": f"Bearer {ws.token}"}
@@ -147,19 +158,36 @@ def main() -> None:
         client.wait("bench", until="ready")
         workers = requests.get(f"{ws.host}/__local/workers", headers=auth, timeout=30).json()
         [worker] = workers["workers"]
-        mlflow_server, mlflow_url = start_mlflow_server(models["regressor"], workers=4)
+        mlflow_server, mlflow_url = (
+            start_mlflow_server(models["regressor"], workers=4)
+            if args.mlflow
+            else (None, "skipped (--no-mlflow)")
+        )
         paths: dict[str, tuple[str, dict[str, str]]] = {
-            "local workspace (router)": (f"{ws.host}/serving-endpoints/bench/invocations", auth),
-            "model server directly": (f"http://127.0.0.1:{worker['port']}/invocations", {}),
+            ROUTER: (f"{ws.host}/serving-endpoints/bench/invocations", auth),
+            DIRECT: (f"http://127.0.0.1:{worker['port']}/invocations", {}),
         }
         if mlflow_server is not None:
             paths["mlflow models serve (4 workers)"] = (f"{mlflow_url}/invocations", {})
         try:
+            for url, headers in paths.values():  # every server warm (MLflow's 4 workers too)
+                load(url, headers, 4, 200)
             for clients in args.concurrency:
                 p50: dict[str, float] = {}
-                for label, (url, headers) in paths.items():
-                    latencies, wall = load(url, headers, clients, args.requests)
+                rate: dict[str, float] = {}
+                samples: dict[str, list[float]] = {label: [] for label in paths}
+                walls = dict.fromkeys(paths, 0.0)
+                # Rounds alternate the paths, so drift in the machine's load (a shared machine,
+                # a server still warming up) falls on all of them alike.
+                for _ in range(args.rounds):
+                    for label, (url, headers) in paths.items():
+                        latencies, wall = load(url, headers, clients, args.requests // args.rounds)
+                        samples[label].extend(latencies)
+                        walls[label] += wall
+                for label in paths:
+                    latencies, wall = samples[label], walls[label]
                     p50[label] = percentile(latencies, 50)
+                    rate[label] = len(latencies) / wall
                     rows.append(
                         [
                             clients,
@@ -167,20 +195,21 @@ def main() -> None:
                             len(latencies),
                             p50[label] * 1000,
                             percentile(latencies, 99) * 1000,
-                            len(latencies) / wall,
+                            rate[label],
                         ]
                     )
                 for other in list(paths)[1:]:
                     rows.append(
                         [
                             clients,
-                            f"router / {other.split(' (')[0]} (p50)",
+                            f"router / {other.split(' (')[0]}",
+                            "ratio",
+                            p50[ROUTER] / p50[other],
                             "",
-                            p50["local workspace (router)"] / p50[other],
-                            "",
-                            "",
+                            rate[ROUTER] / rate[other],
                         ]
                     )
+                ratios[clients] = (p50[ROUTER] / p50[DIRECT], rate[ROUTER] / rate[DIRECT])
         finally:
             if mlflow_server is not None:
                 os.killpg(mlflow_server.pid, signal.SIGTERM)
@@ -192,6 +221,14 @@ def main() -> None:
     if mlflow_server is None:
         print(f"MLflow scoring server: not run ({mlflow_url})")
     print(table(["clients", "path", "n", "p50 ms", "p99 ms", "req/s"], rows))
+    print()
+    print("router vs the model server directly (goal: p50 at most 1.3x, throughput at least 0.8x)")
+    for clients, (latency, throughput) in ratios.items():
+        verdict = "meets" if latency <= P50_GOAL and throughput >= THROUGHPUT_GOAL else "misses"
+        print(
+            f"  {clients:>3} clients: p50 {latency:.2f}x, throughput {throughput:.2f}x: "
+            f"{verdict} the goal"
+        )
 
 
 if __name__ == "__main__":

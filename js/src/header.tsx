@@ -5,6 +5,7 @@
  */
 import { type ComponentChildren, Fragment } from "preact";
 import type { Rpc } from "./bridge/rpc";
+import { type Wait, waitText } from "./bridge/waiting";
 import { EndpointActions } from "./delete/actions";
 import { isUpdating, type Snapshot, stateTone } from "./model";
 import { ErrorLine, type ErrorView, errorParts } from "./ui/errors";
@@ -18,6 +19,8 @@ interface HeaderProps {
   autoRefresh: boolean;
   /** A refresh Python did not answer in time (or the view closed): not in the snapshot. */
   requestError: ErrorView | null;
+  /** Whether a request (a refresh, a log page…) has gone unanswered for a while, and why. */
+  wait?: Wait | undefined;
   onRefresh: () => void;
   onAutoRefresh: (enabled: boolean) => void;
   /** For the actions menu's delete dialog; without it, "Delete endpoint…" is disabled. */
@@ -146,6 +149,11 @@ export function Header(props: HeaderProps) {
           <strong>{error.errorCode === "DELETED" ? "Deleted:" : "Refresh failed:"}</strong>{" "}
           <span class="sp-alert-message">{error.message}</span>
           <span class="sp-muted"> {errorDetail(error, snapshot.fetched_at, now)}</span>
+        </div>
+      )}
+      {props.wait?.phase === "waiting" && (
+        <div class="sp-meta sp-kernel-wait" role="status" data-testid="kernel-wait">
+          {waitText(props.wait)}
         </div>
       )}
       {requestError !== null && (

@@ -2,6 +2,7 @@
 import type { RenderProps } from "@anywidget/types";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { configFixture, entityFixture, FakeModel, panelStateFixture } from "../test/fake-model";
+import { SLOW_MS } from "./bridge/waiting";
 import type { PanelState, Snapshot, WireSnapshot } from "./model";
 import widget from "./widget";
 
@@ -304,5 +305,69 @@ describe("Panel", () => {
     expect(q(el, "entities")?.querySelector("tbody th")?.textContent).toBe(payload);
     expect(q(el, "pending")?.textContent).toContain(`${payload}: version 1 → ${payload}`);
     expect((window as { __pwned?: number }).__pwned).toBeUndefined();
+  });
+});
+
+describe("Panel waiting on the kernel", () => {
+  function render(model: FakeModel<PanelState>): Mounted {
+    const el = document.createElement("div");
+    document.body.append(el);
+    if (typeof widget === "function" || widget.render === undefined) throw new Error("no render");
+    const cleanup = widget.render({
+      model,
+      el,
+    } as unknown as RenderProps<PanelState>) as () => void;
+    return { el, model, cleanup };
+  }
+
+  it("says so in the header and the footer when hello goes unanswered, until it is", async () => {
+    const model = new FakeModel(panelStateFixture());
+    mounted = render(model);
+    const { el } = mounted;
+    await flush(); // the view sends hello (within these 50 ms)
+    expect(model.requests().map((r) => r.kind)).toEqual(["hello"]);
+    await vi.advanceTimersByTimeAsync(SLOW_MS - 150);
+    expect(q(el, "footer")?.textContent).toBe("connecting…");
+    expect(q(el, "kernel-wait")).toBeNull();
+    await vi.advanceTimersByTimeAsync(200);
+    expect(q(el, "footer")?.textContent).toBe("waiting for the kernel…");
+    expect(q(el, "kernel-wait")?.textContent).toBe("waiting for the kernel…");
+    model.answer("hello", { version: "1.2.3" });
+    await flush();
+    expect(q(el, "footer")?.textContent).toBe("serving-panel 1.2.3");
+    expect(q(el, "kernel-wait")).toBeNull();
+  });
+
+  it("names a running cell when JupyterLab's kernel says it runs one, and counts a refresh", async () => {
+    const slots = new Set<(sender: unknown, msg: unknown) => void>();
+    const signal = {
+      connect: (slot: (sender: unknown, msg: unknown) => void) => slots.add(slot),
+      disconnect: (slot: (sender: unknown, msg: unknown) => void) => slots.delete(slot),
+    };
+    const kernel = { status: "idle", statusChanged: signal, iopubMessage: signal };
+    const model = new FakeModel(panelStateFixture({ revision: 2 }));
+    Object.defineProperty(model, "widget_manager", { value: { get_model: vi.fn(), kernel } });
+    mounted = render(model);
+    await flush();
+    model.answer("hello", { version: "1.2.3" });
+    await flush();
+    for (const slot of slots) {
+      slot(kernel, {
+        header: { msg_type: "status" },
+        parent_header: { msg_type: "execute_request" },
+        content: { execution_state: "busy" },
+      });
+    }
+    (q(mounted.el, "refresh") as HTMLButtonElement).click();
+    await vi.advanceTimersByTimeAsync(SLOW_MS);
+    expect(q(mounted.el, "kernel-wait")?.textContent).toBe(
+      "waiting for the kernel: it is running a cell…",
+    );
+    await pythonRefreshes(model);
+    await flush();
+    expect(q(mounted.el, "kernel-wait")).toBeNull();
+    mounted.cleanup();
+    expect(slots.size).toBe(0); // the view's cleanup let go of the host's kernel
+    mounted = undefined;
   });
 });

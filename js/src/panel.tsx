@@ -8,9 +8,10 @@
  * no timer behind.
  */
 import { useEffect, useLayoutEffect, useMemo, useRef, useState } from "preact/hooks";
-import { useModelValue } from "./bridge/hooks";
+import { useModelValue, useWait } from "./bridge/hooks";
 import type { Rpc } from "./bridge/rpc";
 import type { ScopedModel } from "./bridge/scoped-model";
+import { waitText } from "./bridge/waiting";
 import { Header } from "./header";
 import { LogsTab } from "./logs/tab";
 import { normalizeHello, normalizeSnapshot, type PanelState } from "./model";
@@ -51,9 +52,10 @@ export function Panel({ model, rpc }: PanelProps) {
   const [, setTick] = useState(0);
   const now = Date.now();
   const live = useRef(true);
+  const wait = useWait(rpc.waits);
 
   // The one refresh road (refresh.ts): the refresh button and the poller both bump the trait.
-  const road = useMemo(() => new RefreshTrait(model), [model]);
+  const road = useMemo(() => new RefreshTrait(model, undefined, rpc.waits), [model, rpc]);
   const scheduler = useMemo(
     () =>
       new AutoRefresh(() =>
@@ -124,6 +126,7 @@ export function Panel({ model, rpc }: PanelProps) {
         busy={busy}
         autoRefresh={autoRefresh}
         requestError={requestError}
+        wait={wait}
         onRefresh={onRefresh}
         onAutoRefresh={(enabled) => model.update("auto_refresh", enabled)}
         rpc={rpc}
@@ -159,7 +162,9 @@ export function Panel({ model, rpc }: PanelProps) {
             <ErrorLine error={helloError} style="aside" codeClass="sp-muted" />
           </span>
         ) : (
-          <span>{version === null ? "connecting…" : `serving-panel ${version}`}</span>
+          <span>
+            {version === null ? waitText(wait, "connecting…") : `serving-panel ${version}`}
+          </span>
         )}
       </footer>
     </section>

@@ -1,6 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { FakeKernel } from "../test/fake-kernel";
 import { FakeModel, panelStateFixture, snapshotFixture } from "../test/fake-model";
 import { ScopedModel } from "./bridge/scoped-model";
+import { WaitWatch } from "./bridge/waiting";
 import type { PanelState, Snapshot } from "./model";
 import { AutoRefresh, contentKey, delayFor, REFRESH_TIMEOUT_MS, RefreshTrait } from "./refresh";
 
@@ -311,6 +313,23 @@ describe("RefreshTrait", () => {
     expect(model.listenerCount()).toBe(0);
     ask(trait);
     expect(model.saved).toEqual([{ _refresh_request: 1 }, { _refresh_request: 2 }]);
+    trait.close();
+  });
+
+  it("holds a wait ticket, and keeps waiting while the host says a cell runs", async () => {
+    const model = new FakeModel(panelStateFixture({ revision: 5 }));
+    const kernel = new FakeKernel("running-cell");
+    const waits = new WaitWatch(kernel);
+    const trait = new RefreshTrait(new ScopedModel<PanelState>(model), undefined, waits);
+    const refresh = trait.request();
+    const seen = refresh.catch((reason: Error) => reason.message);
+    expect(waits.state).toEqual({ phase: "pending" });
+    await vi.advanceTimersByTimeAsync(REFRESH_TIMEOUT_MS * 3);
+    expect(waits.state).toEqual({ phase: "waiting", kernel: "running-cell" });
+    kernel.set("idle");
+    await vi.advanceTimersByTimeAsync(REFRESH_TIMEOUT_MS);
+    expect(await seen).toBe('no answer from Python to "refresh" within 30 s');
+    expect(waits.state).toEqual({ phase: "idle" });
     trait.close();
   });
 

@@ -24,6 +24,7 @@
  *   timer; nothing is scheduled after `stop()`, even when a poll in flight settles later.
  */
 import type { ScopedModel } from "./bridge/scoped-model";
+import type { WaitWatch } from "./bridge/waiting";
 import { isUpdating, normalizeSnapshot, type PanelState, type Snapshot } from "./model";
 
 /** How long a refresh may take before the view says Python did not answer. */
@@ -35,6 +36,7 @@ interface Waiting {
   reject: (reason: Error) => void;
   timer: ReturnType<typeof setTimeout>;
   stopListening: () => void;
+  done: () => void;
 }
 
 /** The refresh road: bump `_refresh_request`, wait for a newer snapshot (see the top). */
@@ -45,6 +47,8 @@ export class RefreshTrait {
   constructor(
     private readonly model: ScopedModel<PanelState>,
     private readonly timeoutMs = REFRESH_TIMEOUT_MS,
+    /** The view's WaitWatch: a refresh is a request to the kernel like any other. */
+    private readonly waits?: WaitWatch,
   ) {}
 
   /**
@@ -63,15 +67,22 @@ export class RefreshTrait {
       reject = rej;
     });
     const seconds = this.timeoutMs / 1000;
-    const timer = setTimeout(
-      () => this.settle(new Error(`no answer from Python to "refresh" within ${seconds} s`)),
-      this.timeoutMs,
-    );
+    const expire = (): void => {
+      const waiting = this.waiting;
+      if (waiting === undefined) return;
+      if (this.waits?.kernelRunningCell === true) {
+        waiting.timer = setTimeout(expire, this.timeoutMs); // queued behind a cell, not lost
+        return;
+      }
+      this.settle(new Error(`no answer from Python to "refresh" within ${seconds} s`));
+    };
+    const timer = setTimeout(expire, this.timeoutMs);
     const stopListening = this.model.on("change:snapshot", () => {
       const revision = this.revision();
       if (revision > baseline) this.settle(undefined, revision);
     });
-    this.waiting = { promise, resolve, reject, timer, stopListening };
+    const done = this.waits?.begin() ?? ((): void => undefined);
+    this.waiting = { promise, resolve, reject, timer, stopListening, done };
     const current = this.model.get("_refresh_request");
     this.model.update("_refresh_request", (Number.isInteger(current) ? current : 0) + 1);
     return promise;
@@ -93,6 +104,7 @@ export class RefreshTrait {
     this.waiting = undefined;
     clearTimeout(waiting.timer);
     waiting.stopListening();
+    waiting.done();
     if (error === undefined) {
       waiting.resolve(revision);
     } else {

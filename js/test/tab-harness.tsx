@@ -5,8 +5,10 @@
 import type { ComponentType } from "preact";
 import { render } from "preact";
 import { act } from "preact/test-utils";
+import type { KernelActivity } from "../src/bridge/kernel";
 import { Rpc } from "../src/bridge/rpc";
 import { ScopedModel } from "../src/bridge/scoped-model";
+import { WaitWatch } from "../src/bridge/waiting";
 import { normalizeSnapshot, type PanelState, type Snapshot } from "../src/model";
 import type { WireError } from "../src/ui/errors";
 import { FakeModel, panelStateFixture } from "./fake-model";
@@ -41,10 +43,12 @@ export class TabHarness {
     private readonly Tab: ComponentType<TabProps>,
     snapshot: Partial<Snapshot> = {},
     active = true,
+    /** What the host says about the kernel (test/fake-kernel.ts); by default nothing. */
+    kernel?: KernelActivity,
   ) {
     this.model = new FakeModel(panelStateFixture(snapshot));
     this.scoped = new ScopedModel(this.model);
-    this.rpc = new Rpc(this.scoped);
+    this.rpc = new Rpc(this.scoped, undefined, new WaitWatch(kernel));
     this.snapshot = normalizeSnapshot(this.model.get("snapshot"));
     this.active = active;
     this.el = document.createElement("div");

@@ -3,7 +3,10 @@
 Retries, as the service expects of its clients:
 - 429 and 503, for every method (the service did not act), waiting for `Retry-After`
   (seconds or an HTTP date, capped) or else exponential backoff with jitter;
-- connection failures (nothing was sent), for every method;
+- connection failures (nothing was sent), for every method; but a connection refused, or a
+  host name that does not resolve, is retried only for `refused_budget_s` (1.5 s): nothing
+  listens there, which is far more often a wrong host or port than a blip, and the user should
+  hear so at once rather than after the whole budget;
 - read timeouts, only for idempotent methods (GET, PUT, DELETE, PATCH): a create is never
   sent twice.
 Everything stops at a time budget and an attempt cap; when they run out, the last error is
@@ -19,6 +22,7 @@ from __future__ import annotations
 import email.utils
 import json
 import random
+import socket
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -51,6 +55,9 @@ class RetryPolicy:
     backoff_s: float = 0.5
     max_backoff_s: float = 10.0
     max_retry_after_s: float = 60.0
+    refused_budget_s: float = 1.5
+    """How long a refused connection or an unknown host is retried (a restarting server gets
+    a moment; a wrong host fails fast). Resets, timeouts, 429 and 503 keep the full budget."""
 
     @classmethod
     def none(cls) -> RetryPolicy:
@@ -187,7 +194,8 @@ class Transport:
         if json_body is not None:
             data = json.dumps(json_body, separators=(",", ":")).encode()
             headers["Content-Type"] = "application/json"
-        deadline = self._clock() + self.retry.budget_s
+        started = self._clock()
+        deadline = started + self.retry.budget_s
         attempt = 0
         while True:
             attempt += 1
@@ -207,11 +215,15 @@ class Transport:
                 retryable = True
                 cause: Exception | None = error
             except requests.exceptions.ConnectionError as error:
+                unreachable = _unreachable(error)
+                reason = unreachable or _reason(error)
                 failure = ConnectionFailed(
-                    f"could not connect to {self.host}: {_reason(error)}", method=method, path=path
+                    f"could not connect to {self.host}: {reason}", method=method, path=path
                 )
                 retryable = True
                 cause = error
+                if unreachable is not None:
+                    deadline = min(deadline, started + self.retry.refused_budget_s)
             except requests.exceptions.Timeout as error:
                 failure = RequestTimedOut(
                     f"no answer within {self.timeout.read_s:g} s", method=method, path=path
@@ -250,6 +262,7 @@ class Transport:
                 continue
             delay = self._delay(attempt, None)
             if not retryable or not self._may_retry(attempt, delay, deadline):
+                failure.attempts = attempt
                 raise failure from cause
             self._sleep(delay)
 
@@ -261,6 +274,28 @@ class Transport:
 
     def _may_retry(self, attempt: int, delay: float, deadline: float) -> bool:
         return attempt < self.retry.attempts and self._clock() + delay <= deadline
+
+
+def _unreachable(error: BaseException) -> str | None:
+    """Why nothing could answer at all (refused, or no such host), found anywhere in the chain
+    of causes requests and urllib3 wrap it in; None for other connection failures."""
+    seen: set[int] = set()
+    pending: list[BaseException | None] = [error]
+    while pending:
+        current = pending.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, ConnectionRefusedError):
+            return "connection refused (nothing listens there: check the host and port)"
+        if isinstance(current, socket.gaierror):
+            return "host not found (the name does not resolve: check the host)"
+        reason = getattr(current, "reason", None)
+        pending.extend([current.__cause__, current.__context__])
+        pending.extend(arg for arg in current.args if isinstance(arg, BaseException))
+        if isinstance(reason, BaseException):
+            pending.append(reason)
+    return None
 
 
 def _reason(error: requests.exceptions.ConnectionError) -> str:

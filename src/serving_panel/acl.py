@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol, TypeAlias, runtime_checkable
 
 from serving_panel import _wire
-from serving_panel.errors import ClientValidationError
+from serving_panel.errors import ClientValidationError, ServingError
 
 __all__ = [
     "KINDS",
@@ -31,10 +31,14 @@ __all__ = [
     "PATH_TEMPLATE",
     "AclError",
     "AclPlan",
+    "AclRaceWarning",
     "AclSource",
+    "AclWriteLostError",
     "Change",
     "Grant",
     "HasGrants",
+    "LockoutError",
+    "NotGrantedError",
     "PrincipalKey",
     "StaleAclError",
     "apply_plan",
@@ -72,6 +76,27 @@ class AclError(ClientValidationError):
 
 class StaleAclError(AclError):
     """The ACL changed after it was shown, so a plan computed from it may clobber someone."""
+
+
+class NotGrantedError(AclError):
+    """A revoke of a principal without a direct grant (a typo, or revoked already): said, so a
+    revoke that did nothing never looks like one that worked. Nothing was sent."""
+
+
+class LockoutError(AclError):
+    """A write that would take CAN_MANAGE from the caller, or from the last direct manager,
+    without `force=True`. Nothing was sent."""
+
+
+class AclWriteLostError(ServingError):
+    """A write was sent and answered, but a read-back shows a concurrent write (from another
+    process: this client serializes its own) undid it, and trying again did not hold, or was
+    not allowed (a reviewed change is never re-planned)."""
+
+
+class AclRaceWarning(UserWarning):
+    """While a write was in flight, some principal it did not target lost or changed its
+    direct grant: another writer was at work. Named, so nobody's loss goes unseen."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -280,7 +305,7 @@ def plan_changes(
         if principal in after:
             del after[principal]
         elif principal in inherited:
-            raise AclError(
+            raise NotGrantedError(
                 f"{_who(principal)}: {_inherited_text(inherited[principal])}; "
                 "inherited permissions can't be removed here"
             )

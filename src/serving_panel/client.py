@@ -18,14 +18,16 @@ import sys
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from serving_panel import _checks, acl
+from serving_panel._acl_writes import AclWrites, Planner, grant_planner, revoke_planner
 from serving_panel._http import RetryPolicy, Timeout, Transport
 from serving_panel.config import Connection, from_sdk, resolve
 from serving_panel.errors import (
     ApiError,
     ClientValidationError,
+    NotFound,
     ResourceDoesNotExist,
     ServingError,
     UnexpectedResponse,
@@ -49,8 +51,7 @@ _SEARCHES = (
     ("group", "Groups", "displayName co {q}"),
     ("service_principal", "ServicePrincipals", "displayName co {q} or applicationId co {q}"),
 )
-#: Plans `grant` and `revoke` make before giving up on an ACL that keeps changing under them.
-_WRITE_ATTEMPTS = 3
+_T = TypeVar("_T")
 _ENDPOINT_ID = re.compile(r"^[0-9a-f]{32}$")
 _WAIT_UNTIL = ("not_updating", "ready")
 
@@ -78,6 +79,7 @@ class ServingClient:
         self.max_workers = max_workers
         self._ids: dict[str, str] = {}
         self._me: Principal | None = None
+        self._acl = AclWrites(self._read_permissions, self._send_permissions)
 
     @classmethod
     def from_sdk(cls, workspace_client_or_config: object, **options: Any) -> ServingClient:
@@ -114,6 +116,23 @@ class ServingClient:
         if cached is None:
             cached = self.get(endpoint).id
         return cached
+
+    def _by_id(self, endpoint: str, call: Callable[[str], _T]) -> _T:
+        """`call(endpoint_id)`. When the id came from the name cache and is gone (another
+        client deleted the endpoint and made a new one of that name), resolves the name once
+        more and calls again: the user named the endpoint, and that is the one it names now.
+        Safe for writes too: every write re-reads the ACL before it sends."""
+        cached = None if _ENDPOINT_ID.match(endpoint) else self._ids.get(endpoint)
+        try:
+            return call(self.endpoint_id(endpoint))
+        except NotFound:
+            if cached is None:
+                raise
+            self._ids.pop(endpoint, None)
+            fresh = self.endpoint_id(endpoint)  # raises ResourceDoesNotExist if gone for good
+            if fresh == cached:
+                raise
+            return call(fresh)
 
     # Endpoints -----------------------------------------------------------------------------
 
@@ -348,48 +367,63 @@ class ServingClient:
     # Permissions ---------------------------------------------------------------------------
 
     def permissions(self, endpoint: str) -> Permissions:
-        endpoint_id = self.endpoint_id(endpoint)
+        return self._by_id(endpoint, self._read_permissions)
+
+    def _read_permissions(self, endpoint_id: str) -> Permissions:
         return Permissions.from_json(self._json("GET", f"{PERMISSIONS}/{endpoint_id}"))
 
+    def _send_permissions(
+        self, endpoint_id: str, method: str, body: Mapping[str, Any]
+    ) -> Permissions:
+        answer = self._json(method, f"{PERMISSIONS}/{endpoint_id}", dict(body))
+        return Permissions.from_json(answer)
+
     def permission_levels(self, endpoint: str) -> builtins.list[PermissionLevel]:
-        endpoint_id = self.endpoint_id(endpoint)
-        answer = self._json("GET", f"{PERMISSIONS}/{endpoint_id}/permissionLevels")
+        def read(endpoint_id: str) -> Any:
+            return self._json("GET", f"{PERMISSIONS}/{endpoint_id}/permissionLevels")
+
+        answer = self._by_id(endpoint, read)
         return [PermissionLevel.from_json(level) for level in answer.get("permission_levels") or []]
 
     def set_permissions(
         self, endpoint: str, access_control_list: Sequence[Mapping[str, Any]]
     ) -> Permissions:
         """PUT: replaces every direct grant with this list. Prefer `grant` and `revoke`."""
-        endpoint_id = self.endpoint_id(endpoint)
         body = {"access_control_list": [dict(entry) for entry in access_control_list]}
-        return Permissions.from_json(self._json("PUT", f"{PERMISSIONS}/{endpoint_id}", body))
+        return self._by_id(endpoint, lambda endpoint_id: self._acl.send(endpoint_id, "PUT", body))
 
     def update_permissions(
         self, endpoint: str, access_control_list: Sequence[Mapping[str, Any]]
     ) -> Permissions:
         """PATCH: adds or changes the listed principals' grants, leaving the others alone."""
-        endpoint_id = self.endpoint_id(endpoint)
         body = {"access_control_list": [dict(entry) for entry in access_control_list]}
-        return Permissions.from_json(self._json("PATCH", f"{PERMISSIONS}/{endpoint_id}", body))
+        return self._by_id(endpoint, lambda endpoint_id: self._acl.send(endpoint_id, "PATCH", body))
 
     def apply_plan(
-        self, endpoint: str, plan: acl.AclPlan, *, expected_fingerprint: str | None = None
+        self,
+        endpoint: str,
+        plan: acl.AclPlan,
+        *,
+        expected_fingerprint: str | None = None,
+        force: bool = False,
     ) -> Permissions:
         """Sends a plan made from a read of the ACL, PATCH or PUT alike, under one stale-ACL
         rule: the plan must come from the ACL the user reviewed (`expected_fingerprint`, the
         `Permissions.fingerprint` shown, when given), and a re-read just before sending must
-        find that ACL unchanged. Otherwise `StaleAclError`, and nothing is sent. (The API has
-        no conditional write; this keeps the window to one round trip.) A plan without a change
-        sends nothing and returns the ACL as it is."""
-        endpoint_id = self.endpoint_id(endpoint)
-        if expected_fingerprint is not None:
-            acl.check_unchanged(expected_fingerprint, plan.fingerprint)
-        current = self.permissions(endpoint_id)
-        if plan.method is None:
-            return current
-        acl.check_unchanged(plan.fingerprint, current.fingerprint)
-        answer = self._json(plan.method, f"{PERMISSIONS}/{endpoint_id}", plan.body)
-        return Permissions.from_json(answer)
+        find that ACL unchanged. Otherwise `StaleAclError`, and nothing is sent. Lock-outs
+        (`AclPlan.lockouts`, yours included) need `force=True`, else `LockoutError`.
+        Returns the ACL read back after the send (`AclWriteLostError` if someone undid it: a
+        reviewed plan is never re-planned); a plan without a change sends nothing."""
+        return self._by_id(
+            endpoint,
+            lambda endpoint_id: self._acl.apply(
+                endpoint_id,
+                plan,
+                expected_fingerprint=expected_fingerprint,
+                force=force,
+                caller=None if force else self._caller(),
+            ),
+        )
 
     def grant(
         self,
@@ -400,17 +434,14 @@ class ServingClient:
         group: str | None = None,
         service_principal: str | None = None,
         expected_fingerprint: str | None = None,
+        force: bool = False,
     ) -> Permissions:
-        """Gives one principal a direct level (a PATCH: nobody else's grant is touched).
-        With `expected_fingerprint` (the `Permissions.fingerprint` you reviewed), refuses
-        (`StaleAclError`) when the ACL changed since; without it, a concurrent change to the
-        ACL only means planning again from the newer one."""
+        """Gives one principal a direct level (a PATCH: nobody else's grant is touched) and
+        returns the ACL read back after it. See `revoke` for how concurrent writers are met;
+        lowering your own CAN_MANAGE, or the last direct one, needs `force=True`."""
         kind, name = _principal(user, group, service_principal)
-        return self._write(
-            endpoint,
-            lambda current: acl.plan_grant(current, kind, name, level),
-            expected_fingerprint,
-        )
+        plan = grant_planner(kind, name, level, caller=self._caller())
+        return self._write(endpoint, plan, expected_fingerprint, force)
 
     def revoke(
         self,
@@ -420,35 +451,45 @@ class ServingClient:
         group: str | None = None,
         service_principal: str | None = None,
         expected_fingerprint: str | None = None,
+        force: bool = False,
     ) -> Permissions:
-        """Removes one principal's direct grant: reads the ACL, then PUTs the full direct list
-        without it, after a re-read finds the ACL unchanged (otherwise it plans again from the
-        newer one). With `expected_fingerprint` (the `Permissions.fingerprint` you reviewed),
-        refuses (`StaleAclError`) when the ACL changed since. Inherited grants can't be
-        revoked here."""
+        """Removes one principal's direct grant: a PUT of the full direct list without it,
+        planned from a read made just before it is sent; returns the ACL read back after it.
+
+        Refuses, sending nothing:
+        - `NotGrantedError` when the principal has no direct grant (a typo, or revoked already;
+          inherited grants can't be revoked here): the message says what it does hold. Catch
+          it to make a revoke idempotent.
+        - `LockoutError` when it would remove your own CAN_MANAGE or the last direct
+          CAN_MANAGE, unless `force=True`.
+        - `StaleAclError` when `expected_fingerprint` (the `Permissions.fingerprint` you
+          reviewed) no longer matches.
+
+        This client's writes to one endpoint never interleave (threads sharing it lose
+        nothing); a write another process undoes is sent again, a few times at most (never when
+        reviewed: `AclWriteLostError`). See `_acl_writes` and the README's permissions section.
+        """
         kind, name = _principal(user, group, service_principal)
-        return self._write(
-            endpoint, lambda current: acl.plan_revoke(current, kind, name), expected_fingerprint
-        )
+        plan = revoke_planner(kind, name, caller=self._caller())
+        return self._write(endpoint, plan, expected_fingerprint, force)
 
     def _write(
-        self,
-        endpoint: str,
-        plan_from: Callable[[Permissions], acl.AclPlan],
-        expected_fingerprint: str | None,
+        self, endpoint: str, plan: Planner, expected_fingerprint: str | None, force: bool
     ) -> Permissions:
-        """Plans from a fresh read and sends under `apply_plan`'s rule. When nobody reviewed
-        the ACL (no `expected_fingerprint`), a write by someone else between the read and the
-        send only means planning again from the newer ACL, a few times at most."""
-        attempt = 1
-        while True:
-            plan = plan_from(self.permissions(endpoint))
-            try:
-                return self.apply_plan(endpoint, plan, expected_fingerprint=expected_fingerprint)
-            except acl.StaleAclError:
-                if expected_fingerprint is not None or attempt >= _WRITE_ATTEMPTS:
-                    raise
-                attempt += 1
+        return self._by_id(
+            endpoint,
+            lambda endpoint_id: self._acl.write(
+                endpoint_id, plan, expected_fingerprint=expected_fingerprint, force=force
+            ),
+        )
+
+    def _caller(self) -> acl.PrincipalKey | None:
+        """Who the lock-out guard protects; None when SCIM can't say (the last-manager rule
+        still holds then)."""
+        try:
+            return self.me().key
+        except ApiError:
+            return None
 
     # Principals (SCIM) ---------------------------------------------------------------------
 

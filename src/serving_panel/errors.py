@@ -7,10 +7,13 @@ the ones that are also a `ValueError` or `TimeoutError` keep that second base fo
     ├── ConfigurationError (ValueError)      no usable host or credentials (config.py)
     ├── ClientValidationError (ValueError)   refused before sending: names the field and rule
     │   └── AclError                         a permission plan that can't be made (acl.py)
-    │       └── StaleAclError                the ACL changed since it was shown; nothing sent
+    │       ├── StaleAclError                the ACL changed since it was shown; nothing sent
+    │       ├── NotGrantedError              revoke of a principal with no direct grant
+    │       └── LockoutError                 would take CAN_MANAGE from you or the last manager
+    ├── AclWriteLostError (acl.py)           a concurrent write undid ours; retrying did not hold
     ├── MetricsParseError (ValueError)       metrics text breaks the format (metrics.py)
     ├── UnexpectedResponse                   a 2xx answer that is not the JSON the API promises
-    ├── TransportError                       no response at all
+    ├── TransportError                       no response at all (`attempts`: tries made)
     │   ├── ConnectionFailed                 could not connect
     │   └── RequestTimedOut                  connected, no answer in time
     ├── WaitTimedOut (TimeoutError)          wait() gave up; says the last state seen
@@ -59,12 +62,18 @@ class UnexpectedResponse(ServingError):
 
 
 class TransportError(ServingError):
-    """The request got no response: it may or may not have reached the service."""
+    """The request got no response: it may or may not have reached the service. `attempts`
+    says how many times it was tried before giving up."""
 
-    def __init__(self, message: str, *, method: str, path: str) -> None:
+    def __init__(self, message: str, *, method: str, path: str, attempts: int = 1) -> None:
         super().__init__(f"{method} {path}: {message}")
         self.method = method
         self.path = path
+        self.attempts = attempts
+
+    def __str__(self) -> str:
+        text = super().__str__()
+        return text if self.attempts <= 1 else f"{text} (after {self.attempts} attempts)"
 
 
 class ConnectionFailed(TransportError):

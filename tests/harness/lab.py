@@ -56,8 +56,14 @@ class JupyterLab:
     """JupyterLab (`app="lab"`) or Jupyter Notebook 7 (`app="notebook"`)."""
 
     def __init__(
-        self, base_dir: Path, *, env: dict[str, str] | None = None, app: str = "lab"
+        self,
+        base_dir: Path,
+        *,
+        env: dict[str, str] | None = None,
+        app: str = "lab",
+        settings: dict[str, dict[str, Any]] | None = None,
     ) -> None:
+        """`settings`: extra user settings by plugin id ("@jupyterlab/pkg:plugin" -> values)."""
         if app not in ("lab", "notebook"):
             raise ValueError(f"app: must be 'lab' or 'notebook', got {app!r}")
         self.app = app
@@ -69,6 +75,7 @@ class JupyterLab:
         self._extra_env = env or {}
         self._process: subprocess.Popen[bytes] | None = None
         self.log_path = base_dir / "jupyterlab.log"
+        self._settings = settings or {}
 
     def url(self, path: str) -> str:
         separator = "&" if "?" in path else "?"
@@ -149,6 +156,11 @@ class JupyterLab:
         widgets = self.base_dir / "settings" / "@jupyter-widgets" / "jupyterlab-manager"
         widgets.mkdir(parents=True, exist_ok=True)
         (widgets / "plugin.jupyterlab-settings").write_text(json.dumps({"saveState": True}))
+        for plugin_id, values in self._settings.items():
+            package, plugin = plugin_id.rsplit(":", 1)
+            folder = self.base_dir / "settings" / package
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / f"{plugin}.jupyterlab-settings").write_text(json.dumps(values))
 
     def _wait_until_up(self) -> None:
         assert self._process is not None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from playwright.sync_api import ConsoleMessage, Error, Locator, Page
@@ -44,6 +45,11 @@ _EXECUTE = """async (code) => {
   };
   await future.done;
   return out;
+}"""
+
+_START = """(code) => {
+  const kernel = window.jupyterapp.shell.currentWidget.sessionContext.session.kernel;
+  kernel.requestExecute({ code, stop_on_error: true });
 }"""
 
 _CELL_ERRORS = """() => Array.from(
@@ -94,6 +100,15 @@ class NotebookPage:
         if result["error"]:
             raise AssertionError(f"kernel error: {result['error']}\n{result['stderr']}")
         return str(result["stdout"])
+
+    def start_cell_until(self, release: Path) -> None:
+        """Starts code in the kernel that runs (as a cell would) until `release` exists, and
+        returns once the kernel says it is busy with it, without waiting for it to end."""
+        code = (
+            f"import os, time\nwhile not os.path.exists({str(release)!r}):\n    time.sleep(0.05)\n"
+        )
+        self.page.evaluate(_START, code)
+        self.page.wait_for_function(f"() => {_CURRENT_KERNEL}?.status === 'busy'")
 
     def save(self) -> None:
         """Saves the notebook (with widget state, which the lab's settings turn on)."""

@@ -1,5 +1,6 @@
-"""Fault injection through `/__local/faults`: 429 and 503 answers on chosen requests, added
-latency, the rules' state, who may set them, and bad rule bodies.
+"""Fault injection through `/__local/faults`: 429 and 503 answers on chosen requests, an
+unexpected error inside the route (500), added latency, the rules' state, who may set them, and
+bad rule bodies.
 
 The session's workspace is shared by every test, so each rule here is scoped to a path glob
 holding a unique name, and the `faults` fixture clears every rule and the latency afterwards.
@@ -7,6 +8,8 @@ holding a unique name, and the `faults` fixture clears every rule and the latenc
 
 from __future__ import annotations
 
+import http.client
+import json
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -20,6 +23,10 @@ from serving_panel.local.handle import LocalWorkspace
 FAULTS = "/__local/faults"
 PREFIX = "/api/2.0/serving-endpoints"
 EMPTY = {"latency_ms": 0, "rules": []}
+INTERNAL_ERROR = {
+    "error_code": "INTERNAL_ERROR",
+    "message": "The local workspace failed to answer this request; its log has the details.",
+}
 
 
 @pytest.fixture
@@ -187,10 +194,10 @@ GOOD = {"path": "/api/2.0/serving-endpoints/never-matches-*", "status": 503}
         pytest.param({"rules": "all"}, "rules", "must be a list", id="rules-not-list"),
         pytest.param({"rules": [GOOD, 7]}, "rules[1]", "must be a JSON object", id="not-object"),
         pytest.param(
-            {"rules": [GOOD, {**GOOD, "status": 500}]},
+            {"rules": [GOOD, {**GOOD, "status": 418}]},
             "rules[1].status",
-            "must be 429 or 503",
-            id="status-500",
+            "must be 429, 503 or 500",
+            id="status-418",
         ),
         pytest.param(
             {"rules": [{"path": GOOD["path"]}]}, "rules[0].status", "must be 429", id="no-status"
@@ -303,3 +310,54 @@ def test_without_enable_faults_the_control_route_is_404() -> None:
     finally:
         plain.stop()
     assert not plain.running
+
+
+# An unexpected error inside a route (status 500 rules) -----------------------------------
+
+
+@pytest.mark.parametrize(
+    ("method", "suffix", "body"),
+    [
+        pytest.param("GET", "", None, id="get"),
+        pytest.param("GET", "", b'{"unread": "body"}', id="get-with-an-unread-body"),
+        pytest.param("PATCH", "/tags", b'{"add_tags": [{"key": "a"}]}', id="patch-tags"),
+    ],
+)
+def test_an_unexpected_error_is_a_500_body_on_a_connection_that_stays_usable(
+    faults: Api, endpoint: str, method: str, suffix: str, body: bytes | None
+) -> None:
+    path = f"{PREFIX}/{endpoint}{suffix}"
+    add_rules(faults, {"rules": [{"method": method, "path": path, "status": 500, "times": 1}]})
+    host, port = faults.host.removeprefix("http://").split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=30)
+    headers = {"Authorization": f"Bearer {faults.token}", "Content-Type": "application/json"}
+    try:
+        connection.request(method, path, body=body, headers=headers)
+        failed = connection.getresponse()
+        text = failed.read()
+        assert failed.status == 500, text
+        assert failed.getheader("connection") != "close"
+        assert json.loads(text) == INTERNAL_ERROR
+        sock = connection.sock
+        # The same connection answers the next request (a reset would raise here).
+        connection.request("GET", f"{PREFIX}/{endpoint}", headers=headers)
+        after = connection.getresponse()
+        assert after.status == 200, after.read()
+        assert json.loads(after.read())["name"] == endpoint
+        assert connection.sock is sock
+    finally:
+        connection.close()
+
+
+def test_a_pooled_session_survives_an_unexpected_error(faults: Api, endpoint: str) -> None:
+    path = f"{PREFIX}/{endpoint}"
+    add_rules(faults, {"rules": [{"method": "GET", "path": path, "status": 500, "times": 1}]})
+    with requests.Session() as session:
+        session.headers["Authorization"] = f"Bearer {faults.token}"
+        assert session.get(faults.host + path, timeout=30).status_code == 500
+        # A PATCH is not retried on a connection the server dropped: it must get through.
+        tagged = session.patch(
+            f"{faults.host}{path}/tags", json={"add_tags": [{"key": "after"}]}, timeout=30
+        )
+        assert tagged.status_code == 200, tagged.text
+        assert tagged.json() == {"tags": [{"key": "after"}]}

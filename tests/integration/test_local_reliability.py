@@ -102,13 +102,39 @@ def test_kill_9_during_an_update_then_restart_leaves_nothing_stuck(
         second.stop()
 
 
-def test_concurrent_clients_get_no_5xx_and_leave_a_consistent_store(api: Api) -> None:
-    """Dozens of clients create, update, poll and delete at once; bounded in count and time."""
-    clients = 24
-    rounds = 6
+def _direct_grants(api: Api, endpoint_id: str, prefix: str) -> dict[str, str]:
+    """The direct levels of the test's own users on an endpoint, as the API reports them."""
+    body = api.get(f"/api/2.0/permissions/serving-endpoints/{endpoint_id}").json()
+    grants = {}
+    for entry in body.get("access_control_list", []):
+        name = entry.get("user_name", "")
+        for permission in entry.get("all_permissions", []):
+            if name.startswith(prefix) and not permission.get("inherited"):
+                grants[name] = permission["permission_level"]
+    return grants
+
+
+def test_concurrent_clients_get_no_5xx_and_leave_a_consistent_store(
+    api: Api, workspace: LocalWorkspace
+) -> None:
+    """32 clients create, update, grant, revoke, poll, query and delete at once; bounded in
+    count and time. No 5xx; afterwards every endpoint is whole, and on the endpoints only one
+    client wrote to, every permission write that answered 200 is still there."""
+    clients = 32
+    rounds = 5
     prefix = unique("stress")
+    users = [f"{prefix}-u{n}@example.com" for n in range(4)]
+    for user in users:
+        workspace.add_user(user)
+    queried = f"{prefix}-queried"
+    api.post(
+        "/api/2.0/serving-endpoints",
+        json={"name": queried, "config": {"served_entities": [entity()]}},
+    ).raise_for_status()
+    settle(api, queried)
     statuses: Counter[int] = Counter()
     failures: list[str] = []
+    lost: list[str] = []
     lock = threading.Lock()
 
     def record(response: requests.Response) -> requests.Response:
@@ -123,15 +149,19 @@ def test_concurrent_clients_get_no_5xx_and_leave_a_consistent_store(api: Api) ->
         session_api = Api(api.host, api.token)
         own = f"{prefix}-{index}"
         shared = f"{prefix}-shared"
+        own_id: str | None = None
+        expected: dict[str, str] = {}
         for round_number in range(rounds):
             target = shared if rng.random() < 0.5 else own
-            record(
+            created = record(
                 session_api.post(
                     "/api/2.0/serving-endpoints",
                     json={"name": target, "config": {"served_entities": [entity()]}},
                 )
             )
-            record(session_api.get(f"/api/2.0/serving-endpoints/{target}"))
+            if target == own and created.status_code == 200:
+                own_id, expected = created.json()["id"], {}
+            got = record(session_api.get(f"/api/2.0/serving-endpoints/{target}"))
             record(
                 session_api.put(
                     f"/api/2.0/serving-endpoints/{target}/config",
@@ -144,18 +174,61 @@ def test_concurrent_clients_get_no_5xx_and_leave_a_consistent_store(api: Api) ->
                     json={"add_tags": [{"key": f"k{index}", "value": str(round_number)}]},
                 )
             )
+            if got.status_code == 200:
+                user = rng.choice(users)
+                level = rng.choice(["CAN_VIEW", "CAN_QUERY", "CAN_MANAGE"])
+                grant = {"access_control_list": [{"user_name": user, "permission_level": level}]}
+                path = f"/api/2.0/permissions/serving-endpoints/{got.json()['id']}"
+                replace = rng.random() < 0.3
+                written = record(
+                    session_api.put(path, json=grant)
+                    if replace
+                    else session_api.patch(path, json=grant)
+                )
+                if target == own and written.status_code == 200:
+                    expected = {user: level} if replace else {**expected, user: level}
+                    if own_id is not None:
+                        seen = _direct_grants(session_api, own_id, prefix)
+                        if seen != expected:
+                            with lock:
+                                lost.append(f"{own}: wrote {expected}, read {seen}")
+            answer = record(
+                session_api.post(
+                    f"/serving-endpoints/{queried}/invocations",
+                    json={"dataframe_records": [{"x": float(round_number)}]},
+                )
+            )
+            assert answer.status_code in {200, 429}, answer.text
             record(session_api.get("/api/2.0/serving-endpoints"))
             if rng.random() < 0.3:
-                record(session_api.delete(f"/api/2.0/serving-endpoints/{target}"))
+                deleted = record(session_api.delete(f"/api/2.0/serving-endpoints/{target}"))
+                if target == own and deleted.status_code == 200:
+                    own_id, expected = None, {}
+        if own_id is not None:
+            final = _direct_grants(session_api, own_id, prefix)
+            if final != expected:
+                with lock:
+                    lost.append(f"{own} at the end: wrote {expected}, read {final}")
 
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(clients)]
+    errors: list[BaseException] = []
+
+    def run(index: int) -> None:
+        try:
+            worker(index)
+        except BaseException as error:  # reported by the main thread
+            with lock:
+                errors.append(error)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(clients)]
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join(timeout=120)
+        thread.join(timeout=240)
     assert not any(thread.is_alive() for thread in threads)
+    assert errors == []
     assert failures == []
-    assert set(statuses) <= {200, 404, 409}, statuses
+    assert lost == []
+    assert set(statuses) <= {200, 404, 409, 429}, statuses
 
     # Consistent store: every remaining endpoint settles to a state with its config intact,
     # is listed once, and answers GET and permissions.

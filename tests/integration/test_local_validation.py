@@ -178,9 +178,33 @@ CONFIG_CASES = [
     ),
     pytest.param(
         {"served_entities": [entity("no_such_model", "1")]},
-        "served_entities[0].entity_version",
+        "served_entities[0].entity_name",
         ("no model named 'no_such_model'", "registered: ", "ads1"),
         id="model-not-registered",
+    ),
+    pytest.param(
+        {"served_entities": [entity("x/../y", "1", name="e")]},
+        "served_entities[0].entity_name",
+        ("invalid model name 'x/../y'",),
+        id="model-name-malformed",
+    ),
+    pytest.param(
+        {"served_entities": [entity("ads1", "9" * 5000)]},
+        "served_entities[0].entity_version",
+        ("model version must be a positive integer", "registered versions: 1, 2"),
+        id="model-version-of-5000-digits",
+    ),
+    pytest.param(
+        {"served_entities": [entity("ads1", "1", workload_size=[])]},
+        "served_entities[0].workload_size",
+        ("must be one of Small, Medium, Large", "got []"),
+        id="workload-size-a-list",
+    ),
+    pytest.param(
+        {"served_entities": [entity("ads1", "1", workload_type={})]},
+        "served_entities[0].workload_type",
+        ("must be one of CPU", "got {}"),
+        id="workload-type-an-object",
     ),
     pytest.param(
         {

@@ -21,6 +21,7 @@ from serving_panel.acl import (
     AclPlan,
     Change,
     Grant,
+    NotGrantedError,
     PrincipalKey,
     StaleAclError,
     check_unchanged,
@@ -238,7 +239,7 @@ def test_revoking_an_inherited_only_grant_is_refused() -> None:
     }
     with pytest.raises(AclError, match=r"group ops: CAN_QUERY is inherited from /serving-endp"):
         plan_revoke(inherited_only, "group", "ops")
-    with pytest.raises(AclError, match="can't be removed here"):
+    with pytest.raises(NotGrantedError, match="can't be removed here"):
         plan_revoke(inherited_only, "group", "ops")
 
 

@@ -11,7 +11,7 @@ import pytest
 from harness.api import entity, unique
 from harness.comms import CommLog, front_end_message, front_end_update
 from serving_panel import EndpointPanel, ServingClient, __version__
-from serving_panel.errors import ResourceDoesNotExist
+from serving_panel.errors import ResourceDoesNotExist, ServingError
 from serving_panel.local.handle import LocalWorkspace
 
 
@@ -126,6 +126,32 @@ def test_errors_raise_from_python_and_show_inline_from_the_panel(
     assert panel.snapshot["name"] == name  # what was shown before stays
     with pytest.raises(ResourceDoesNotExist):
         panel.refresh()
+
+
+def open_models() -> set[str]:
+    """Model ids of every widget whose comm is open, as ipywidgets keeps them."""
+    from ipywidgets.widgets.widget import _instances
+
+    return set(_instances)
+
+
+@pytest.mark.parametrize("failure", ["misspelt name", "bad token"])
+def test_a_panel_whose_first_read_fails_leaves_no_live_widget(
+    comms: CommLog, client: ServingClient, workspace: LocalWorkspace, failure: str
+) -> None:
+    """JupyterLab saves every open model into the notebook; a failed panel must not be one."""
+    before = open_models()
+    if failure == "misspelt name":
+        with pytest.raises(ResourceDoesNotExist):
+            EndpointPanel(unique("missing"), client=client)
+    else:
+        with pytest.raises(ServingError) as raised:
+            EndpointPanel(unique("any"), host=workspace.host, token="dapi-not-a-token")
+        assert "dapi-not-a-token" not in str(raised.value)
+    assert open_models() == before
+    kinds = [m.msg_type for m in comms.messages]
+    assert kinds.count("comm_open") >= 1  # the panel did open before its read failed
+    assert kinds.count("comm_close") == kinds.count("comm_open")
 
 
 def test_connection_arguments_or_a_client_not_both(

@@ -1,7 +1,9 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { FakeKernel } from "../../test/fake-kernel";
 import { FakeModel } from "../../test/fake-model";
 import { Rpc, RpcFailure } from "./rpc";
 import { ScopedModel } from "./scoped-model";
+import { SLOW_MS, WaitWatch } from "./waiting";
 
 afterEach(() => {
   vi.useRealTimers();
@@ -74,5 +76,61 @@ describe("Rpc", () => {
     const answer = rpc.request("logs", {}, { signal: controller.signal });
     controller.abort();
     await expect(answer).rejects.toThrow("aborted");
+  });
+});
+
+describe("Rpc waits", () => {
+  it("holds a wait ticket from send to reply, failure, timeout or close", async () => {
+    vi.useFakeTimers();
+    const model = new FakeModel({});
+    const rpc = new Rpc(new ScopedModel(model));
+    const answered = rpc.request("hello");
+    expect(rpc.waits.state).toEqual({ phase: "pending" });
+    vi.advanceTimersByTime(SLOW_MS);
+    expect(rpc.waits.state).toEqual({ phase: "waiting", kernel: "unknown" });
+    model.receive({ type: "reply", id: model.requests()[0]?.id, ok: true, result: 1 });
+    await expect(answered).resolves.toBe(1);
+    expect(rpc.waits.state).toEqual({ phase: "idle" });
+
+    const timedOut = rpc.request("slow", {}, { timeoutMs: 3 * SLOW_MS });
+    vi.advanceTimersByTime(3 * SLOW_MS);
+    await expect(timedOut).rejects.toThrow("no answer");
+    expect(rpc.waits.state).toEqual({ phase: "idle" });
+
+    const failed = rpc.request("logs");
+    model.receive({
+      type: "reply",
+      id: model.requests()[2]?.id,
+      ok: false,
+      error: { message: "x" },
+    });
+    await expect(failed).rejects.toThrow("x");
+    expect(rpc.waits.state).toEqual({ phase: "idle" });
+
+    const closed = rpc.request("again");
+    rpc.close();
+    await expect(closed).rejects.toThrow("closed");
+    expect(rpc.waits.state).toEqual({ phase: "idle" });
+  });
+});
+
+describe("Rpc timeouts behind a running cell", () => {
+  it("does not give up while the host says the kernel runs a cell, and does once it stops", async () => {
+    vi.useFakeTimers();
+    const kernel = new FakeKernel("running-cell");
+    const model = new FakeModel({});
+    const rpc = new Rpc(new ScopedModel(model), 1000, new WaitWatch(kernel));
+    const queued = rpc.request("logs.page");
+    const lost = rpc.request("hello");
+    vi.advanceTimersByTime(10_000);
+    expect(rpc.outstanding).toBe(2);
+    expect(rpc.waits.state).toEqual({ phase: "waiting", kernel: "running-cell" });
+    // The cell ends; the kernel answers the first; the second's reply never comes.
+    kernel.set("idle");
+    model.receive({ type: "reply", id: model.requests()[0]?.id, ok: true, result: "page" });
+    await expect(queued).resolves.toBe("page");
+    vi.advanceTimersByTime(1000);
+    await expect(lost).rejects.toThrow('no answer from Python to "hello" within 1 s');
+    expect(rpc.outstanding).toBe(0);
   });
 });

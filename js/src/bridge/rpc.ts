@@ -4,9 +4,13 @@
  * Every request carries an id; Python answers with the same id. Replies reach every view of the
  * model, so each Rpc keeps its own pending map and ignores ids it did not issue. Listening starts
  * in the constructor, before any request can be sent, so no reply is lost.
+ *
+ * Each request holds a ticket of the view's WaitWatch (waiting.ts) until it settles, so a view
+ * can say "waiting for the kernel" once one goes unanswered for about a second.
  */
 import { type ErrorView, errorFromWire } from "../ui/errors";
 import type { ScopedModel } from "./scoped-model";
+import { WaitWatch } from "./waiting";
 
 /** A reply as Python sends it; `error` is in the wire form `{message, error_code, status}`. */
 export interface RpcReply {
@@ -34,6 +38,7 @@ interface Pending {
   resolve: (value: unknown) => void;
   reject: (reason: Error) => void;
   timer: ReturnType<typeof setTimeout>;
+  done: () => void;
 }
 
 export interface RequestOptions {
@@ -63,6 +68,8 @@ export class Rpc {
     // biome-ignore lint/suspicious/noExplicitAny: any synced state will do; only messages are used.
     private readonly model: ScopedModel<any>,
     private readonly defaultTimeoutMs = 60_000,
+    /** Tracks this view's unanswered requests (and the refresh's); the view disposes it. */
+    readonly waits: WaitWatch = new WaitWatch(),
   ) {
     viewCounter += 1;
     this.prefix = `${Date.now().toString(36)}-${viewCounter}-${Math.random().toString(36).slice(2, 8)}`;
@@ -78,11 +85,21 @@ export class Rpc {
     const id = `${this.prefix}-${this.sequence}`;
     const timeoutMs = options.timeoutMs ?? this.defaultTimeoutMs;
     return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(id);
-        reject(new Error(`no answer from Python to "${kind}" within ${timeoutMs / 1000} s`));
-      }, timeoutMs);
-      this.pending.set(id, { resolve: resolve as (value: unknown) => void, reject, timer });
+      const expire = (): void => {
+        const entry = this.pending.get(id);
+        if (entry === undefined) return;
+        if (this.waits.kernelRunningCell) {
+          entry.timer = setTimeout(expire, timeoutMs); // queued behind a cell, not lost
+          return;
+        }
+        this.settle(
+          id,
+          new Error(`no answer from Python to "${kind}" within ${timeoutMs / 1000} s`),
+        );
+      };
+      const timer = setTimeout(expire, timeoutMs);
+      const done = this.waits.begin();
+      this.pending.set(id, { resolve: resolve as (value: unknown) => void, reject, timer, done });
       options.signal?.addEventListener("abort", () => this.settle(id, new Error("aborted")), {
         once: true,
       });
@@ -121,6 +138,7 @@ export class Rpc {
     }
     this.pending.delete(id);
     clearTimeout(entry.timer);
+    entry.done();
     if (error === undefined) {
       entry.resolve(result);
     } else {

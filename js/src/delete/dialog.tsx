@@ -9,7 +9,9 @@
  * it closes are abandoned, so a closed dialog leaves no timer behind. Server strings are text.
  */
 import { useLayoutEffect, useRef, useState } from "preact/hooks";
+import { useWait } from "../bridge/hooks";
 import type { Rpc } from "../bridge/rpc";
+import { waitText } from "../bridge/waiting";
 import { ErrorLine, type ErrorView, toErrorView } from "../ui/errors";
 import { Modal } from "../ui/modal";
 import { saveBackup } from "./backup";
@@ -49,6 +51,7 @@ type Load =
 export function DeleteDialog({ name, rpc, idPrefix, onClose }: DeleteDialogProps) {
   const [attempt, setAttempt] = useState(0);
   const [load, setLoad] = useState<Load>({ phase: "loading" });
+  const wait = useWait(rpc.waits);
   const [typed, setTyped] = useState("");
   const [confirming, setConfirming] = useState(false);
   const [confirmError, setConfirmError] = useState<ErrorView | null>(null);
@@ -137,7 +140,7 @@ export function DeleteDialog({ name, rpc, idPrefix, onClose }: DeleteDialogProps
 
       {load.phase === "loading" && (
         <p class="sp-muted" role="status">
-          Reading what would be lost…
+          {waitText(wait, "Reading what would be lost…")}
         </p>
       )}
 

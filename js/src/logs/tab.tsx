@@ -8,9 +8,10 @@
  * Nothing loads until the tab is first shown; following polls only while the tab is active.
  */
 import { useEffect, useLayoutEffect, useMemo, useRef, useState } from "preact/hooks";
-import { useModelValue } from "../bridge/hooks";
+import { useModelValue, useWait } from "../bridge/hooks";
 import type { Rpc } from "../bridge/rpc";
 import type { ScopedModel } from "../bridge/scoped-model";
+import { waitText } from "../bridge/waiting";
 import type { PanelState, Snapshot } from "../model";
 import { copyText } from "../ui/clipboard";
 import { ErrorLine, toErrorView } from "../ui/errors";
@@ -61,6 +62,7 @@ export function LogsTab({ model, rpc, snapshot, active }: LogsTabProps) {
   const [scrollTop, setScrollTop] = useState(0);
   const [box, setBox] = useState({ height: LIST_HEIGHT, width: FALLBACK_WIDTH_PX, char: 0 });
   const [, setTick] = useState(0);
+  const wait = useWait(rpc.waits);
   const [loader] = useState(() => new LogLoader(rpc, () => setTick((tick) => tick + 1)));
   const root = useRef<HTMLDivElement>(null);
   const scroller = useRef<HTMLElement>(null);
@@ -279,9 +281,12 @@ export function LogsTab({ model, rpc, snapshot, active }: LogsTabProps) {
       <div class="sp-log-status" role="status" data-testid="log-status">
         {loading ? (
           <span>
-            {loader.total > 0
-              ? `loading ${count(buffer.length)} / ${count(loader.total)}`
-              : "loading…"}
+            {waitText(
+              wait,
+              loader.total > 0
+                ? `loading ${count(buffer.length)} / ${count(loader.total)}`
+                : "loading…",
+            )}
           </span>
         ) : loader.phase === "ready" ? (
           <span>

@@ -9,7 +9,9 @@
  * full and the kind picked by hand; the kind select is always there for names lookup missed.
  */
 import { useLayoutEffect, useRef, useState } from "preact/hooks";
+import { useWait } from "../bridge/hooks";
 import type { Rpc } from "../bridge/rpc";
+import { waitText } from "../bridge/waiting";
 import { toErrorView } from "../ui/errors";
 import {
   isKind,
@@ -47,6 +49,7 @@ type Lookup =
   | { state: "failed"; query: string; message: string };
 
 export function AddRow({ rpc, levels, idPrefix, onAdd }: AddRowProps) {
+  const wait = useWait(rpc.waits);
   const [name, setName] = useState("");
   const [kind, setKind] = useState<PrincipalKind>("user");
   const [level, setLevel] = useState(() => levels[0] ?? "CAN_VIEW");
@@ -184,7 +187,7 @@ export function AddRow({ rpc, levels, idPrefix, onAdd }: AddRowProps) {
   };
 
   let status = "";
-  if (lookup.state === "searching") status = "looking up…";
+  if (lookup.state === "searching") status = waitText(wait, "looking up…");
   else if (lookup.state === "failed") status = `lookup failed: ${lookup.message}`;
   else if (unavailable) {
     status = "Lookup isn't available in this workspace: type the exact name and pick its kind.";

@@ -9,9 +9,10 @@
  * passes the user's actions to it. Nothing loads until the tab is first shown.
  */
 import { useEffect, useLayoutEffect, useMemo, useRef, useState } from "preact/hooks";
-import { useModelValue } from "../bridge/hooks";
+import { useModelValue, useWait } from "../bridge/hooks";
 import type { Rpc } from "../bridge/rpc";
 import type { ScopedModel } from "../bridge/scoped-model";
+import { waitText } from "../bridge/waiting";
 import type { PanelState, Snapshot } from "../model";
 import { AddRow } from "./add-row";
 import { ErrorAlert } from "./alert";
@@ -52,6 +53,7 @@ export function PermissionsTab({ model, rpc, snapshot, active }: PermissionsTabP
     if (active) controller.show();
   }, [active, controller]);
 
+  const wait = useWait(rpc.waits);
   const { read, loading, loadError, staged, alert, notice, dialog, applying, focusTick } =
     controller.state;
 
@@ -84,7 +86,7 @@ export function PermissionsTab({ model, rpc, snapshot, active }: PermissionsTabP
         <div class="sp-perms-toolbar">
           <span class="sp-perms-summary" role="status" data-testid="perms-status">
             {loading
-              ? "loading…"
+              ? waitText(wait)
               : read !== null
                 ? `${plural(principals, "principal")} · ${plural(read.direct.length, "direct grant")}`
                 : ""}

@@ -7,14 +7,21 @@
 Identities and models are written straight to the data directory, which the server reads
 (SQLite in WAL mode and atomic directory renames make that safe while it runs).
 
-The server lives as long as the process that started it, unless started with `detach=True`: it
-holds a lifeline (a pipe on the server's stdin, see `local/lifeline.py`), so a killed kernel or
-script takes the server and its model servers with it. The lifelines are kept in a module-level
-table, so dropping the handle does not stop the server; `stop()` does, or the process ending.
+A server lives as long as its handle: `stop()`, leaving a `with` block, the handle no longer
+being referenced (a finalizer) or the interpreter exiting (a notebook's kernel ending) stops it.
+One process keeps at most one running server per data directory (`_RUNNING`), so a notebook
+cell that starts a workspace can be run again without leaving a server behind.
+
+A process that is killed (`kill -9` of a script, a kernel killed by the OS) runs no finalizer,
+so the server also holds a lifeline: a pipe on its stdin whose write end only this process holds
+(`local/lifeline.py`); the kernel closes it however this process ends, and the server stops, its
+model servers and loaders with it. `start(detach=True)` has neither finalizer nor lifeline: the
+server runs until `stop()` or a signal, and outlives this process.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import selectors
@@ -22,11 +29,13 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+import weakref
 from collections.abc import Iterable
 from pathlib import Path
 from types import TracebackType
-from typing import IO, TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any
 
 from serving_panel.local import identities, lifeline
 from serving_panel.local.models.registry import ModelStore, RegisteredModel
@@ -38,9 +47,14 @@ if TYPE_CHECKING:
     from serving_panel.client import ServingClient
 
 START_TIMEOUT_S = 60.0
+#: How long the finalizer gives an unreferenced handle's server to stop before SIGKILL; short,
+#: as it may run while a kernel shuts down (Jupyter kills a kernel 5 s after asking it to stop).
+FINALIZER_GRACE_S = 3.0
 
-#: Write ends of the servers' lifelines, by server pid: closed by `stop()` or the process's end.
-_LIFELINES: dict[int, IO[bytes]] = {}
+# The running handle of each data directory this process started, keyed by resolved path.
+# Weak values: the registry never keeps a handle (and so its server) alive.
+_RUNNING: weakref.WeakValueDictionary[Path, LocalWorkspace] = weakref.WeakValueDictionary()
+_RUNNING_LOCK = threading.Lock()
 
 
 class LocalWorkspaceError(RuntimeError):
@@ -58,6 +72,7 @@ class LocalWorkspace:
         *,
         owns_data_dir: bool,
         log_path: Path,
+        detach: bool = False,
     ) -> None:
         self._process = process
         self.host = host
@@ -65,6 +80,17 @@ class LocalWorkspace:
         self._owns_data_dir = owns_data_dir
         self.log_path = log_path
         self.token = (data_dir / ADMIN_TOKEN_FILE).read_text().strip()
+        self._options: tuple[object, ...] = ()  # start()'s arguments, compared on a second start
+        # Refers to the process, never to self: it stops the server once nothing refers to the
+        # handle, or at interpreter exit, whichever comes first; `stop()` runs it early.
+        # A detached server outlives the handle and this process: no finalizer.
+        self._finalizer = (
+            None
+            if detach
+            else weakref.finalize(
+                self, _finalize, os.getpid(), process, data_dir if owns_data_dir else None
+            )
+        )
 
     def __repr__(self) -> str:
         state = "running" if self.running else "stopped"
@@ -85,9 +111,31 @@ class LocalWorkspace:
         """Starts the server in a background process and returns once it accepts requests.
 
         With no `data_dir`, the workspace lives in a temporary directory removed by `stop()`.
-        The server stops when this Python process ends (even by `kill -9`), unless `detach`:
-        then it runs until `stop()` or a signal, and outlives this process.
+
+        A second start on the same `data_dir` from one process, while the first handle's server
+        still runs, **returns the first handle** (the same server, host and token, so clients
+        and panels made from it keep working) rather than starting a second server on the same
+        files. If its arguments differ from the first start's, it raises LocalWorkspaceError:
+        stop the first to start with others. Once the first has stopped, a start begins anew.
+
+        The server stops with `stop()`, at the end of a `with` block, when the handle is no
+        longer referenced (garbage collected), or when this interpreter exits, even by
+        `kill -9`. With `detach=True` it runs until `stop()` or a signal, and outlives this
+        process.
         """
+        options = (port, seed, enable_faults, tuple(sorted((env or {}).items())), detach)
+        key = None if data_dir is None else Path(str(data_dir)).resolve()
+        if key is not None:
+            with _RUNNING_LOCK:
+                first = _RUNNING.get(key)
+            if first is not None and first.running:
+                if first._options != options:
+                    raise LocalWorkspaceError(
+                        f"a local workspace started from this process already runs on {key} "
+                        f"({first.host}) with other arguments; stop it first (.stop()) to start "
+                        "one with these"
+                    )
+                return first
         owns = data_dir is None
         directory = Path(tempfile.mkdtemp(prefix="serving-panel-")) if owns else Path(str(data_dir))
         directory.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -118,12 +166,11 @@ class LocalWorkspace:
                 command,
                 stdout=subprocess.PIPE,
                 stderr=log,
+                # The lifeline: this process alone holds the write end, until stop() closes it.
                 stdin=subprocess.DEVNULL if detach else subprocess.PIPE,
                 start_new_session=True,
                 env={**os.environ, **(env or {})},
             )
-        if process.stdin is not None:
-            _LIFELINES[process.pid] = process.stdin
         try:
             ready = _read_ready_line(process, timeout_s, log_path)
         except BaseException:
@@ -131,7 +178,14 @@ class LocalWorkspace:
             if owns:
                 shutil.rmtree(directory, ignore_errors=True)
             raise
-        return cls(process, ready["host"], directory, owns_data_dir=owns, log_path=log_path)
+        workspace = cls(
+            process, ready["host"], directory, owns_data_dir=owns, log_path=log_path, detach=detach
+        )
+        workspace._options = options
+        if key is not None:
+            with _RUNNING_LOCK:
+                _RUNNING[key] = workspace
+        return workspace
 
     # Lifetime ------------------------------------------------------------------------------
 
@@ -145,16 +199,14 @@ class LocalWorkspace:
 
     def stop(self, timeout_s: float = 20.0) -> None:
         """Stops the server gracefully (SIGTERM, then SIGKILL after the timeout)."""
-        _stop_process(self._process, timeout_s)
-        if self._owns_data_dir:
-            shutil.rmtree(self.data_dir, ignore_errors=True)
+        if self._finalizer is not None:
+            self._finalizer.detach()
+        _stop_server(self._process, self.data_dir if self._owns_data_dir else None, timeout_s)
 
     def kill(self) -> None:
         """SIGKILLs the server's whole process group, as a crash would (tests use this)."""
         stop_group(self._process, None)
-        lifeline_end = _LIFELINES.pop(self._process.pid, None)
-        if lifeline_end is not None:
-            lifeline_end.close()
+        _let_go(self._process)
 
     def __enter__(self) -> LocalWorkspace:
         return self
@@ -189,7 +241,7 @@ class LocalWorkspace:
             store.close()
 
     def revoke_token(self, token: str) -> None:
-        """Revokes a token: every request with it gets 401 from then on. Raises for a token
+        """Revokes a token: every request with it is refused from then on. Raises for a token
         this workspace does not know."""
         store = open_store(self.data_dir)
         try:
@@ -264,12 +316,35 @@ def _tail(path: Path, lines: int = 30) -> str:
         return ""
 
 
+def _finalize(owner_pid: int, process: subprocess.Popen[bytes], owned_dir: Path | None) -> None:
+    """The finalizer: stops the server of a handle nothing refers to any more, or at exit. Only
+    in the process that started it: a forked child exiting normally must not stop its parent's
+    server."""
+    if os.getpid() == owner_pid:
+        _stop_server(process, owned_dir, FINALIZER_GRACE_S)
+
+
+def _stop_server(
+    process: subprocess.Popen[bytes], owned_dir: Path | None, timeout_s: float
+) -> None:
+    """Stops a handle's server and removes the temporary data directory it owns, if any (for the
+    finalizer too, so it must not refer to the handle)."""
+    _stop_process(process, timeout_s)
+    if owned_dir is not None:
+        shutil.rmtree(owned_dir, ignore_errors=True)
+
+
 def _stop_process(process: subprocess.Popen[bytes], timeout_s: float) -> None:
     """Stops the server's process group, then lets go of its lifeline (closing that first would
     start a shutdown of its own, racing this one)."""
     stop_group(process, timeout_s)
     if process.stdout is not None:
         process.stdout.close()
-    lifeline_end = _LIFELINES.pop(process.pid, None)
-    if lifeline_end is not None:
-        lifeline_end.close()
+    _let_go(process)
+
+
+def _let_go(process: subprocess.Popen[bytes]) -> None:
+    """Closes this process's end of the server's lifeline, if it has one."""
+    if process.stdin is not None:
+        with contextlib.suppress(OSError):
+            process.stdin.close()

@@ -1,25 +1,31 @@
 """The workspace's backend: every change the API or the demo seed makes to endpoints and their
 permissions is one function here, shared by the HTTP routes and `seed.py`.
 
-Each takes the workspace, the endpoint (already looked up and authorized by the caller) or the
-acting principal, and the request body; it validates the body, makes the change, and returns
-what the answer needs, raising `ApiError` when it refuses. A change to a stored endpoint is
-made inside one store transaction (`Store.update_endpoint`), so it sees the freshest record and
-a refused change writes nothing. Nothing here knows HTTP. (Builds and model servers record their
+Each takes the workspace, a guard (`auth.Guard`: who acts, the level the change needs), the
+endpoint the request named, and the request body; it validates the body, makes the change, and
+returns what the answer needs, raising `ApiError` when it refuses. A change to a stored endpoint
+is made inside one store transaction keyed by the endpoint's id (`_guarded`), which re-checks
+the guard against the current record first: the check and the write it guards happen together,
+after the body has been read, so a grant revoked while the body was in flight no longer counts,
+and an endpoint deleted (or deleted and re-created under the same name) meanwhile is a 404.
+A refused change writes nothing. Nothing here knows HTTP. (Builds and model servers record their
 own progress in the store as they run; identities are written by `identities.py`.)
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any
 
 from serving_panel.local.state import auth, validation
 from serving_panel.local.state.configs import pending_config
 from serving_panel.local.state.errors import (
+    ApiError,
     already_exists,
+    endpoint_id_not_found,
     endpoint_not_found,
     invalid,
     update_in_progress,
@@ -62,37 +68,53 @@ def create_endpoint(ws: Workspace, creator: Principal, body: Any) -> Endpoint:
     return endpoint
 
 
-def update_config(ws: Workspace, actor: Principal, endpoint: Endpoint, body: Any) -> Endpoint:
+def update_config(ws: Workspace, guard: auth.Guard, endpoint: Endpoint, body: Any) -> Endpoint:
     """Stores the next config as pending (unless an update is in progress) and builds it."""
     config = validation.parse_config(body, "", ws.model_problem)
-    validation.check_external_change(endpoint.config, config)
+    actor = guard.caller.principal.name
     at = now_ms()
-    try:
-        updated = ws.store.begin_update(
-            endpoint.name,
-            lambda current: pending_config(
-                config, current.last_config_version + 1, at, actor.name, current.config
-            ),
-            at,
-        )
-    except StoreConflictError as error:
-        raise update_in_progress(endpoint.name) from error
-    except KeyError as error:
-        raise endpoint_not_found(endpoint.name) from error
+    with _guarded(ws, guard, endpoint) as current:
+        validation.check_external_change(current.config, config)
+        try:
+            updated = ws.store.begin_update(
+                current.id,
+                lambda fresh: pending_config(
+                    config, fresh.last_config_version + 1, at, actor, fresh.config
+                ),
+                at,
+            )
+        except StoreConflictError as error:
+            raise update_in_progress(endpoint.name) from error
+    if updated is None:  # not reached: the transaction holds the record
+        raise endpoint_not_found(endpoint.name)
     ws.lifecycle.start(updated.id)
     return updated
 
 
-def delete_endpoint(ws: Workspace, endpoint: Endpoint) -> None:
-    if ws.store.delete_endpoint(endpoint.name) is None:
-        raise endpoint_not_found(endpoint.name)
+def delete_endpoint(ws: Workspace, guard: auth.Guard, endpoint: Endpoint) -> None:
+    with _guarded(ws, guard, endpoint) as current:
+        ws.store.delete_endpoint(current.id)
     ws.lifecycle.forget(endpoint.id)
+
+
+@contextmanager
+def _guarded(ws: Workspace, guard: auth.Guard, endpoint: Endpoint) -> Iterator[Endpoint]:
+    """The endpoint's current record, found by id and checked against the guard, inside one
+    store transaction that the block's writes join. 404 when it no longer exists (also when
+    another endpoint now has its name), 403 when the caller no longer holds the level."""
+    with ws.store.locked_endpoint(endpoint.id) as current:
+        if current is None:
+            raise endpoint_not_found(endpoint.name)
+        guard.check(ws.store, current.id, current.name)
+        yield current
 
 
 # Endpoint attributes -------------------------------------------------------------------------
 
 
-def update_tags(ws: Workspace, endpoint: Endpoint, body: dict[str, Any]) -> list[dict[str, str]]:
+def update_tags(
+    ws: Workspace, guard: auth.Guard, endpoint: Endpoint, body: dict[str, Any]
+) -> list[dict[str, str]]:
     """PATCH tags: deletes `delete_tags` keys, then adds or replaces `add_tags`; the new tags."""
     add = validation.parse_tags(body.get("add_tags") or [], "add_tags")
     delete_keys = body.get("delete_tags") or []
@@ -110,12 +132,14 @@ def update_tags(ws: Workspace, endpoint: Endpoint, body: dict[str, Any]) -> list
             attributes.pop("tags")
         return replace(current, attributes=attributes, updated_ms=now_ms())
 
-    updated = _change(ws, endpoint, change)
+    updated = _change(ws, guard, endpoint, change)
     tags: list[dict[str, str]] = updated.attributes.get("tags", [])
     return tags
 
 
-def set_ai_gateway(ws: Workspace, endpoint: Endpoint, body: dict[str, Any]) -> dict[str, Any]:
+def set_ai_gateway(
+    ws: Workspace, guard: auth.Guard, endpoint: Endpoint, body: dict[str, Any]
+) -> dict[str, Any]:
     """PUT the AI gateway config (an empty one removes it); returns it as stored."""
     gateway = validation.parse_ai_gateway(body, "")
 
@@ -125,12 +149,12 @@ def set_ai_gateway(ws: Workspace, endpoint: Endpoint, body: dict[str, Any]) -> d
             attributes.pop("ai_gateway")
         return replace(current, attributes=attributes, updated_ms=now_ms())
 
-    _change(ws, endpoint, change)
+    _change(ws, guard, endpoint, change)
     return gateway
 
 
 def set_rate_limits(
-    ws: Workspace, endpoint: Endpoint, body: dict[str, Any]
+    ws: Workspace, guard: auth.Guard, endpoint: Endpoint, body: dict[str, Any]
 ) -> list[dict[str, Any]]:
     """PUT rate limits (replacing the endpoint's); returns them as stored."""
     limits = validation.parse_rate_limits(body.get("rate_limits") or [], "rate_limits")
@@ -140,19 +164,17 @@ def set_rate_limits(
             current, attributes={**current.attributes, "rate_limits": limits}, updated_ms=now_ms()
         )
 
-    _change(ws, endpoint, change)
+    _change(ws, guard, endpoint, change)
     return limits
 
 
-def update_notifications(ws: Workspace, endpoint: Endpoint, body: dict[str, Any]) -> dict[str, Any]:
+def update_notifications(
+    ws: Workspace, guard: auth.Guard, endpoint: Endpoint, body: dict[str, Any]
+) -> dict[str, Any]:
     """PATCH email notifications (none given, or empty, removes them); returns them ({} if none)."""
     notifications = body.get("email_notifications")
     if notifications is not None:
-        notifications = validation.check_object(notifications, "email_notifications")
-        for key in ("on_update_failure", "on_update_success"):
-            value = notifications.get(key, [])
-            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-                raise invalid(f"email_notifications.{key}", "must be a list of email addresses")
+        notifications = validation.parse_notifications(notifications, "email_notifications")
 
     def change(current: Endpoint) -> Endpoint:
         attributes = dict(current.attributes)
@@ -162,14 +184,17 @@ def update_notifications(ws: Workspace, endpoint: Endpoint, body: dict[str, Any]
             attributes.pop("email_notifications", None)
         return replace(current, attributes=attributes, updated_ms=now_ms())
 
-    _change(ws, endpoint, change)
+    _change(ws, guard, endpoint, change)
     return notifications or {}
 
 
-def _change(ws: Workspace, endpoint: Endpoint, change: Callable[[Endpoint], Endpoint]) -> Endpoint:
-    """Applies `change` to the freshest record in one transaction; 404 if it was deleted."""
-    updated = ws.store.update_endpoint(endpoint.id, change)
-    if updated is None:
+def _change(
+    ws: Workspace, guard: auth.Guard, endpoint: Endpoint, change: Callable[[Endpoint], Endpoint]
+) -> Endpoint:
+    """Applies `change` to the freshest record, checked and written in one transaction."""
+    with _guarded(ws, guard, endpoint) as current:
+        updated = ws.store.update_endpoint(current.id, change)
+    if updated is None:  # not reached: the transaction holds the record
         raise endpoint_not_found(endpoint.name)
     return updated
 
@@ -183,16 +208,35 @@ _KINDS = (
 )
 
 
-def set_permissions(ws: Workspace, endpoint: Endpoint, body: dict[str, Any]) -> list[AclEntry]:
+def set_permissions(
+    ws: Workspace, guard: auth.Guard, endpoint: Endpoint, body: dict[str, Any]
+) -> list[AclEntry]:
     """PUT: replaces the endpoint's direct ACL with `access_control_list`; the new ACL."""
-    ws.store.set_acl(endpoint.id, _acl_entries(ws.store, body))
-    return ws.store.acl(endpoint.id)
+    with _guarded_acl(ws, guard, endpoint) as current:
+        ws.store.set_acl(current.id, _acl_entries(ws.store, body))
+        return ws.store.acl(current.id)
 
 
-def update_permissions(ws: Workspace, endpoint: Endpoint, body: dict[str, Any]) -> list[AclEntry]:
+def update_permissions(
+    ws: Workspace, guard: auth.Guard, endpoint: Endpoint, body: dict[str, Any]
+) -> list[AclEntry]:
     """PATCH: merges `access_control_list` into the endpoint's direct ACL; the new ACL."""
-    ws.store.merge_acl(endpoint.id, _acl_entries(ws.store, body))
-    return ws.store.acl(endpoint.id)
+    with _guarded_acl(ws, guard, endpoint) as current:
+        ws.store.merge_acl(current.id, _acl_entries(ws.store, body))
+        return ws.store.acl(current.id)
+
+
+@contextmanager
+def _guarded_acl(ws: Workspace, guard: auth.Guard, endpoint: Endpoint) -> Iterator[Endpoint]:
+    """As `_guarded`, with the 404 the permissions API gives (it names endpoints by id). The
+    principals are resolved inside the transaction too, so none vanishes before the write."""
+    try:
+        with _guarded(ws, guard, endpoint) as current:
+            yield current
+    except ApiError as error:
+        if error.status == 404:
+            raise endpoint_id_not_found(endpoint.id) from error
+        raise
 
 
 def _acl_entries(store: Store, body: dict[str, Any]) -> list[tuple[Principal, str]]:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from serving_panel.local import identities, operations
 from serving_panel.local.models.demo import write_demo_models
+from serving_panel.local.state import auth
 from serving_panel.local.state.errors import ApiError
 from serving_panel.local.state.store import Endpoint, Principal
 from serving_panel.local.workspace import Workspace
@@ -122,7 +123,7 @@ def seed_demo(ws: Workspace) -> None:
     # Second versions: one that loads slowly (updating), one that fails (update failed).
     operations.update_config(
         ws,
-        bob,
+        _managing(ws, bob),
         _fresh(ws, fraud.name),
         {"served_entities": [_entity("fraud", "2")]},
     )
@@ -131,7 +132,7 @@ def seed_demo(ws: Workspace) -> None:
         raise RuntimeError("seed: fraud-detector's second version did not finish building")
     operations.update_config(
         ws,
-        bob,
+        _managing(ws, bob),
         _fresh(ws, sentiment.name),
         {
             "served_entities": [
@@ -162,7 +163,15 @@ def seed_demo(ws: Workspace) -> None:
 def _grant(ws: Workspace, endpoint: Endpoint, *entries: tuple[str, str, str]) -> None:
     """Merges (kind field, name, level) grants into the endpoint's ACL, as a PATCH does."""
     acl = [{field: name, "permission_level": level} for field, name, level in entries]
-    operations.update_permissions(ws, endpoint, {"access_control_list": acl})
+    creator = _principal(ws, "user", endpoint.creator)
+    operations.update_permissions(
+        ws, _managing(ws, creator), endpoint, {"access_control_list": acl}
+    )
+
+
+def _managing(ws: Workspace, principal: Principal) -> auth.Guard:
+    """The seed acts as the endpoints' creators, through the same checks as a request."""
+    return auth.Guard(auth.caller_for(ws.store, principal), "CAN_MANAGE", "seeding the demo")
 
 
 def _register(ws: Workspace, name: str, path: Path, count: int) -> None:

@@ -18,7 +18,7 @@ from serving_panel.local.models.errors import ModelStoreError
 from serving_panel.local.models.registry import ModelStore
 from serving_panel.local.serving.deployment import Deployment
 from serving_panel.local.serving.metrics import ServingMetrics
-from serving_panel.local.serving.router import Router
+from serving_panel.local.serving.router import REQUEST_TIMEOUT_S, Router
 from serving_panel.local.serving.states import WorkerKey
 from serving_panel.local.serving.supervisor import STABLE_S, Supervisor
 from serving_panel.local.state.logstore import LogStore
@@ -28,6 +28,8 @@ from serving_panel.local.state.store import Store
 #: How long a scale-to-zero model server may sit idle before it stops (seconds).
 IDLE_ENV = "SERVING_PANEL_SCALE_TO_ZERO_IDLE_S"
 DEFAULT_IDLE_S = 300.0
+#: How long a query may take, queueing and model included, before it is answered 504 (seconds).
+REQUEST_TIMEOUT_ENV = "SERVING_PANEL_REQUEST_TIMEOUT_S"
 
 #: A model server healthy this long before it crashes restarts after 1 s again (seconds).
 BACKOFF_RESET_ENV = "SERVING_PANEL_BACKOFF_RESET_S"
@@ -78,7 +80,10 @@ class Workspace:
             stable_s=_seconds(BACKOFF_RESET_ENV, STABLE_S),
             memory_limit_mb=_number(MEMORY_LIMIT_ENV, None),
         )
-        self.router = Router(self.supervisor)
+        self.router = Router(
+            self.supervisor,
+            request_timeout_s=float(os.environ.get(REQUEST_TIMEOUT_ENV, REQUEST_TIMEOUT_S)),
+        )
         self.deployment = Deployment(
             self.store, self.models, self.supervisor, self.router, self.metrics
         )
@@ -118,12 +123,17 @@ class Workspace:
         self.router.close()
         self.store.close()
 
-    def model_problem(self, name: str, version: str) -> str | None:
-        """Why a served entity's model can't be served, or None when it is registered."""
+    def model_problem(self, name: str, version: str) -> tuple[str, str] | None:
+        """Why a served entity's model can't be served, or None when it is registered: which
+        input is wrong ("name" for a bad or unknown model name, else "version") and why."""
+        try:
+            known = self.models.versions(name)
+        except ModelStoreError as error:
+            return "name", str(error)
         try:
             self.models.resolve(name, version)
         except ModelStoreError as error:
-            return str(error)
+            return ("version" if known else "name"), str(error)
         return None
 
 

@@ -26,8 +26,9 @@ lockout_warnings, stale, fingerprint}``
     fingerprint, the client's one stale-ACL rule: an ACL changed since it was shown is a
     ``STALE_ACL`` (409) reply error and nothing is sent. A plan that removes the last direct
     CAN_MANAGE or the caller's own direct CAN_MANAGE (its `AclPlan.lockouts`) needs
-    ``confirm_warnings: true`` (``CONFIRM_REQUIRED``, 409, otherwise). Then the panel
-    refreshes, so the header shows the caller's new level.
+    ``confirm_warnings: true`` (``CONFIRM_REQUIRED``, 409, otherwise), which is passed on as
+    the client's ``force``. Then the panel refreshes, so the header shows the caller's new
+    level.
 
 ``principals.lookup``  ``{query}`` (at least 2 characters) → ``{results: [{kind, name,
 display_name}], available}``
@@ -119,7 +120,7 @@ class PanelPermissions:
             )
         try:
             result = self._panel.client.apply_plan(
-                self._panel.endpoint_name, plan, expected_fingerprint=shown
+                self._panel.endpoint_name, plan, expected_fingerprint=shown, force=confirmed
             )
         except acl.StaleAclError:
             raise _stale() from None

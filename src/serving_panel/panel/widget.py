@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import anywidget
+import ipywidgets
 import traitlets
 
 import serving_panel.panel.snapshot as snapshots
@@ -86,6 +87,7 @@ class EndpointPanel(anywidget.AnyWidget):
                 f"give either client= or connection arguments, not both "
                 f"(got client and {', '.join(sorted(connection))})"
             )
+        made_client = client is None
         if client is None:
             from serving_panel.client import ServingClient
 
@@ -103,7 +105,21 @@ class EndpointPanel(anywidget.AnyWidget):
         install_permissions(self)
         install_delete(self)
         self.on_msg(self._on_custom_message)
-        self.refresh()
+        try:
+            self.refresh()
+        except BaseException:
+            self._close_all()
+            if made_client:  # nobody else holds this client to close it
+                client.close()
+            raise
+
+    def _close_all(self) -> None:
+        """Closes this widget's comm and its layout's: a panel whose first read failed must
+        not stay behind as a live model (JupyterLab would save it in the notebook's state)."""
+        layout = getattr(self, "layout", None)
+        if isinstance(layout, ipywidgets.Widget):
+            layout.close()
+        self.close()
 
     def __repr__(self) -> str:
         state = self.snapshot.get("state") or "not read yet"
@@ -148,7 +164,7 @@ class EndpointPanel(anywidget.AnyWidget):
             self.endpoint_name, served_entity, kind=kind, config_version=config_version
         )
 
-    def grant(self, level: str, **principal: str) -> Permissions:
+    def grant(self, level: str, **principal: Any) -> Permissions:
         """`panel.grant("CAN_QUERY", user="jsmith@example.com")`: see ServingClient.grant."""
         return self._client.grant(self.endpoint_name, level, **principal)
 

@@ -4,6 +4,7 @@ bodies, and the lifespan that resumes interrupted updates and stops builds on sh
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -15,7 +16,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from serving_panel.local.api.errors import api_error, http_error, unexpected_error
+from serving_panel.local.api.errors import AnswerUnexpectedErrors, api_error, http_error
 from serving_panel.local.api.faults import FaultMiddleware, Faults
 from serving_panel.local.api.routes import control, endpoints, invocations, permissions, scim
 from serving_panel.local.state.errors import ApiError
@@ -33,6 +34,9 @@ async def well_known(request: Request) -> JSONResponse:
     )
 
 
+_CONTROL_CHARACTER = re.compile(r"[\x00-\x1f\x7f]")
+
+
 class RejectControlCharacters:
     """404 for paths holding control characters: Starlette's route patterns end in `$`, which
     also matches before a trailing newline, so `/api/2.0/serving-endpoints/%0A` would list."""
@@ -41,7 +45,7 @@ class RejectControlCharacters:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and any(ord(c) < 32 or ord(c) == 127 for c in scope["path"]):
+        if scope["type"] == "http" and _CONTROL_CHARACTER.search(scope["path"]):
             response = JSONResponse(
                 {
                     "error_code": "ENDPOINT_NOT_FOUND",
@@ -65,14 +69,16 @@ def create_app(workspace: Workspace) -> Starlette:
         yield
         workspace.lifecycle.shutdown()
 
-    middleware = [Middleware(RejectControlCharacters)]
+    # Outermost first: unexpected errors anywhere below, fault rules included, get a 500 body.
+    middleware = [Middleware(AnswerUnexpectedErrors), Middleware(RejectControlCharacters)]
     if faults is not None:
         middleware.append(Middleware(FaultMiddleware, faults=faults))
     app = Starlette(
         routes=[
+            # Queries first: Starlette tries routes in order, and these are the hot path.
+            *invocations.routes,
             Route("/.well-known/databricks-config", well_known, methods=["GET"]),
             *endpoints.routes,
-            *invocations.routes,
             *permissions.routes,
             *scim.routes,
             *control.routes,
@@ -81,7 +87,6 @@ def create_app(workspace: Workspace) -> Starlette:
         exception_handlers={
             ApiError: api_error,
             HTTPException: http_error,
-            Exception: unexpected_error,
         },
         lifespan=lifespan,
     )

@@ -1,6 +1,11 @@
 """Every error answer as Databricks writes it: `{"error_code": "...", "message": "..."}` with the
 status. `ApiError`s raised anywhere below (state/errors.py) become their own body; Starlette's
-404 and 405 and anything unexpected get the service's wording for them."""
+404 and 405 and anything unexpected get the service's wording for them.
+
+Unexpected errors are answered by `AnswerUnexpectedErrors`, a middleware, not by an exception
+handler: Starlette's ServerErrorMiddleware re-raises after calling one, and uvicorn then closes
+the connection, so the client's next pooled request failed too. The answer names no internals
+(type, message, path); the traceback goes to the server's log."""
 
 from __future__ import annotations
 
@@ -8,8 +13,10 @@ import logging
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from serving_panel.local.api.render import StrictJSONResponse
 from serving_panel.local.state.errors import ApiError
 
 log = logging.getLogger(__name__)
@@ -17,7 +24,7 @@ log = logging.getLogger(__name__)
 
 async def api_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, ApiError)
-    return JSONResponse(error.body(), status_code=error.status, headers=error.headers)
+    return StrictJSONResponse(error.body(), status_code=error.status, headers=error.headers)
 
 
 async def http_error(request: Request, error: Exception) -> Response:
@@ -34,12 +41,40 @@ async def http_error(request: Request, error: Exception) -> Response:
         }
     else:
         body = {"error_code": "BAD_REQUEST", "message": str(error.detail)}
-    return JSONResponse(body, status_code=error.status_code)
+    return StrictJSONResponse(body, status_code=error.status_code)
 
 
-async def unexpected_error(request: Request, error: Exception) -> Response:
-    log.exception("unexpected error on %s %s", request.method, request.url.path)
-    return JSONResponse(
-        {"error_code": "INTERNAL_ERROR", "message": f"{type(error).__name__}: {error}"},
-        status_code=500,
-    )
+INTERNAL_ERROR = {
+    "error_code": "INTERNAL_ERROR",
+    "message": "The local workspace failed to answer this request; its log has the details.",
+}
+
+
+class AnswerUnexpectedErrors:
+    """Answers an unexpected exception with a well-formed 500 and keeps the connection open.
+
+    Once an answer has started (a stream that broke halfway) there is no honest way to finish
+    it, so the exception goes on to the server, which closes the connection."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracked(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracked)
+        except Exception:
+            log.exception("unexpected error on %s %s", scope["method"], scope["path"])
+            if started:
+                raise
+            await StrictJSONResponse(INTERNAL_ERROR, status_code=500)(scope, receive, send)

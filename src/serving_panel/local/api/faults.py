@@ -1,4 +1,5 @@
-"""Faults on purpose: make chosen routes answer 429 or 503, or add latency to every request.
+"""Faults on purpose: make chosen routes answer 429 or 503, fail with an unexpected error
+(status 500: the request runs, and its answer raises), or add latency to every request.
 
 Rules live in memory and are set through the control routes (`/__local/faults`) when the
 workspace runs with faults enabled. The middleware stands in for the network and the service's
@@ -14,7 +15,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from serving_panel.local.state.errors import invalid
 
@@ -28,6 +29,9 @@ _MESSAGES = {
 @dataclass
 class FaultRule:
     """Answer `status` to requests matching `method` and the `path` glob.
+
+    429 and 503 are answered here, before the route runs. 500 lets the route run and raises
+    `InjectedFaultError` when it starts its answer, as a bug in the handler would.
 
     The first `offset` matches pass through; then `times` matches fail (None: all of them).
     """
@@ -69,8 +73,8 @@ class Faults:
             if not isinstance(raw, dict):
                 raise invalid(field_name, "must be a JSON object")
             status = raw.get("status")
-            if not _is_int(status) or status not in _CODES:
-                raise invalid(f"{field_name}.status", "must be 429 or 503")
+            if not _is_int(status) or status not in (*_CODES, 500):
+                raise invalid(f"{field_name}.status", "must be 429, 503 or 500")
             method = str(raw.get("method", "*")).upper()
             path = raw.get("path")
             if not isinstance(path, str) or not path.startswith("/"):
@@ -116,6 +120,14 @@ class Faults:
         return None
 
 
+class InjectedFaultError(RuntimeError):
+    """The unexpected error a status-500 rule raises inside the route."""
+
+
+async def _failing_send(message: Message) -> None:
+    raise InjectedFaultError("fault injected by the local workspace: the answer failed")
+
+
 def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
@@ -134,6 +146,9 @@ class FaultMiddleware:
         rule = self.faults.match(scope["method"], scope["path"])
         if rule is None:
             await self.app(scope, receive, send)
+            return
+        if rule.status == 500:
+            await self.app(scope, receive, _failing_send)
             return
         body = json.dumps({"error_code": _CODES[rule.status], "message": _MESSAGES[rule.status]})
         headers = [(b"content-type", b"application/json")]

@@ -16,8 +16,9 @@ import os
 import signal
 import socket
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from pathlib import Path
+from typing import Any
 
 import uvicorn
 
@@ -103,7 +104,7 @@ def serve(
             announcer.cancel()
 
     try:
-        asyncio.run(main())
+        _event_loop_runner()(main())
     finally:
         workspace.close()
 
@@ -114,3 +115,14 @@ def _lifeline_broken(server: uvicorn.Server) -> None:
     deadline = threading.Timer(LIFELINE_GRACE_S, os._exit, args=(1,))
     deadline.daemon = True  # a shutdown that finishes in time exits without waiting for it
     deadline.start()
+
+
+def _event_loop_runner() -> Callable[[Coroutine[Any, Any, None]], None]:
+    """uvloop's runner where it is installed (the `local` extra has it, except on Windows): the
+    router relays every query through this loop, and uvloop halves the loop's cost per request.
+    """
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run
+    return uvloop.run

@@ -231,6 +231,7 @@ def _parse_version(version: str | int) -> int | None:
     if isinstance(version, int):
         return version if version >= 1 else None
     text = str(version).strip()
-    if not text.isascii() or not text.isdigit() or int(text) < 1:
+    # A version has at most 18 digits: past 4,300, int() itself refuses the string.
+    if not text.isascii() or not text.isdigit() or len(text) > 18 or int(text) < 1:
         return None
     return int(text)

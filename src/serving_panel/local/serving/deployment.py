@@ -12,6 +12,7 @@ from typing import Any
 
 from serving_panel.local.models.errors import ModelStoreError
 from serving_panel.local.models.registry import ModelStore
+from serving_panel.local.serving import admission
 from serving_panel.local.serving.metrics import ServingMetrics
 from serving_panel.local.serving.router import Router, Target
 from serving_panel.local.serving.states import WorkerKey, WorkerSpec
@@ -81,12 +82,20 @@ class Deployment:
             if entity is None or "external_model" in entity:
                 continue
             key = worker_key(endpoint_id, config, entity)
-            targets.append(Target(entity["name"], key, int(route["traffic_percentage"])))
+            targets.append(
+                Target(
+                    entity["name"],
+                    key,
+                    int(route["traffic_percentage"]),
+                    admission.concurrency(entity),
+                )
+            )
         # Entities with no route (or 0%) can still be queried directly by name.
         routed = {t.entity for t in targets}
         for name, entity in entities.items():
             if name not in routed and "external_model" not in entity:
-                targets.append(Target(name, worker_key(endpoint_id, config, entity), 0))
+                key = worker_key(endpoint_id, config, entity)
+                targets.append(Target(name, key, 0, admission.concurrency(entity)))
         self.router.set_routes(endpoint_id, targets)
 
     def retire(self, endpoint_id: str, keep: Iterable[WorkerKey]) -> None:

@@ -3,22 +3,34 @@
 The routing table of an endpoint is swapped atomically when a new config goes live. Picking a
 target counts the request as in flight on that worker under the same lock, so once a swap has
 returned, no new request can reach a worker being retired, and its drain waits for the ones
-that already did: updates lose no request.
+that already did (queued ones included): updates lose no request.
+
+Everything per request runs on the event loop: admission through the target's own gate
+(`admission.py`), waiting for a starting model server, and the exchange with it
+(`upstream.py`). No thread pool sits in the path, so nothing one slow model holds can keep
+another entity's requests from running.
 """
 
 from __future__ import annotations
 
+import asyncio
 import random
 import threading
-from collections.abc import Iterator
+import time
 from dataclasses import dataclass
 
-import urllib3
-
-from serving_panel.local.serving.states import WorkerKey
+from serving_panel.local.serving.admission import (
+    DEFAULT_CONCURRENCY,
+    QUEUE_PER_SLOT,
+    Gate,
+)
+from serving_panel.local.serving.states import State, WorkerKey
 from serving_panel.local.serving.supervisor import Supervisor
+from serving_panel.local.serving.upstream import ModelServerClient, Reply, UpstreamError
 
-REQUEST_TIMEOUT_S = 297.0  # the service's execution limit
+REQUEST_TIMEOUT_S = 297.0  # the service's execution limit per request
+READY_POLL_S = 0.02  # how often a request waiting for a starting model server looks again
+_GONE = (State.FATAL, State.STOPPED, State.STOPPING)
 
 
 @dataclass(frozen=True)
@@ -26,35 +38,54 @@ class Target:
     entity: str
     key: WorkerKey
     percentage: int
-
-
-@dataclass
-class Forwarded:
-    status: int
-    content_type: str
-    body: bytes | None = None
-    chunks: Iterator[bytes] | None = None
+    concurrency: int = DEFAULT_CONCURRENCY
 
 
 class WorkerUnavailableError(Exception):
     """The model server could not be reached (it died or is restarting)."""
 
 
+def model_server_headers(target: Target) -> dict[str, str]:
+    """The headers of the request to a model server (besides Host and Content-Length): the one
+    place to add any the model server requires."""
+    return {"Content-Type": "application/json"}
+
+
 class Router:
-    def __init__(self, supervisor: Supervisor, *, rng: random.Random | None = None) -> None:
+    def __init__(
+        self,
+        supervisor: Supervisor,
+        *,
+        rng: random.Random | None = None,
+        request_timeout_s: float = REQUEST_TIMEOUT_S,
+    ) -> None:
         self.supervisor = supervisor
+        self.request_timeout_s = request_timeout_s
         self._tables: dict[str, tuple[Target, ...]] = {}
+        self._live: set[WorkerKey] = set()
         self._lock = threading.Lock()
         self._rng = rng or random.Random()  # noqa: S311 - traffic splitting, not secrets
-        self._http = urllib3.PoolManager(num_pools=64, maxsize=32, retries=False)
+        self._gates: dict[WorkerKey, Gate] = {}
+        self._upstream = ModelServerClient()
+
+    # Routing table (written from update threads, read per request) ------------------------
 
     def set_routes(self, endpoint_id: str, targets: list[Target]) -> None:
         with self._lock:
             self._tables[endpoint_id] = tuple(targets)
+            self._relive()
 
     def clear(self, endpoint_id: str) -> None:
         with self._lock:
             self._tables.pop(endpoint_id, None)
+            self._relive()
+
+    def _relive(self) -> None:
+        self._live = {t.key for table in self._tables.values() for t in table}
+        # list() copies in one step; the event loop may add a gate meanwhile
+        for key, gate in list(self._gates.items()):
+            if key not in self._live and gate.idle():
+                self._gates.pop(key, None)
 
     def targets(self, endpoint_id: str) -> tuple[Target, ...]:
         with self._lock:
@@ -81,42 +112,63 @@ class Router:
     def release(self, target: Target) -> None:
         self.supervisor.end_request(target.key)
 
-    def forward(self, target: Target, body: bytes, *, stream: bool) -> Forwarded:
-        """Sends the body to the target's model server (blocking; run it in a thread)."""
+    # Per request, on the event loop -------------------------------------------------------
+
+    def gate(self, target: Target) -> Gate:
+        """The target's admission gate: its concurrency, and a queue as long again."""
+        gate = self._gates.get(target.key)
+        if gate is None:
+            gate = Gate(target.concurrency, target.concurrency * QUEUE_PER_SLOT)
+            self._gates[target.key] = gate
+        return gate
+
+    def leave(self, target: Target, gate: Gate) -> None:
+        gate.leave()
+        if gate.idle() and target.key not in self._live:
+            self._gates.pop(target.key, None)
+
+    async def wait_ready(self, target: Target, timeout_s: float) -> bool:
+        """True once the target's model server is healthy (a scaled-to-zero one is woken
+        first). A starting server is polled rather than waited on in a thread, so waiting
+        holds no pool and ends the moment the caller goes."""
+        worker = self.supervisor.get(target.key)
+        if worker is None:
+            return False
+        if worker.ready.is_set():
+            return True
+        if worker.state == State.IDLE:
+            # Starting a process and recording the entity's state take milliseconds: not on
+            # the loop, where every other query waits for them. Rare (once per wake-up).
+            woken = await asyncio.get_running_loop().run_in_executor(
+                None, self.supervisor.wake, target.key
+            )
+            if woken is None:
+                return False
+            worker = woken
+        deadline = time.monotonic() + timeout_s
+        while not worker.ready.is_set():
+            if worker.state in _GONE or time.monotonic() >= deadline:
+                return False
+            await asyncio.sleep(READY_POLL_S)
+        return True
+
+    async def send(self, target: Target, body: bytes) -> Reply:
+        """Posts the body to the target's model server; the caller reads or relays the reply
+        and must `close()` it whatever happens."""
         address = self.supervisor.address(target.key)
         if address is None:
             raise WorkerUnavailableError(f"the model server of {target.entity} is not running")
-        url = f"http://{address[0]}:{address[1]}/invocations"
         try:
-            response = self._http.request(
-                "POST",
-                url,
-                body=body,
-                headers={
-                    "Content-Type": "application/json",
-                    **self.supervisor.request_headers(target.key),
-                },
-                timeout=urllib3.Timeout(connect=5.0, read=REQUEST_TIMEOUT_S),
-                preload_content=not stream,
+            return await self._upstream.post(
+                address,
+                "/invocations",
+                model_server_headers(target) | self.supervisor.request_headers(target.key),
+                body,
             )
-        except urllib3.exceptions.HTTPError as error:
+        except UpstreamError as error:
             raise WorkerUnavailableError(
                 f"the model server of {target.entity} did not answer: {error}"
             ) from error
-        content_type = response.headers.get("Content-Type", "application/json")
-        if not stream or response.status != 200:
-            data = response.data if not stream else response.read()
-            if stream:
-                response.release_conn()
-            return Forwarded(response.status, content_type, body=data)
-
-        def chunks() -> Iterator[bytes]:
-            try:
-                yield from response.stream(4096, decode_content=True)
-            finally:
-                response.release_conn()
-
-        return Forwarded(response.status, content_type, chunks=chunks())
 
     def close(self) -> None:
-        self._http.clear()
+        self._upstream.close()

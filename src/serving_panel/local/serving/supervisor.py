@@ -133,13 +133,9 @@ class Supervisor:
         """Waits until the worker is healthy; wakes a scaled-to-zero worker first. False when it
         failed for good, was stopped, or the timeout passed."""
         deadline = time.monotonic() + timeout_s
-        with self._lock:
-            worker = self._workers.get(key)
-            if worker is None:
-                return False
-            if worker.state == State.IDLE:
-                self._log(worker, "INFO", "request arrived while scaled to zero: starting")
-                self._spawn(worker)
+        worker = self.wake(key)
+        if worker is None:
+            return False
         with worker.changed:
             while not worker.ready.is_set():
                 if worker.state in (State.FATAL, State.STOPPED, State.STOPPING):
@@ -149,6 +145,16 @@ class Supervisor:
                     return False
                 worker.changed.wait(remaining)
         return True
+
+    def wake(self, key: WorkerKey) -> Worker | None:
+        """The worker, started again if it was scaled to zero; returns at once (None if there
+        is no such worker). Its `ready` event is set once it is healthy."""
+        with self._lock:
+            worker = self._workers.get(key)
+            if worker is not None and worker.state == State.IDLE:
+                self._log(worker, "INFO", "request arrived while scaled to zero: starting")
+                self._spawn(worker)
+            return worker
 
     def address(self, key: WorkerKey) -> tuple[str, int] | None:
         with self._lock:

@@ -64,7 +64,33 @@ def authenticate(store: Store, authorization: str | None) -> Caller:
     principal = store.principal_for_token(token.strip())
     if principal is None:
         raise invalid_token()
+    return caller_for(store, principal)
+
+
+def caller_for(store: Store, principal: Principal) -> Caller:
+    """The principal as a caller, with the groups it belongs to now."""
     return Caller(principal, tuple(store.groups_of(principal)))
+
+
+@dataclass(frozen=True)
+class Guard:
+    """What a write needs: the caller, the level, and the action (for the 403's wording).
+
+    A route checks it when the request arrives (401, 404 and 403 come before the body is
+    read); the backend checks it again inside the transaction that writes, against the record
+    it writes, so a grant revoked while the body was in flight no longer counts."""
+
+    caller: Caller
+    needed: str
+    action: str
+
+    def check(self, store: Store, endpoint_id: str, endpoint_name: str) -> str:
+        """The caller's level now (their groups and grants re-read), or a 403."""
+        principal = store.principal_by_id(self.caller.principal.id)
+        if principal is None:
+            raise invalid_token()
+        now = caller_for(store, principal)
+        return require(store, now, endpoint_id, endpoint_name, self.needed, self.action)
 
 
 def effective_level(store: Store, caller: Caller, endpoint_id: str) -> str | None:

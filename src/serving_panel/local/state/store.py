@@ -20,6 +20,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from serving_panel.local.state import jsontext
+
 SCHEMA_VERSION = 1
 
 _SCHEMA = """
@@ -106,11 +108,14 @@ class AclEntry:
 
 
 def _dumps(value: Any) -> str | None:
-    return None if value is None else json.dumps(value, separators=(",", ":"))
+    """Strict JSON: a value that could not be served again (NaN, say) fails the write."""
+    return None if value is None else jsontext.dumps(value)
 
 
 def _loads(text: str | None) -> Any:
-    return None if text is None else json.loads(text)
+    # Databases written before input was strict may hold NaN or Infinity: read them as null,
+    # so every response that includes them can still be written as strict JSON.
+    return None if text is None else json.loads(text, parse_constant=lambda _: None)
 
 
 class Store:
@@ -120,6 +125,7 @@ class Store:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self._lock = threading.RLock()
+        self._depth = 0  # open _transaction blocks, by the thread holding _lock
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._db.row_factory = sqlite3.Row
         self._db.execute("PRAGMA journal_mode=WAL")
@@ -134,14 +140,36 @@ class Store:
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction; a block opened inside another joins it (same thread, as the
+        lock is held), so a check and the writes it guards can share one."""
         with self._lock:
+            if self._depth:
+                self._depth += 1
+                try:
+                    yield self._db
+                finally:
+                    self._depth -= 1
+                return
             self._db.execute("BEGIN IMMEDIATE")
+            self._depth = 1
             try:
                 yield self._db
             except BaseException:
+                self._depth = 0
                 self._db.execute("ROLLBACK")
                 raise
+            self._depth = 0
             self._db.execute("COMMIT")
+
+    @contextmanager
+    def locked_endpoint(self, endpoint_id: str) -> Iterator[Endpoint | None]:
+        """The endpoint's current record (None once deleted) inside one write transaction that
+        lasts the block: what the block checks and what it then writes through this store see
+        the same state, and an exception in the block writes nothing."""
+        with self._transaction() as db:
+            yield self._endpoint(
+                db.execute("SELECT * FROM endpoints WHERE id=?", (endpoint_id,)).fetchone()
+            )
 
     def _migrate(self) -> None:
         with self._transaction() as db:
@@ -338,10 +366,11 @@ class Store:
             ).fetchall()
         return [e for e in (self._endpoint(row) for row in rows) if e is not None]
 
-    def delete_endpoint(self, name: str) -> Endpoint | None:
+    def delete_endpoint(self, endpoint_id: str) -> Endpoint | None:
+        """Deletes the endpoint (its ACL goes with it); what was stored, or None if nothing."""
         with self._transaction() as db:
             found = self._endpoint(
-                db.execute("SELECT * FROM endpoints WHERE name=?", (name,)).fetchone()
+                db.execute("SELECT * FROM endpoints WHERE id=?", (endpoint_id,)).fetchone()
             )
             if found is not None:
                 db.execute("DELETE FROM endpoints WHERE id=?", (found.id,))
@@ -387,13 +416,14 @@ class Store:
             return updated
 
     def begin_update(
-        self, name: str, pending: Callable[[Endpoint], dict[str, Any]], at_ms: int
-    ) -> Endpoint:
-        """Stores a pending config and marks the update IN_PROGRESS, unless one already is."""
+        self, endpoint_id: str, pending: Callable[[Endpoint], dict[str, Any]], at_ms: int
+    ) -> Endpoint | None:
+        """Stores a pending config and marks the update IN_PROGRESS, unless one already is
+        (StoreConflictError); None when the endpoint no longer exists."""
 
         def change(current: Endpoint) -> Endpoint:
             if current.config_update == "IN_PROGRESS":
-                raise StoreConflictError(f"endpoint '{name}' is already being updated")
+                raise StoreConflictError(f"endpoint '{current.name}' is already being updated")
             pending_config = pending(current)
             return replace(
                 current,
@@ -403,13 +433,7 @@ class Store:
                 last_config_version=int(pending_config["config_version"]),
             )
 
-        found = self.endpoint_by_name(name)
-        if found is None:
-            raise KeyError(name)
-        updated = self.update_endpoint(found.id, change)
-        if updated is None:
-            raise KeyError(name)
-        return updated
+        return self.update_endpoint(endpoint_id, change)
 
     # ACLs --------------------------------------------------------------------------------
 

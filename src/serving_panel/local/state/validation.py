@@ -50,8 +50,9 @@ ENTITY_ONLY_FIELDS = (
     "max_provisioned_concurrency",
 )
 
-#: Checks that a model version exists; returns None when it does, else why not.
-ModelCheck = Callable[[str, str], str | None]
+#: Checks that a model version exists: None when it does, else which input is wrong ("name"
+#: or "version") and why.
+ModelCheck = Callable[[str, str], tuple[str, str] | None]
 
 
 def _join(prefix: str, field: str) -> str:
@@ -130,7 +131,8 @@ def _without_plaintext(value: Any) -> Any:
 
 
 def _served_entity(raw: Any, field: str, legacy: bool, model_check: ModelCheck) -> dict[str, Any]:
-    entity = check_object(raw, field)
+    # Keys starting with "_" are the workspace's own (state/configs.py); never taken as input.
+    entity = {k: v for k, v in check_object(raw, field).items() if not k.startswith("_")}
     if legacy:
         # served_models is the older spelling of served_entities.
         for old, new in (("model_name", "entity_name"), ("model_version", "entity_version")):
@@ -161,19 +163,21 @@ def _served_entity(raw: Any, field: str, legacy: bool, model_check: ModelCheck) 
             raise invalid(f"{field}.{kind}", "is required for a registered model")
         problem = model_check(name, version)
         if problem is not None:
-            raise invalid(f"{field}.{'model_version' if legacy else 'entity_version'}", problem)
+            which, why = problem
+            prefix = "model" if legacy else "entity"
+            raise invalid(f"{field}.{prefix}_{which}", why)
         if "workload_size" in entity and (
             "min_provisioned_concurrency" in entity or "max_provisioned_concurrency" in entity
         ):
             raise invalid(field, "use workload_size or min/max_provisioned_concurrency, not both")
         size = entity.setdefault("workload_size", "Small")
-        if size not in WORKLOAD_SIZES:
+        if not isinstance(size, str) or size not in WORKLOAD_SIZES:
             raise invalid(
                 f"{field}.workload_size",
                 f"must be one of {', '.join(WORKLOAD_SIZES)} in the local workspace, got {size!r}",
             )
         workload_type = entity.setdefault("workload_type", "CPU")
-        if workload_type not in WORKLOAD_TYPES:
+        if not isinstance(workload_type, str) or workload_type not in WORKLOAD_TYPES:
             raise invalid(
                 f"{field}.workload_type",
                 f"must be one of {', '.join(WORKLOAD_TYPES)}, got {workload_type!r}",
@@ -352,6 +356,19 @@ def parse_rate_limits(raw: Any, field: str) -> list[dict[str, Any]]:
     return limits
 
 
+NOTIFICATION_LISTS = ("on_update_failure", "on_update_success")
+
+
+def parse_notifications(raw: Any, field: str) -> dict[str, Any]:
+    """Email notifications, the same rule on create and on PATCH: each list holds addresses."""
+    notifications = check_object(raw, field)
+    for key in NOTIFICATION_LISTS:
+        value = notifications.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise invalid(_join(field, key), "must be a list of email addresses")
+    return notifications
+
+
 AI_GATEWAY_FIELDS = (
     "guardrails",
     "inference_table_config",
@@ -402,9 +419,9 @@ def parse_create(
     if body.get("budget_policy_id") is not None:
         attributes["budget_policy_id"] = check_string(body["budget_policy_id"], "budget_policy_id")
     if body.get("email_notifications") is not None:
-        attributes["email_notifications"] = check_object(
-            body["email_notifications"], "email_notifications"
-        )
+        notifications = parse_notifications(body["email_notifications"], "email_notifications")
+        if notifications:
+            attributes["email_notifications"] = notifications
     if body.get("ai_gateway") is not None:
         gateway = parse_ai_gateway(body["ai_gateway"], "ai_gateway")
         if gateway:

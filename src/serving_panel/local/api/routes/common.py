@@ -1,8 +1,10 @@
-"""What every route needs: the caller, the JSON body, and the endpoint it names."""
+"""What every route needs: the caller, the JSON body, and the endpoint it names.
+
+Request bodies are parsed by `state/jsontext.parse_json` (strict JSON with limits), the one
+parser; routes that read raw bytes, such as invocations, call it too."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -10,8 +12,10 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
+from serving_panel.local.api.render import StrictJSONResponse
 from serving_panel.local.state import auth
 from serving_panel.local.state.errors import ApiError, endpoint_not_found, invalid
+from serving_panel.local.state.jsontext import parse_json
 from serving_panel.local.state.store import Endpoint
 from serving_panel.local.workspace import Workspace
 
@@ -52,10 +56,7 @@ async def read_json(request: Request, *, optional: bool = False) -> dict[str, An
         if optional:
             return {}
         raise invalid("body", "a JSON object is required")
-    try:
-        value = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise invalid("body", f"Invalid JSON given in the body of the request: {error}") from error
+    value = parse_json(raw)
     if not isinstance(value, dict):
         raise invalid("body", f"must be a JSON object, got {type(value).__name__}")
     return value
@@ -70,12 +71,15 @@ def endpoint_named(request: Request, name: str) -> Endpoint:
 
 @dataclass(frozen=True)
 class Access:
-    """Who asked, about which endpoint, and the level they hold on it."""
+    """Who asked, about which endpoint, and the level they hold on it when the request
+    arrived; `guard` is what a write passes to the backend, which checks it again (against
+    this endpoint's id) in the transaction that writes, after the body has been read."""
 
     ws: Workspace
     who: auth.Caller
     endpoint: Endpoint
     level: str
+    guard: auth.Guard
 
 
 def access(
@@ -93,8 +97,8 @@ def access(
         find(request) if find is not None else endpoint_named(request, request.path_params["name"])
     )
     level = auth.require(ws.store, who, found.id, found.name, needed, action)
-    return Access(ws, who, found, level)
+    return Access(ws, who, found, level, auth.Guard(who, needed, action))
 
 
 def json_response(body: Any, status: int = 200) -> JSONResponse:
-    return JSONResponse(body, status_code=status)
+    return StrictJSONResponse(body, status_code=status)

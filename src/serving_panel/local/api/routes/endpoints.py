@@ -9,6 +9,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from serving_panel import _wire
 from serving_panel.local import operations
 from serving_panel.local.api import views
 from serving_panel.local.api.routes.common import (
@@ -56,16 +57,15 @@ async def get(request: Request) -> JSONResponse:
 async def delete(request: Request) -> JSONResponse:
     granted = access(request, "CAN_MANAGE", "deleting it")
     ws, endpoint = granted.ws, granted.endpoint
-    operations.delete_endpoint(ws, endpoint)
+    operations.delete_endpoint(ws, granted.guard, endpoint)
     return json_response({})
 
 
 async def update_config(request: Request) -> JSONResponse:
     granted = access(request, "CAN_MANAGE", "updating its config")
-    ws, who, endpoint = granted.ws, granted.who, granted.endpoint
-    level = granted.level
-    updated = operations.update_config(ws, who.principal, endpoint, await read_json(request))
-    return json_response(views.detailed(updated, level))
+    body = await read_json(request)
+    updated = operations.update_config(granted.ws, granted.guard, granted.endpoint, body)
+    return json_response(views.detailed(updated, granted.level))
 
 
 def _entity_names(endpoint: Endpoint) -> list[str]:
@@ -98,13 +98,15 @@ async def _config_version(request: Request) -> int | None:
         raw = body.get("config_version")
     if raw is None or raw == "":
         return None
-    try:
-        version = int(raw)
-    except (TypeError, ValueError) as error:
-        raise invalid("config_version", f"must be a positive integer, got {raw!r}") from error
-    if version < 1:
-        raise invalid("config_version", f"must be a positive integer, got {raw!r}")
-    return version
+    whole_float = isinstance(raw, float) and raw.is_integer()
+    digits = isinstance(raw, str) and raw.isascii() and raw.isdigit() and len(raw) <= 18
+    if whole_float or digits:
+        raw = int(raw)
+    # int64, as the API's field; a larger number would also make a log file name too long.
+    if isinstance(raw, bool) or not isinstance(raw, int) or not 1 <= raw < 2**63:
+        shown = repr(raw) if len(repr(raw)) <= 40 else repr(raw)[:40] + "..."
+        raise invalid("config_version", f"must be a positive 64-bit integer, got {shown}")
+    return raw
 
 
 async def _log(request: Request, kind: str) -> JSONResponse:
@@ -114,6 +116,10 @@ async def _log(request: Request, kind: str) -> JSONResponse:
     served = request.path_params["served_model"]
     version = await _config_version(request)
     names = _entity_names(endpoint)
+    # A name no entity can have (too long, a dot, a slash) names no log: say so before it
+    # reaches the file system.
+    if _wire.name_problem(served, "served entity name") is not None:
+        raise served_model_not_found(endpoint.name, served, names)
     # Build logs of an entity an older config served stay readable by config_version.
     if served not in names and (kind == "server" or version is None):
         raise served_model_not_found(endpoint.name, served, names)
@@ -163,27 +169,31 @@ async def openapi(request: Request) -> JSONResponse:
 async def patch_tags(request: Request) -> JSONResponse:
     granted = access(request, "CAN_MANAGE", "changing its tags")
     body = await read_json(request, optional=True)
-    tags = operations.update_tags(granted.ws, granted.endpoint, body)
+    tags = operations.update_tags(granted.ws, granted.guard, granted.endpoint, body)
     return json_response({"tags": tags})
 
 
 async def put_ai_gateway(request: Request) -> JSONResponse:
     granted = access(request, "CAN_MANAGE", "changing its AI gateway")
     body = await read_json(request, optional=True)
-    return json_response(operations.set_ai_gateway(granted.ws, granted.endpoint, body))
+    return json_response(
+        operations.set_ai_gateway(granted.ws, granted.guard, granted.endpoint, body)
+    )
 
 
 async def put_rate_limits(request: Request) -> JSONResponse:
     granted = access(request, "CAN_MANAGE", "changing rate limits")
     body = await read_json(request, optional=True)
-    limits = operations.set_rate_limits(granted.ws, granted.endpoint, body)
+    limits = operations.set_rate_limits(granted.ws, granted.guard, granted.endpoint, body)
     return json_response({"rate_limits": limits})
 
 
 async def patch_notifications(request: Request) -> JSONResponse:
     granted = access(request, "CAN_MANAGE", "changing its notifications")
     body = await read_json(request, optional=True)
-    notifications = operations.update_notifications(granted.ws, granted.endpoint, body)
+    notifications = operations.update_notifications(
+        granted.ws, granted.guard, granted.endpoint, body
+    )
     return json_response({"email_notifications": notifications, "name": granted.endpoint.name})
 
 

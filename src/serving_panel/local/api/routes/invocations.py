@@ -2,45 +2,115 @@
 
 Also `/serving-endpoints/{name}/served-models/{served_model}/invocations` to target one entity.
 Answers carry the `served-model-name` header; `"stream": true` answers `data:` lines ending with
-`data: [DONE]`, straight from the model server.
+`data: [DONE]`, relayed from the model server as they arrive.
+
+A query holds, in order: an in-flight count on its model server (so a drain waits for it), a
+slot or a place in line at that server's gate (past the line: 429 with Retry-After), and a
+connection to the server. All three are given back however the query ends: answered, refused,
+timed out (504 after the request timeout, the service's 297 s), or abandoned by a caller who
+disconnected, in which case the model server's request is abandoned too.
 """
 
 from __future__ import annotations
 
-import json
+import asyncio
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 
-from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
 from serving_panel.local.api.routes.common import caller, endpoint_named, read_body, workspace
+from serving_panel.local.serving.admission import Gate, OverloadedError
 from serving_panel.local.serving.router import Router, Target, WorkerUnavailableError
+from serving_panel.local.serving.upstream import Reply, UpstreamError
 from serving_panel.local.state import auth
-from serving_panel.local.state.errors import ApiError, invalid, served_model_not_found
+from serving_panel.local.state.errors import (
+    ApiError,
+    endpoint_not_found,
+    invalid,
+    served_model_not_found,
+)
+from serving_panel.local.state.jsontext import parse_json
+from serving_panel.local.state.store import Endpoint
+from serving_panel.local.workspace import Workspace
 
 WAKE_TIMEOUT_S = 180.0  # a scaled-to-zero or restarting model server gets this long to start
+CLIENT_CLOSED = 499  # recorded in metrics for a caller who left; nobody receives it
+
+
+def stream_requested(body: bytes) -> bool:
+    """Whether the body, a JSON object (strict: `parse_json`'s 400 naming the field), asks for
+    `"stream": true`. The body itself goes to the model server as it came."""
+    parsed = parse_json(body) if body.strip() else None
+    if not isinstance(parsed, dict):
+        raise invalid("body", "must be a JSON object holding the model's input")
+    return parsed.get("stream") is True
 
 
 def _unavailable(message: str) -> ApiError:
     return ApiError(503, "TEMPORARILY_UNAVAILABLE", message, headers={"Retry-After": "1"})
 
 
+class _CallerGoneError(Exception):
+    pass
+
+
+class _Query:
+    """What one query holds, given back by `close()` in reverse order of taking."""
+
+    def __init__(self, router: Router, target: Target) -> None:
+        self.router = router
+        self.target = target
+        self.gate: Gate | None = None
+        self.reply: Reply | None = None
+
+    async def send(self, body: bytes, *, stream: bool) -> bytes | None:
+        """Waits for a slot and a ready model server, sends, and (unless streaming a 200)
+        reads the whole answer."""
+        gate = self.router.gate(self.target)
+        try:
+            await gate.enter()
+        except OverloadedError:
+            raise ApiError(
+                429,
+                "REQUEST_LIMIT_EXCEEDED",
+                f"Served entity {self.target.entity} is at its concurrency limit "
+                f"({gate.limit} requests at once, {gate.queue} waiting); retry later.",
+                headers={"Retry-After": "1"},
+            ) from None
+        self.gate = gate
+        if not await self.router.wait_ready(self.target, WAKE_TIMEOUT_S):
+            raise _unavailable(
+                f"The model server of {self.target.entity} is not available right now."
+            )
+        try:
+            self.reply = await self.router.send(self.target, body)
+            if stream and self.reply.status == 200:
+                return None
+            return await self.reply.read()
+        except (WorkerUnavailableError, UpstreamError) as error:
+            raise _unavailable(str(error)) from error
+
+    def close(self) -> None:
+        if self.reply is not None:
+            self.reply.close()
+        if self.gate is not None:
+            self.router.leave(self.target, self.gate)
+        self.router.release(self.target)
+
+
 async def invoke(request: Request) -> Response:
     who = caller(request)
     ws = workspace(request)
     endpoint = endpoint_named(request, request.path_params["name"])
-    auth.require(ws.store, who, endpoint.id, endpoint.name, "CAN_QUERY", "querying it")
     body = await read_body(request)
-    try:
-        parsed = json.loads(body) if body.strip() else None
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise invalid("body", f"Invalid JSON given in the body of the request: {error}") from error
-    if not isinstance(parsed, dict):
-        raise invalid("body", "must be a JSON object holding the model's input")
-    stream = parsed.get("stream") is True
+    # Checked once the body is in, against the endpoint as resolved at the door (by id): a
+    # CAN_QUERY revoked while the body was in flight no longer counts.
+    auth.require(ws.store, who, endpoint.id, endpoint.name, "CAN_QUERY", "querying it")
+    stream = stream_requested(body)
     served = request.path_params.get("served_model")
     if endpoint.config is None:
         if endpoint.config_update == "IN_PROGRESS":
@@ -54,57 +124,139 @@ async def invoke(request: Request) -> Response:
             raise served_model_not_found(endpoint.name, served, names)
     target = ws.router.acquire(endpoint.id, served)
     if target is None:
-        raise ApiError(
-            400,
-            "INVALID_STATE",
-            f"Endpoint {endpoint.name} has no served entity that the local workspace can run "
-            "(external models are not called from here).",
-        )
+        raise _no_target(ws, endpoint)
+    query = _Query(ws.router, target)
     started = time.perf_counter()
     status = 503
-    handed_to_stream = False
+    relayed = False
+    timeout_s = ws.router.request_timeout_s
+    deadline = time.monotonic() + timeout_s  # the whole query: queue, start-up, answer, stream
     try:
-        ready = await run_in_threadpool(ws.supervisor.wait_ready, target.key, WAKE_TIMEOUT_S)
-        if not ready:
-            raise _unavailable(f"The model server of {target.entity} is not available right now.")
-        try:
-            forwarded = await run_in_threadpool(ws.router.forward, target, body, stream=stream)
-        except WorkerUnavailableError as error:
-            raise _unavailable(str(error)) from error
-        status = forwarded.status
+        data = await _guarded(request.receive, timeout_s, lambda: query.send(body, stream=stream))
+        assert query.reply is not None
+        status = query.reply.status
         headers = {"served-model-name": target.entity}
-        if forwarded.chunks is None:
-            return Response(
-                forwarded.body or b"",
-                status_code=forwarded.status,
-                media_type=forwarded.content_type,
-                headers=headers,
-            )
-        handed_to_stream = True
-        return StreamingResponse(
-            _relay(ws.router, target, forwarded.chunks),
-            media_type="text/event-stream",
-            headers=headers,
-        )
+        content_type = query.reply.headers.get("content-type", "application/json")
+        if data is not None:
+            return Response(data, status_code=status, media_type=content_type, headers=headers)
+        relayed = True
+        return _Relay(query, deadline, headers)
+    except _CallerGoneError:
+        status = CLIENT_CLOSED
+        return Response(status_code=CLIENT_CLOSED)
+    except TimeoutError:
+        status = 504
+        raise ApiError(
+            504,
+            "DEADLINE_EXCEEDED",
+            f"upstream request timeout: the query to {target.entity} got no answer within "
+            f"the request timeout ({timeout_s:g} s).",
+        ) from None
     except ApiError as error:
         status = error.status
         raise
     finally:
-        if not handed_to_stream:
-            ws.router.release(target)
+        if not relayed:
+            query.close()
         ws.metrics.record(
             endpoint.id, target.entity, status, (time.perf_counter() - started) * 1000
         )
 
 
-async def _relay(router: Router, target: Target, chunks: Iterator[bytes]) -> AsyncIterator[bytes]:
-    """Streams the model server's lines through; the request stops counting as in flight (so
-    the worker may be drained) only when the stream ends."""
+def _no_target(ws: Workspace, endpoint: Endpoint) -> ApiError:
+    """Why no model server takes the query, judged on the endpoint as stored now: it may have
+    been deleted, or given a new config, while the body was read."""
+    current = ws.store.endpoint_by_id(endpoint.id)
+    if current is None:
+        return endpoint_not_found(endpoint.name)
+    entities = (current.config or {}).get("served_entities", [])
+    if entities and all("external_model" in e for e in entities):
+        return ApiError(
+            400,
+            "INVALID_STATE",
+            f"Endpoint {endpoint.name} has no served entity that the local workspace can run "
+            "(external models are not called from here).",
+        )
+    return _unavailable(f"No model server of {endpoint.name} is available right now.")
+
+
+async def _guarded(
+    receive: Receive, timeout_s: float, work: Callable[[], Awaitable[bytes | None]]
+) -> bytes | None:
+    """Runs `work` until it ends, the caller disconnects (`_CallerGoneError`) or the timeout
+    passes (`TimeoutError`); in the last two cases `work` is cancelled, and has finished
+    cancelling (given back what it held) when this raises. The body must have been read.
+
+    `work` runs in this task, not a new one: a watcher task and a timer cancel it, so a query
+    costs one extra task and no `asyncio.wait`.
+    """
+    task = asyncio.current_task()
+    assert task is not None
+    stopped: list[type[Exception]] = []
+    finished = False
+
+    def stop(reason: type[Exception]) -> None:
+        if not finished and not stopped:
+            stopped.append(reason)
+            task.cancel()
+
+    def on_disconnect(watcher: asyncio.Future[None]) -> None:
+        if not watcher.cancelled() and watcher.exception() is None:
+            stop(_CallerGoneError)
+
+    watcher = asyncio.ensure_future(_disconnected(receive))
+    watcher.add_done_callback(on_disconnect)
+    timer = asyncio.get_running_loop().call_later(timeout_s, stop, TimeoutError)
     try:
-        async for chunk in iterate_in_threadpool(chunks):
-            yield chunk
+        return await work()
+    except asyncio.CancelledError:
+        if not stopped:
+            raise  # cancelled from outside (server shutdown): not ours to absorb
+        uncancel = getattr(task, "uncancel", None)  # Python 3.11+ counts cancellations
+        if uncancel is not None:
+            uncancel()
+        raise stopped[0] from None
     finally:
-        router.release(target)
+        finished = True
+        timer.cancel()
+        watcher.cancel()
+
+
+async def _disconnected(receive: Receive) -> None:
+    while (await receive())["type"] != "http.disconnect":
+        pass
+
+
+class _Relay(StreamingResponse):
+    """Streams the model server's lines through as they come. The query counts as in flight
+    (so the worker may be drained) and keeps its slot until the stream ends, the caller goes,
+    or the request timeout passes; then the model server's connection is closed unless read to
+    the end."""
+
+    def __init__(self, query: _Query, deadline: float, headers: dict[str, str]) -> None:
+        assert query.reply is not None
+        super().__init__(
+            _until(query.reply.chunks(), deadline),
+            media_type="text/event-stream",
+            headers=headers,
+        )
+        self.query = query
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            self.query.close()
+
+
+async def _until(chunks: AsyncIterator[bytes], deadline: float) -> AsyncIterator[bytes]:
+    """The chunks until the deadline; a stream cut there just ends (its status is sent)."""
+    while True:
+        try:
+            chunk = await asyncio.wait_for(anext(chunks), deadline - time.monotonic())
+        except (StopAsyncIteration, asyncio.TimeoutError):
+            return
+        yield chunk
 
 
 routes = [

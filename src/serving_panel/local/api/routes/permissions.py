@@ -36,7 +36,7 @@ async def _write(request: Request, *, replace: bool) -> JSONResponse:
     granted = access(request, "CAN_MANAGE", "changing permissions", _endpoint)
     body = await read_json(request, optional=True)
     write = operations.set_permissions if replace else operations.update_permissions
-    acl = write(granted.ws, granted.endpoint, body)
+    acl = write(granted.ws, granted.guard, granted.endpoint, body)
     return json_response(views.permissions(granted.endpoint, acl))
 
 
