@@ -4,15 +4,24 @@ databricks-sdk's own methods where it has one."""
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 import requests
 from databricks.sdk import WorkspaceClient
 from databricks.sdk.config import Config
 from databricks.sdk.credentials_provider import CredentialsProvider, CredentialsStrategy
-from databricks.sdk.errors import PermissionDenied, Unauthenticated
+from databricks.sdk.errors import (
+    InvalidParameterValue,
+    PermissionDenied,
+    ResourceDoesNotExist,
+    Unauthenticated,
+)
 
+from serving_panel import ServingClient
+from serving_panel.errors import ClientValidationError, error_from_response
+from serving_panel.errors import ResourceDoesNotExist as ResourceDoesNotExistClient
 from serving_panel.errors import Unauthenticated as ClientUnauthenticated
-from serving_panel.errors import error_from_response
 from serving_panel.local.handle import LocalWorkspace
 
 PREFIX = "/api/2.0/serving-endpoints"
@@ -71,3 +80,38 @@ def test_the_client_reads_the_401_body_as_unauthenticated(workspace: LocalWorksp
     assert isinstance(error, ClientUnauthenticated)
     assert error.status == 401
     assert str(error).startswith(MISSING_CREDENTIAL) or MISSING_CREDENTIAL in str(error)
+
+
+# §5: names, not-found, no-route ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["databricks-my-llm", "Databricks-Mine", "DATABRICKS-x"])
+def test_a_new_endpoint_cant_take_the_reserved_databricks_prefix(
+    sdk: WorkspaceClient, name: str
+) -> None:
+    with pytest.raises(InvalidParameterValue, match=r"name: .*reserved") as raised:
+        sdk.serving_endpoints.create(name=name)
+    assert "databricks-" in str(raised.value)
+    with pytest.raises(ResourceDoesNotExist):
+        sdk.serving_endpoints.get(name)
+
+
+@pytest.mark.parametrize("name", ["my-databricks-endpoint", "databricks", "databricks_x"])
+def test_names_that_only_contain_databricks_are_fine(sdk: WorkspaceClient, name: str) -> None:
+    name = f"{name}-{uuid.uuid4().hex[:6]}" if name != "databricks" else name
+    created = sdk.serving_endpoints.create(name=name).response
+    try:
+        assert created.name == name
+    finally:
+        sdk.serving_endpoints.delete(name)
+
+
+def test_the_clients_own_check_agrees_and_still_reads_reserved_names(
+    workspace: LocalWorkspace,
+) -> None:
+    with ServingClient(host=workspace.host, token=workspace.token) as client:
+        with pytest.raises(ClientValidationError, match=r"^name: .*reserved"):
+            client.create("databricks-gte-large-en")
+        # Preconfigured endpoints carry the prefix: reading one is a lookup, not a refusal.
+        with pytest.raises(ResourceDoesNotExistClient):
+            client.get("databricks-gte-large-en")

@@ -73,6 +73,15 @@ def check_name(value: Any, field: str, what: str = "name") -> str:
     return value
 
 
+def check_new_endpoint_name(value: Any, field: str = "name") -> str:
+    """A create's endpoint name: the name rules and the reserved `databricks-` prefix."""
+    problem = _wire.new_endpoint_name_problem(value)
+    if problem is not None:
+        raise invalid(field, problem)
+    assert isinstance(value, str)
+    return value
+
+
 def check_bool(value: Any, field: str) -> bool:
     if not isinstance(value, bool):
         raise invalid(field, f"must be true or false, got {value!r}")
@@ -405,7 +414,7 @@ def parse_create(
 ) -> tuple[str, dict[str, Any] | None, dict[str, Any]]:
     """Create's body: the endpoint name, its first config (if any) and its other attributes."""
     body = check_object(raw, "body")
-    name = check_name(body.get("name"), "name", "endpoint name")
+    name = check_new_endpoint_name(body.get("name"))
     config = None
     if body.get("config") is not None:
         config = parse_config(body["config"], "config", model_check)
