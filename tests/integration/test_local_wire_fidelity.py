@@ -99,9 +99,9 @@ def test_a_new_endpoint_cant_take_the_reserved_databricks_prefix(
 @pytest.mark.parametrize("name", ["my-databricks-endpoint", "databricks", "databricks_x"])
 def test_names_that_only_contain_databricks_are_fine(sdk: WorkspaceClient, name: str) -> None:
     name = f"{name}-{uuid.uuid4().hex[:6]}" if name != "databricks" else name
-    created = sdk.serving_endpoints.create(name=name).response
+    sdk.serving_endpoints.create(name=name)
     try:
-        assert created.name == name
+        assert sdk.serving_endpoints.get(name).name == name
     finally:
         sdk.serving_endpoints.delete(name)
 
