@@ -115,3 +115,28 @@ def test_the_clients_own_check_agrees_and_still_reads_reserved_names(
         # Preconfigured endpoints carry the prefix: reading one is a lookup, not a refusal.
         with pytest.raises(ResourceDoesNotExistClient):
             client.get("databricks-gte-large-en")
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "shown"),
+    [
+        ("GET", "/api/2.0/no-such-api", "/api/2.0/no-such-api"),
+        ("POST", "/api/2.1/serving-endpoints", "/api/2.1/serving-endpoints"),
+        ("GET", "/api/2.0/serving-endpoints/a%09b", "/api/2.0/serving-endpoints/a\tb"),
+        ("DELETE", "/api/2.0/serving-endpoints/%0A", "/api/2.0/serving-endpoints/\n"),
+    ],
+)
+def test_an_unknown_route_is_the_services_404_in_one_wording(
+    workspace: LocalWorkspace, method: str, path: str, shown: str
+) -> None:
+    response = requests.request(
+        method,
+        workspace.host + path,
+        headers={"Authorization": f"Bearer {workspace.token}"},
+        timeout=30,
+    )
+    assert response.status_code == 404, response.text
+    assert response.json() == {
+        "error_code": "ENDPOINT_NOT_FOUND",
+        "message": f"No API found for '{method} {shown}'",
+    }

@@ -27,13 +27,15 @@ async def api_error(request: Request, error: Exception) -> Response:
     return StrictJSONResponse(error.body(), status_code=error.status, headers=error.headers)
 
 
+def no_api_found(method: str, path: str) -> dict[str, str]:
+    """The service's body for a path no API serves (wire-fidelity §5, third-party reports)."""
+    return {"error_code": "ENDPOINT_NOT_FOUND", "message": f"No API found for '{method} {path}'"}
+
+
 async def http_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, HTTPException)
     if error.status_code == 404:
-        body = {
-            "error_code": "ENDPOINT_NOT_FOUND",
-            "message": f"No API found for '{request.method} {request.url.path}'",
-        }
+        body = no_api_found(request.method, request.url.path)
     elif error.status_code == 405:
         body = {
             "error_code": "BAD_REQUEST",
