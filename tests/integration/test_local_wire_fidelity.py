@@ -18,11 +18,13 @@ from databricks.sdk.errors import (
     Unauthenticated,
 )
 
+from harness.api import Api
 from serving_panel import ServingClient
 from serving_panel.errors import ClientValidationError, error_from_response
 from serving_panel.errors import ResourceDoesNotExist as ResourceDoesNotExistClient
 from serving_panel.errors import Unauthenticated as ClientUnauthenticated
 from serving_panel.local.handle import LocalWorkspace
+from serving_panel.types import Endpoint
 
 PREFIX = "/api/2.0/serving-endpoints"
 MISSING_CREDENTIAL = "Credential was not sent or was of an unsupported type for this API."
@@ -140,3 +142,35 @@ def test_an_unknown_route_is_the_services_404_in_one_wording(
         "error_code": "ENDPOINT_NOT_FOUND",
         "message": f"No API found for '{method} {shown}'",
     }
+
+
+# §4: the endpoint GET shape ----------------------------------------------------------------
+
+
+def test_the_budget_policy_comes_back_as_effective_budget_policy_id(
+    sdk: WorkspaceClient, workspace: LocalWorkspace
+) -> None:
+    name = f"budget-{uuid.uuid4().hex[:8]}"
+    sdk.serving_endpoints.create(name=name, budget_policy_id="policy-123")
+    try:
+        api = Api(workspace.host, workspace.token)
+        got = api.get(f"{PREFIX}/{name}").json()
+        assert got["effective_budget_policy_id"] == "policy-123"
+        assert "budget_policy_id" not in got
+        [listed] = [e for e in api.get(PREFIX).json()["endpoints"] if e["name"] == name]
+        assert listed["effective_budget_policy_id"] == "policy-123"
+        assert "budget_policy_id" not in listed
+        # The SDK models only budget_policy_id, which the service leaves empty.
+        assert sdk.serving_endpoints.get(name).budget_policy_id is None
+        with ServingClient(host=workspace.host, token=workspace.token) as client:
+            assert client.get(name).budget_policy_id == "policy-123"
+            [item] = [e for e in client.list() if e.name == name]
+            assert item.budget_policy_id == "policy-123"
+    finally:
+        sdk.serving_endpoints.delete(name)
+
+
+@pytest.mark.parametrize("key", ["effective_budget_policy_id", "budget_policy_id"])
+def test_the_clients_typed_endpoint_reads_the_old_and_new_budget_names(key: str) -> None:
+    # A workspace that still says budget_policy_id (an older local one) reads the same.
+    assert Endpoint.from_json({"name": "e", key: "p-1"}).budget_policy_id == "p-1"

@@ -12,14 +12,17 @@ from serving_panel.local.state.auth import ADMINS_GROUP, INHERITED_FROM
 from serving_panel.local.state.store import AclEntry, Endpoint
 
 OBJECT_TYPE = "serving-endpoint"
-_ATTRIBUTES = (
-    "tags",
-    "ai_gateway",
-    "budget_policy_id",
-    "email_notifications",
-    "telemetry_config",
-    "task",
-)
+# Stored attribute -> the key GET and list answer with. The service never fills in the
+# `budget_policy_id` a create sends; it answers with the policy in effect instead
+# (wire-fidelity §4, observed).
+_ATTRIBUTES = {
+    "tags": "tags",
+    "ai_gateway": "ai_gateway",
+    "budget_policy_id": "effective_budget_policy_id",
+    "email_notifications": "email_notifications",
+    "telemetry_config": "telemetry_config",
+    "task": "task",
+}
 _SUMMARY_ENTITY_FIELDS = (
     "name",
     "entity_name",
@@ -81,9 +84,9 @@ def detailed(endpoint: Endpoint, permission_level: str) -> dict[str, Any]:
         out["config"] = config_output(endpoint.config, pending=False)
     if endpoint.pending_config is not None:
         out["pending_config"] = config_output(endpoint.pending_config, pending=True)
-    for key in _ATTRIBUTES:
+    for key, wire_key in _ATTRIBUTES.items():
         if key in endpoint.attributes:
-            out[key] = public(endpoint.attributes[key])
+            out[wire_key] = public(endpoint.attributes[key])
     out["permission_level"] = permission_level
     out["route_optimized"] = bool(endpoint.attributes.get("route_optimized", False))
     return out
@@ -116,9 +119,9 @@ def summary(endpoint: Endpoint) -> dict[str, Any]:
                 if "external_model" not in e
             ],
         }
-    for key in _ATTRIBUTES:
+    for key, wire_key in _ATTRIBUTES.items():
         if key in endpoint.attributes:
-            out[key] = public(endpoint.attributes[key])
+            out[wire_key] = public(endpoint.attributes[key])
     return out
 
 
