@@ -17,6 +17,13 @@ from databricks.sdk.errors import (
     ResourceDoesNotExist,
     Unauthenticated,
 )
+from databricks.sdk.service.serving import (
+    EndpointCoreConfigInput,
+    EndpointStateReady,
+    Route,
+    ServedEntityInput,
+    TrafficConfig,
+)
 
 from harness.api import Api
 from serving_panel import ServingClient
@@ -174,3 +181,88 @@ def test_the_budget_policy_comes_back_as_effective_budget_policy_id(
 def test_the_clients_typed_endpoint_reads_the_old_and_new_budget_names(key: str) -> None:
     # A workspace that still says budget_policy_id (an older local one) reads the same.
     assert Endpoint.from_json({"name": "e", key: "p-1"}).budget_policy_id == "p-1"
+
+
+def test_workload_size_is_filled_in_only_when_no_size_was_sent(sdk: WorkspaceClient) -> None:
+    name = f"sizes-{uuid.uuid4().hex[:8]}"
+    entities = [
+        ServedEntityInput(
+            entity_name="ads1",
+            entity_version="1",
+            name="by-concurrency",
+            min_provisioned_concurrency=0,
+            max_provisioned_concurrency=8,
+            scale_to_zero_enabled=False,
+        ),
+        ServedEntityInput(entity_name="ads1", entity_version="2", name="unsized"),
+        ServedEntityInput(
+            entity_name="ads1", entity_version="1", name="medium", workload_size="Medium"
+        ),
+    ]
+    routes = [
+        Route(served_entity_name="by-concurrency", traffic_percentage=50),
+        Route(served_entity_name="unsized", traffic_percentage=25),
+        Route(served_entity_name="medium", traffic_percentage=25),
+    ]
+    sdk.serving_endpoints.create_and_wait(
+        name=name,
+        config=EndpointCoreConfigInput(
+            name=name, served_entities=entities, traffic_config=TrafficConfig(routes=routes)
+        ),
+    )
+    try:
+        endpoint = sdk.serving_endpoints.get(name)
+        assert endpoint.state is not None and endpoint.state.ready == EndpointStateReady.READY
+        assert endpoint.config is not None
+        by_name = {e.name: e for e in endpoint.config.served_entities or []}
+        sized = by_name["by-concurrency"]
+        assert sized.workload_size is None
+        assert (sized.min_provisioned_concurrency, sized.max_provisioned_concurrency) == (0, 8)
+        assert by_name["unsized"].workload_size == "Small"
+        assert by_name["medium"].workload_size == "Medium"
+        assert by_name["medium"].min_provisioned_concurrency is None
+    finally:
+        sdk.serving_endpoints.delete(name)
+
+
+@pytest.mark.parametrize(
+    ("entity", "field", "rule"),
+    [
+        (
+            {"workload_size": "Small", "max_provisioned_concurrency": 4},
+            "config.served_entities[0]",
+            "not both",
+        ),
+        (
+            {"min_provisioned_concurrency": 8, "max_provisioned_concurrency": 4},
+            "config.served_entities[0].min_provisioned_concurrency",
+            "must not exceed max_provisioned_concurrency (4), got 8",
+        ),
+        (
+            {"max_provisioned_concurrency": "four"},
+            "config.served_entities[0].max_provisioned_concurrency",
+            "must be an integer",
+        ),
+        (
+            {"min_provisioned_concurrency": -4},
+            "config.served_entities[0].min_provisioned_concurrency",
+            "must be at least 0",
+        ),
+    ],
+)
+def test_bad_sizing_is_a_400_naming_the_field(
+    workspace: LocalWorkspace, entity: dict[str, object], field: str, rule: str
+) -> None:
+    name = f"badsize-{uuid.uuid4().hex[:8]}"
+    body = {
+        "name": name,
+        "config": {"served_entities": [{"entity_name": "ads1", "entity_version": "1", **entity}]},
+    }
+    api = Api(workspace.host, workspace.token)
+    response = api.post(PREFIX, json=body)
+    assert response.status_code == 400, response.text
+    error = response.json()
+    assert error["error_code"] == "INVALID_PARAMETER_VALUE"
+    assert error["message"].startswith(f"{field}: "), error
+    assert rule in error["message"]
+    assert api.get(f"{PREFIX}/{name}").status_code == 404

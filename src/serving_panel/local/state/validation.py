@@ -175,16 +175,7 @@ def _served_entity(raw: Any, field: str, legacy: bool, model_check: ModelCheck) 
             which, why = problem
             prefix = "model" if legacy else "entity"
             raise invalid(f"{field}.{prefix}_{which}", why)
-        if "workload_size" in entity and (
-            "min_provisioned_concurrency" in entity or "max_provisioned_concurrency" in entity
-        ):
-            raise invalid(field, "use workload_size or min/max_provisioned_concurrency, not both")
-        size = entity.setdefault("workload_size", "Small")
-        if not isinstance(size, str) or size not in WORKLOAD_SIZES:
-            raise invalid(
-                f"{field}.workload_size",
-                f"must be one of {', '.join(WORKLOAD_SIZES)} in the local workspace, got {size!r}",
-            )
+        _check_sizing(entity, field)
         workload_type = entity.setdefault("workload_type", "CPU")
         if not isinstance(workload_type, str) or workload_type not in WORKLOAD_TYPES:
             raise invalid(
@@ -203,6 +194,37 @@ def _served_entity(raw: Any, field: str, legacy: bool, model_check: ModelCheck) 
         )
     entity.pop("burst_scaling_enabled", None)  # accepted, not echoed (as the service does)
     return entity
+
+
+SIZING_FIELDS = ("min_provisioned_concurrency", "max_provisioned_concurrency")
+
+
+def _check_sizing(entity: dict[str, Any], field: str) -> None:
+    """`workload_size` or min/max provisioned concurrency (or, on provisioned-throughput
+    endpoints, model units). The service fills in `workload_size` only when none was sent
+    (wire-fidelity §4); the sizes it echoes are the ones given."""
+    concurrency = [key for key in SIZING_FIELDS if key in entity]
+    if "workload_size" in entity and concurrency:
+        raise invalid(field, "use workload_size or min/max_provisioned_concurrency, not both")
+    for key in concurrency:
+        check_int(entity[key], f"{field}.{key}", 0)
+    if len(concurrency) == 2:
+        low, high = entity["min_provisioned_concurrency"], entity["max_provisioned_concurrency"]
+        if low > high:
+            raise invalid(
+                f"{field}.min_provisioned_concurrency",
+                f"must not exceed max_provisioned_concurrency ({high}), got {low}",
+            )
+    if "provisioned_model_units" in entity:
+        check_int(entity["provisioned_model_units"], f"{field}.provisioned_model_units", 1)
+    if concurrency or "provisioned_model_units" in entity:
+        return
+    size = entity.setdefault("workload_size", "Small")
+    if not isinstance(size, str) or size not in WORKLOAD_SIZES:
+        raise invalid(
+            f"{field}.workload_size",
+            f"must be one of {', '.join(WORKLOAD_SIZES)} in the local workspace, got {size!r}",
+        )
 
 
 def _traffic(raw: Any, field: str, names: list[str]) -> dict[str, Any]:
