@@ -20,9 +20,18 @@ from databricks.sdk.errors import (
 from databricks.sdk.service.serving import (
     EndpointCoreConfigInput,
     EndpointStateReady,
+    EndpointTag,
+    PtEndpointCoreConfig,
+    PtServedModel,
     Route,
     ServedEntityInput,
+    ServingEndpointAccessControlRequest,
+    ServingEndpointPermissionLevel,
+    TelemetryConfig,
+    TelemetryFeature,
+    TelemetryInferenceTableConfig,
     TrafficConfig,
+    UnityCatalogTableNames,
 )
 
 from harness.api import Api
@@ -266,3 +275,238 @@ def test_bad_sizing_is_a_400_naming_the_field(
     assert error["message"].startswith(f"{field}: "), error
     assert rule in error["message"]
     assert api.get(f"{PREFIX}/{name}").status_code == 404
+
+
+# §6: routes databricks-sdk has ------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def viewer_sdk(workspace: LocalWorkspace) -> tuple[str, WorkspaceClient]:
+    """A user with no grant yet, and an SDK client acting as them."""
+    user = f"viewer-{uuid.uuid4().hex[:8]}@example.com"
+    return user, WorkspaceClient(host=workspace.host, token=workspace.add_user(user))
+
+
+def grant(sdk: WorkspaceClient, endpoint: str, user: str, level: str) -> None:
+    endpoint_id = sdk.serving_endpoints.get(endpoint).id
+    assert endpoint_id is not None
+    sdk.serving_endpoints.update_permissions(
+        endpoint_id,
+        access_control_list=[
+            ServingEndpointAccessControlRequest(
+                user_name=user, permission_level=ServingEndpointPermissionLevel(level)
+            )
+        ],
+    )
+
+
+def test_patch_telemetry_config_sets_replaces_and_removes_it(
+    sdk: WorkspaceClient, viewer_sdk: tuple[str, WorkspaceClient]
+) -> None:
+    name = f"telemetry-{uuid.uuid4().hex[:8]}"
+    sdk.serving_endpoints.create(name=name)
+    try:
+        tables = TelemetryConfig(
+            table_names=UnityCatalogTableNames(
+                logs_table="main.obs.logs", metrics_table="main.obs.metrics"
+            ),
+            enabled_telemetry_features=[
+                TelemetryFeature.TELEMETRY_FEATURE_LOGS,
+                TelemetryFeature.TELEMETRY_FEATURE_METRICS,
+            ],
+            inference_table_config=TelemetryInferenceTableConfig(sampling_fraction=0.25),
+        )
+        answer = sdk.serving_endpoints.patch_telemetry_config(name, telemetry_config=tables)
+        assert answer.name == name
+        assert answer.telemetry_config == tables
+        assert sdk.serving_endpoints.get(name).telemetry_config == tables
+        profile = TelemetryConfig(telemetry_profile_id="profile-7")
+        answer = sdk.serving_endpoints.patch_telemetry_config(name, telemetry_config=profile)
+        assert answer.telemetry_config == profile
+        # Leaving the config out removes telemetry, as the SDK documents.
+        answer = sdk.serving_endpoints.patch_telemetry_config(name)
+        assert answer.telemetry_config is None
+        assert sdk.serving_endpoints.get(name).telemetry_config is None
+
+        user, viewer = viewer_sdk
+        grant(sdk, name, user, "CAN_QUERY")
+        with pytest.raises(PermissionDenied, match="CAN_MANAGE"):
+            viewer.serving_endpoints.patch_telemetry_config(name, telemetry_config=profile)
+        assert sdk.serving_endpoints.get(name).telemetry_config is None
+    finally:
+        sdk.serving_endpoints.delete(name)
+
+
+@pytest.mark.parametrize(
+    ("telemetry", "field", "rule"),
+    [
+        (
+            {"telemetry_profile_id": "p", "table_names": {"logs_table": "a.b.c"}},
+            "telemetry_config",
+            "not both",
+        ),
+        (
+            {"enabled_telemetry_features": ["TELEMETRY_FEATURE_EVERYTHING"]},
+            "telemetry_config.enabled_telemetry_features[0]",
+            "must be one of",
+        ),
+        (
+            {"inference_table_config": {"sampling_fraction": 1.5}},
+            "telemetry_config.inference_table_config.sampling_fraction",
+            "from 0.0 to 1.0",
+        ),
+        (
+            {"table_names": {"logs_table": ""}},
+            "telemetry_config.table_names.logs_table",
+            "non-empty",
+        ),
+        ("everything", "telemetry_config", "must be a JSON object"),
+    ],
+)
+def test_bad_telemetry_config_is_a_400_naming_the_field(
+    workspace: LocalWorkspace, telemetry: object, field: str, rule: str
+) -> None:
+    api = Api(workspace.host, workspace.token)
+    name = f"telemetry-bad-{uuid.uuid4().hex[:8]}"
+    assert api.post(PREFIX, json={"name": name}).status_code == 200
+    try:
+        for response in (
+            api.patch(f"{PREFIX}/{name}/telemetry-config", json={"telemetry_config": telemetry}),
+            api.post(PREFIX, json={"name": name + "-2", "telemetry_config": telemetry}),
+        ):
+            assert response.status_code == 400, response.text
+            error = response.json()
+            assert error["error_code"] == "INVALID_PARAMETER_VALUE"
+            assert error["message"].startswith(f"{field}: "), error
+            assert rule in error["message"]
+        assert "telemetry_config" not in api.get(f"{PREFIX}/{name}").json()
+        assert api.get(f"{PREFIX}/{name}-2").status_code == 404
+    finally:
+        api.delete(f"{PREFIX}/{name}")
+
+
+def test_provisioned_throughput_create_and_update_through_the_sdk(
+    sdk: WorkspaceClient, viewer_sdk: tuple[str, WorkspaceClient]
+) -> None:
+    name = f"pt-{uuid.uuid4().hex[:8]}"
+    created = sdk.serving_endpoints.create_provisioned_throughput_endpoint_and_wait(
+        name=name,
+        config=PtEndpointCoreConfig(
+            served_entities=[
+                PtServedModel(
+                    entity_name="ads1",
+                    entity_version="1",
+                    provisioned_model_units=50,
+                    burst_scaling_enabled=False,
+                )
+            ]
+        ),
+        tags=[EndpointTag(key="team", value="llm")],
+        budget_policy_id="policy-pt",
+    )
+    try:
+        assert created.state is not None and created.state.ready == EndpointStateReady.READY
+        assert created.config is not None
+        [entity] = created.config.served_entities or []
+        assert (entity.name, entity.entity_version, entity.provisioned_model_units) == (
+            "ads1-1",
+            "1",
+            50,
+        )
+        assert entity.workload_size is None
+        assert entity.burst_scaling_enabled is None  # accepted, not echoed, as on any config
+        assert created.tags == [EndpointTag(key="team", value="llm")]
+
+        user, viewer = viewer_sdk
+        grant(sdk, name, user, "CAN_QUERY")
+        new_config = PtEndpointCoreConfig(
+            served_entities=[
+                PtServedModel(entity_name="ads1", entity_version="2", provisioned_model_units=100)
+            ]
+        )
+        with pytest.raises(PermissionDenied, match="CAN_MANAGE"):
+            viewer.serving_endpoints.update_provisioned_throughput_endpoint_config(name, new_config)
+        updated = sdk.serving_endpoints.update_provisioned_throughput_endpoint_config_and_wait(
+            name, new_config
+        )
+        assert updated.config is not None and updated.config.config_version == 2
+        [entity] = updated.config.served_entities or []
+        assert (entity.name, entity.provisioned_model_units) == ("ads1-2", 100)
+        # It serves like any endpoint.
+        answer = viewer.serving_endpoints.query(name, dataframe_records=[{"x": 1.0}, {"x": 2.0}])
+        assert answer.served_model_name == "ads1-2"
+        assert answer.predictions is not None and len(answer.predictions) == 2
+    finally:
+        sdk.serving_endpoints.delete(name)
+
+
+@pytest.mark.parametrize(
+    ("entity", "field", "rule"),
+    [
+        ({"entity_version": "1"}, "config.served_entities[0].provisioned_model_units", "required"),
+        (
+            {"entity_version": "1", "provisioned_model_units": 0},
+            "config.served_entities[0].provisioned_model_units",
+            "must be at least 1",
+        ),
+        (
+            {"entity_version": "1", "provisioned_model_units": 10, "scale_to_zero_enabled": True},
+            "config.served_entities[0].scale_to_zero_enabled",
+            "can't scale to zero",
+        ),
+        (
+            {"entity_version": "1", "provisioned_model_units": 10, "workload_size": "Small"},
+            "config.served_entities[0].workload_size",
+            "provisioned_model_units",
+        ),
+        (
+            {"entity_version": "9", "provisioned_model_units": 10},
+            "config.served_entities[0].entity_version",
+            "",
+        ),
+    ],
+)
+def test_bad_provisioned_throughput_input_is_a_400_naming_the_field(
+    workspace: LocalWorkspace, entity: dict[str, object], field: str, rule: str
+) -> None:
+    api = Api(workspace.host, workspace.token)
+    name = f"pt-bad-{uuid.uuid4().hex[:8]}"
+    config = {"served_entities": [{"entity_name": "ads1", **entity}]}
+    created = api.post(f"{PREFIX}/pt", json={"name": name, "config": config})
+    assert api.post(PREFIX, json={"name": name}).status_code == 200
+    try:
+        updated = api.put(f"{PREFIX}/pt/{name}/config", json={"config": config})
+        for response in (created, updated):
+            assert response.status_code == 400, response.text
+            error = response.json()
+            assert error["error_code"] == "INVALID_PARAMETER_VALUE"
+            assert error["message"].startswith(f"{field}: "), error
+            assert rule in error["message"]
+        assert "config" not in api.get(f"{PREFIX}/{name}").json()
+    finally:
+        api.delete(f"{PREFIX}/{name}")
+
+
+def test_provisioned_throughput_bodies_need_a_config_and_a_free_name(
+    workspace: LocalWorkspace,
+) -> None:
+    api = Api(workspace.host, workspace.token)
+    missing = api.post(f"{PREFIX}/pt", json={"name": f"pt-{uuid.uuid4().hex[:8]}"})
+    assert missing.status_code == 400
+    assert missing.json()["message"].startswith("config: ")
+    reserved = api.post(
+        f"{PREFIX}/pt",
+        json={
+            "name": "databricks-pt",
+            "config": {
+                "served_entities": [
+                    {"entity_name": "ads1", "entity_version": "1", "provisioned_model_units": 1}
+                ]
+            },
+        },
+    )
+    assert reserved.status_code == 400
+    assert reserved.json()["message"].startswith("name: ")
+    nowhere = api.put(f"{PREFIX}/pt/{uuid.uuid4().hex[:8]}/config", json={"config": {}})
+    assert nowhere.status_code == 404
+    assert nowhere.json()["error_code"] == "RESOURCE_DOES_NOT_EXIST"

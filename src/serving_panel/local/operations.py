@@ -46,6 +46,23 @@ from serving_panel.local.workspace import Workspace
 def create_endpoint(ws: Workspace, creator: Principal, body: Any) -> Endpoint:
     """Stores a new endpoint (its creator gets CAN_MANAGE) and starts building its config."""
     name, config, attributes = validation.parse_create(body, ws.model_problem)
+    return _store_new(ws, creator, name, config, attributes)
+
+
+def create_pt_endpoint(ws: Workspace, creator: Principal, body: Any) -> Endpoint:
+    """As `create_endpoint`, for a provisioned-throughput endpoint (its entities sized in model
+    units, which this workspace serves as any model: one model server each)."""
+    name, config, attributes = validation.parse_create_pt(body, ws.model_problem)
+    return _store_new(ws, creator, name, config, attributes)
+
+
+def _store_new(
+    ws: Workspace,
+    creator: Principal,
+    name: str,
+    config: dict[str, Any] | None,
+    attributes: dict[str, Any],
+) -> Endpoint:
     at = now_ms()
     endpoint = Endpoint(
         id=uuid.uuid4().hex,
@@ -71,6 +88,22 @@ def create_endpoint(ws: Workspace, creator: Principal, body: Any) -> Endpoint:
 def update_config(ws: Workspace, guard: auth.Guard, endpoint: Endpoint, body: Any) -> Endpoint:
     """Stores the next config as pending (unless an update is in progress) and builds it."""
     config = validation.parse_config(body, "", ws.model_problem)
+    return _begin_update(ws, guard, endpoint, config)
+
+
+def update_pt_config(
+    ws: Workspace, guard: auth.Guard, endpoint: Endpoint, body: dict[str, Any]
+) -> Endpoint:
+    """PUT pt/{name}/config: `{"config": PtEndpointCoreConfig}`, then as `update_config`."""
+    if body.get("config") is None:
+        raise invalid("config", "is required")
+    config = validation.parse_pt_config(body["config"], "config", ws.model_problem)
+    return _begin_update(ws, guard, endpoint, config)
+
+
+def _begin_update(
+    ws: Workspace, guard: auth.Guard, endpoint: Endpoint, config: dict[str, Any]
+) -> Endpoint:
     actor = guard.caller.principal.name
     at = now_ms()
     with _guarded(ws, guard, endpoint) as current:
@@ -186,6 +219,26 @@ def update_notifications(
 
     _change(ws, guard, endpoint, change)
     return notifications or {}
+
+
+def set_telemetry_config(
+    ws: Workspace, guard: auth.Guard, endpoint: Endpoint, body: dict[str, Any]
+) -> Endpoint:
+    """PATCH telemetry-config: replaces the endpoint's telemetry config; none given (or an
+    empty one) removes it, as the API documents. Returns the endpoint as changed."""
+    telemetry = body.get("telemetry_config")
+    if telemetry is not None:
+        telemetry = validation.parse_telemetry_config(telemetry, "telemetry_config")
+
+    def change(current: Endpoint) -> Endpoint:
+        attributes = dict(current.attributes)
+        if telemetry:
+            attributes["telemetry_config"] = telemetry
+        else:
+            attributes.pop("telemetry_config", None)
+        return replace(current, attributes=attributes, updated_ms=now_ms())
+
+    return _change(ws, guard, endpoint, change)
 
 
 def _change(

@@ -431,6 +431,119 @@ def parse_ai_gateway(raw: Any, field: str) -> dict[str, Any]:
     return gateway
 
 
+TELEMETRY_FEATURES = (
+    "TELEMETRY_FEATURE_INFERENCE_TABLE",
+    "TELEMETRY_FEATURE_LOGS",
+    "TELEMETRY_FEATURE_METRICS",
+    "TELEMETRY_FEATURE_TRACES",
+)
+TELEMETRY_TABLES = ("logs_table", "metrics_table", "traces_table", "annotations_table")
+
+
+def parse_telemetry_config(raw: Any, field: str) -> dict[str, Any]:
+    """TelemetryConfig, on create and on PATCH telemetry-config: an existing profile's id or the
+    Unity Catalog tables of a new one (not both), the features to export, and the inference
+    table's sampling. Fields this workspace doesn't know are kept as sent."""
+    config = check_object(raw, field)
+    if "telemetry_profile_id" in config:
+        profile = check_string(config["telemetry_profile_id"], _join(field, "telemetry_profile_id"))
+        if not profile:
+            raise invalid(_join(field, "telemetry_profile_id"), "must not be empty")
+    if "table_names" in config:
+        if "telemetry_profile_id" in config:
+            raise invalid(field, "give telemetry_profile_id or table_names, not both")
+        tables = check_object(config["table_names"], _join(field, "table_names"))
+        for key, value in tables.items():
+            table_field = f"{_join(field, 'table_names')}.{key}"
+            if key in TELEMETRY_TABLES and not (isinstance(value, str) and value):
+                raise invalid(table_field, "must be a non-empty table name")
+    if "enabled_telemetry_features" in config:
+        features = config["enabled_telemetry_features"]
+        features_field = _join(field, "enabled_telemetry_features")
+        if not isinstance(features, list):
+            raise invalid(features_field, "must be a list")
+        for index, feature in enumerate(features):
+            if feature not in TELEMETRY_FEATURES:
+                raise invalid(
+                    f"{features_field}[{index}]",
+                    f"must be one of {', '.join(TELEMETRY_FEATURES)}, got {feature!r}",
+                )
+    if "inference_table_config" in config:
+        table_field = _join(field, "inference_table_config")
+        table = check_object(config["inference_table_config"], table_field)
+        if "name" in table:
+            check_string(table["name"], f"{table_field}.name")
+        if "sampling_fraction" in table:
+            fraction = table["sampling_fraction"]
+            number = isinstance(fraction, (int, float)) and not isinstance(fraction, bool)
+            if not number or not 0 <= fraction <= 1:
+                raise invalid(
+                    f"{table_field}.sampling_fraction",
+                    f"must be a number from 0.0 to 1.0, got {fraction!r}",
+                )
+    return config
+
+
+# Provisioned throughput: fields a PtServedModel has no room for, and why.
+_NOT_PROVISIONED_THROUGHPUT = {
+    "external_model": "an external model can't be served with provisioned throughput",
+    "scale_to_zero_enabled": "provisioned throughput has fixed capacity and can't scale to zero",
+    "workload_size": "size a provisioned-throughput entity with provisioned_model_units",
+    "workload_type": "size a provisioned-throughput entity with provisioned_model_units",
+    "min_provisioned_concurrency": "size a provisioned-throughput entity with "
+    "provisioned_model_units",
+    "max_provisioned_concurrency": "size a provisioned-throughput entity with "
+    "provisioned_model_units",
+}
+
+
+def parse_pt_config(raw: Any, prefix: str, model_check: ModelCheck) -> dict[str, Any]:
+    """A PtEndpointCoreConfig (provisioned throughput): served entities sized in model units,
+    then checked and normalized as any config is."""
+    config = check_object(raw, prefix or "body")
+    entities = config.get("served_entities")
+    field = _join(prefix, "served_entities")
+    if not isinstance(entities, list) or not entities:
+        raise invalid(field, "at least one served entity is required")
+    for index, raw_entity in enumerate(entities):
+        entity_field = f"{field}[{index}]"
+        entity = check_object(raw_entity, entity_field)
+        for key, why in _NOT_PROVISIONED_THROUGHPUT.items():
+            if key in entity:
+                raise invalid(f"{entity_field}.{key}", why)
+        if not entity.get("entity_name"):
+            raise invalid(f"{entity_field}.entity_name", "is required")
+        if "provisioned_model_units" not in entity:
+            raise invalid(f"{entity_field}.provisioned_model_units", "is required")
+        if "burst_scaling_enabled" in entity:
+            check_bool(entity["burst_scaling_enabled"], f"{entity_field}.burst_scaling_enabled")
+    return parse_config(
+        {key: config[key] for key in ("served_entities", "traffic_config") if key in config},
+        prefix,
+        model_check,
+    )
+
+
+def parse_create_pt(
+    raw: Any, model_check: ModelCheck
+) -> tuple[str, dict[str, Any], dict[str, Any]]:
+    """Create's body for a provisioned-throughput endpoint: the name, its config (required)
+    and the attributes it may carry (AI gateway, budget policy, notifications, tags)."""
+    body = check_object(raw, "body")
+    name = check_new_endpoint_name(body.get("name"))
+    if body.get("config") is None:
+        raise invalid("config", "is required for a provisioned-throughput endpoint")
+    config = parse_pt_config(body["config"], "config", model_check)
+    attributes = _create_attributes(
+        {
+            k: body[k]
+            for k in ("ai_gateway", "budget_policy_id", "email_notifications", "tags")
+            if k in body
+        }
+    )
+    return name, config, attributes
+
+
 def parse_create(
     raw: Any, model_check: ModelCheck
 ) -> tuple[str, dict[str, Any] | None, dict[str, Any]]:
@@ -440,6 +553,18 @@ def parse_create(
     config = None
     if body.get("config") is not None:
         config = parse_config(body["config"], "config", model_check)
+    attributes = _create_attributes(body)
+    if config is not None:
+        tasks = {
+            e["external_model"]["task"] for e in config["served_entities"] if "external_model" in e
+        }
+        if tasks:
+            attributes["task"] = tasks.pop()
+    return name, config, attributes
+
+
+def _create_attributes(body: dict[str, Any]) -> dict[str, Any]:
+    """The attributes a create body may set besides its name and config, checked."""
     attributes: dict[str, Any] = {"description": ""}
     if body.get("description") is not None:
         attributes["description"] = check_string(body["description"], "description")
@@ -460,11 +585,7 @@ def parse_create(
     if body.get("rate_limits") is not None:
         attributes["rate_limits"] = parse_rate_limits(body["rate_limits"], "rate_limits")
     if body.get("telemetry_config") is not None:
-        attributes["telemetry_config"] = check_object(body["telemetry_config"], "telemetry_config")
-    if config is not None:
-        tasks = {
-            e["external_model"]["task"] for e in config["served_entities"] if "external_model" in e
-        }
-        if tasks:
-            attributes["task"] = tasks.pop()
-    return name, config, attributes
+        telemetry = parse_telemetry_config(body["telemetry_config"], "telemetry_config")
+        if telemetry:
+            attributes["telemetry_config"] = telemetry
+    return attributes
