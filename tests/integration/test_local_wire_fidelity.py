@@ -4,15 +4,20 @@ databricks-sdk's own methods where it has one."""
 
 from __future__ import annotations
 
+import json
 import uuid
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 import requests
+import schemathesis
 from databricks.sdk import WorkspaceClient
 from databricks.sdk.config import Config
 from databricks.sdk.credentials_provider import CredentialsProvider, CredentialsStrategy
 from databricks.sdk.errors import (
     InvalidParameterValue,
+    InvalidState,
     PermissionDenied,
     ResourceDoesNotExist,
     Unauthenticated,
@@ -33,6 +38,7 @@ from databricks.sdk.service.serving import (
     TrafficConfig,
     UnityCatalogTableNames,
 )
+from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
 
 from harness.api import Api
 from serving_panel import ServingClient
@@ -510,3 +516,121 @@ def test_provisioned_throughput_bodies_need_a_config_and_a_free_name(
     nowhere = api.put(f"{PREFIX}/pt/{uuid.uuid4().hex[:8]}/config", json={"config": {}})
     assert nowhere.status_code == 404
     assert nowhere.json()["error_code"] == "RESOURCE_DOES_NOT_EXIST"
+
+
+# §7: the per-endpoint OpenAPI document -----------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def signed_endpoint(sdk: WorkspaceClient) -> Iterator[str]:
+    """A READY endpoint serving the one demo model logged with a signature (text -> label)."""
+    name = f"openapi-{uuid.uuid4().hex[:8]}"
+    sdk.serving_endpoints.create_and_wait(
+        name=name,
+        config=EndpointCoreConfigInput(
+            name=name,
+            served_entities=[
+                ServedEntityInput(
+                    entity_name="main.default.sentiment",
+                    entity_version="1",
+                    workload_size="Small",
+                    scale_to_zero_enabled=False,
+                )
+            ],
+        ),
+    )
+    yield name
+    sdk.serving_endpoints.delete(name)
+
+
+def _openapi(sdk: WorkspaceClient, name: str) -> dict[str, Any]:
+    contents = sdk.serving_endpoints.get_open_api(name).contents
+    assert contents is not None
+    document: dict[str, Any] = json.loads(contents.read())
+    return document
+
+
+def test_the_openapi_document_has_the_services_shape(
+    sdk: WorkspaceClient, workspace: LocalWorkspace, signed_endpoint: str
+) -> None:
+    document = _openapi(sdk, signed_endpoint)
+    assert document["openapi"] == "3.1.0"
+    assert document["info"] == {"title": signed_endpoint, "version": "1"}
+    assert document["servers"] == [{"url": f"{workspace.host}/serving-endpoints/{signed_endpoint}"}]
+    assert list(document["paths"]) == ["/served-models/sentiment-1/invocations"]
+    schemathesis.openapi.from_dict(document).validate()  # valid OpenAPI 3.1
+    operation = document["paths"]["/served-models/sentiment-1/invocations"]["post"]
+    request = operation["requestBody"]["content"]["application/json"]["schema"]
+    assert [next(iter(branch["required"])) for branch in request["oneOf"]] == [
+        "dataframe_split",
+        "dataframe_records",
+        "instances",
+        "inputs",
+    ]
+    [records] = [b for b in request["oneOf"] if b["required"] == ["dataframe_records"]]
+    row = records["properties"]["dataframe_records"]["items"]
+    assert row["properties"] == {"text": {"type": "string"}}
+    assert row["required"] == ["text"]
+    with ServingClient(host=workspace.host, token=workspace.token) as client:
+        assert client.openapi(signed_endpoint) == document
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"dataframe_split": {"columns": ["text"], "data": [["great"], ["awful"]]}},
+        {"dataframe_records": [{"text": "great"}, {"text": "awful"}]},
+        {"instances": [{"text": "great"}, {"text": "awful"}]},
+        {"inputs": {"text": ["great", "awful"]}},
+    ],
+    ids=["split", "records", "instances", "inputs"],
+)
+def test_a_request_the_document_describes_is_answered_as_it_describes(
+    sdk: WorkspaceClient, workspace: LocalWorkspace, signed_endpoint: str, body: dict[str, Any]
+) -> None:
+    document = _openapi(sdk, signed_endpoint)
+    [(path, item)] = document["paths"].items()
+    operation = item["post"]
+    request_schema = operation["requestBody"]["content"]["application/json"]["schema"]
+    Draft202012Validator(request_schema).validate(body)  # exactly one branch of the oneOf
+    url = document["servers"][0]["url"] + path
+    answer = requests.post(
+        url, json=body, headers={"Authorization": f"Bearer {workspace.token}"}, timeout=60
+    )
+    assert answer.status_code == 200, answer.text
+    response_schema = operation["responses"]["200"]["content"]["application/json"]["schema"]
+    Draft202012Validator(response_schema).validate(answer.json())
+    assert len(answer.json()["predictions"]) == 2
+
+
+def test_a_body_the_document_refuses_matches_no_branch(
+    sdk: WorkspaceClient, signed_endpoint: str
+) -> None:
+    document = _openapi(sdk, signed_endpoint)
+    [item] = document["paths"].values()
+    schema = item["post"]["requestBody"]["content"]["application/json"]["schema"]
+    validator = Draft202012Validator(schema)
+    assert not validator.is_valid({"dataframe_records": [{"text": 3}]})
+    assert not validator.is_valid({"dataframe_records": [{"words": "x"}]})
+    assert not validator.is_valid({"prompt": "hello"})
+
+
+def test_no_openapi_document_without_a_signature_or_before_ready(sdk: WorkspaceClient) -> None:
+    unsigned = f"openapi-unsigned-{uuid.uuid4().hex[:8]}"
+    sdk.serving_endpoints.create_and_wait(
+        name=unsigned,
+        config=EndpointCoreConfigInput(
+            name=unsigned,
+            served_entities=[ServedEntityInput(entity_name="ads1", entity_version="1")],
+        ),
+    )
+    empty = f"openapi-empty-{uuid.uuid4().hex[:8]}"
+    sdk.serving_endpoints.create(name=empty)  # no config: NOT_READY for good
+    try:
+        with pytest.raises(ResourceDoesNotExist, match="'ads1-1' was logged without a model sig"):
+            sdk.serving_endpoints.get_open_api(unsigned)
+        with pytest.raises(InvalidState, match="not ready"):
+            sdk.serving_endpoints.get_open_api(empty)
+    finally:
+        sdk.serving_endpoints.delete(unsigned)
+        sdk.serving_endpoints.delete(empty)

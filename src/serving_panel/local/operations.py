@@ -9,7 +9,8 @@ the guard against the current record first: the check and the write it guards ha
 after the body has been read, so a grant revoked while the body was in flight no longer counts,
 and an endpoint deleted (or deleted and re-created under the same name) meanwhile is a 404.
 A refused change writes nothing. Nothing here knows HTTP. (Builds and model servers record their
-own progress in the store as they run; identities are written by `identities.py`.)
+own progress in the store as they run; identities are written by `identities.py`.) One read
+lives here too, `invocation_signatures`, as it checks the endpoint's state and its models.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any
 
+from serving_panel.local.models import inspect
+from serving_panel.local.models.errors import ModelStoreError
 from serving_panel.local.state import auth, validation
 from serving_panel.local.state.configs import pending_config
 from serving_panel.local.state.errors import (
@@ -250,6 +253,41 @@ def _change(
     if updated is None:  # not reached: the transaction holds the record
         raise endpoint_not_found(endpoint.name)
     return updated
+
+
+# Reads that need more than the stored record -----------------------------------------------
+
+
+def invocation_signatures(ws: Workspace, endpoint: Endpoint) -> dict[str, dict[str, Any]]:
+    """The logged signature of each model the endpoint serves now, by served entity name, for
+    its OpenAPI document: which the service gives only when the endpoint is READY and its
+    models have signatures (wire-fidelity §7). The errors otherwise are this workspace's
+    wording, the service's being unknown: 400 INVALID_STATE, 404 RESOURCE_DOES_NOT_EXIST."""
+    if endpoint.ready != "READY" or endpoint.config is None:
+        raise ApiError(
+            400,
+            "INVALID_STATE",
+            f"Endpoint '{endpoint.name}' is not ready; its OpenAPI document is available "
+            "once the endpoint is READY.",
+        )
+    signatures: dict[str, dict[str, Any]] = {}
+    for entity in endpoint.config.get("served_entities", []):
+        signature = None
+        if "external_model" not in entity:
+            try:
+                model = ws.models.resolve(entity["entity_name"], entity["entity_version"])
+            except ModelStoreError:
+                model = None
+            signature = None if model is None else inspect.read_signature(model.path)
+        if signature is None:
+            raise ApiError(
+                404,
+                "RESOURCE_DOES_NOT_EXIST",
+                f"No OpenAPI document for endpoint '{endpoint.name}': served model "
+                f"'{entity['name']}' was logged without a model signature.",
+            )
+        signatures[entity["name"]] = signature
+    return signatures
 
 
 # Permissions --------------------------------------------------------------------------------

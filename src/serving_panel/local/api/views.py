@@ -168,49 +168,143 @@ def permissions(endpoint: Endpoint, acl: list[AclEntry]) -> dict[str, Any]:
     }
 
 
-def invocation_openapi(endpoint: Endpoint) -> dict[str, Any]:
-    """An OpenAPI 3 description of how to query the endpoint, per served entity."""
-    request_schema = {
-        "type": "object",
-        "description": "One of the pyfunc input formats.",
-        "properties": {
+# MLflow column types -> JSON Schema (binary travels base64-encoded).
+_COLUMN_TYPES: dict[str, dict[str, Any]] = {
+    "boolean": {"type": "boolean"},
+    "integer": {"type": "integer", "format": "int32"},
+    "long": {"type": "integer", "format": "int64"},
+    "float": {"type": "number", "format": "float"},
+    "double": {"type": "number", "format": "double"},
+    "string": {"type": "string"},
+    "binary": {"type": "string", "format": "byte"},
+    "datetime": {"type": "string", "format": "date-time"},
+}
+_TENSOR_TYPES = {
+    "bool": {"type": "boolean"},
+    "str": {"type": "string"},
+    "object": {},
+    "bytes": {"type": "string", "format": "byte"},
+}
+
+
+def _spec_schema(spec: dict[str, Any]) -> dict[str, Any]:
+    """One MLflow column or tensor spec as a JSON Schema."""
+    if spec.get("type") == "tensor":
+        dtype = str((spec.get("tensor-spec") or {}).get("dtype", ""))
+        if dtype.startswith(("int", "uint")):
+            return {"type": "integer"}
+        if dtype.startswith("float"):
+            return {"type": "number"}
+        return dict(_TENSOR_TYPES.get(dtype, {}))
+    return dict(_COLUMN_TYPES.get(str(spec.get("type")), {}))
+
+
+def _request_schema(inputs: list[dict[str, Any]]) -> dict[str, Any]:
+    """A `oneOf` of the input formats the model server takes, shaped by the signature."""
+    named = [spec for spec in inputs if isinstance(spec.get("name"), str)]
+    if inputs and len(named) == len(inputs) and inputs[0].get("type") != "tensor":
+        columns = [str(spec["name"]) for spec in named]
+        required = [str(spec["name"]) for spec in named if spec.get("required", True)]
+        row: dict[str, Any] = {
+            "type": "object",
+            "properties": {str(spec["name"]): _spec_schema(spec) for spec in named},
+            "required": required,
+        }
+        formats: dict[str, Any] = {
             "dataframe_split": {
                 "type": "object",
                 "properties": {
-                    "columns": {"type": "array", "items": {"type": "string"}},
-                    "data": {"type": "array", "items": {"type": "array"}},
+                    "columns": {"type": "array", "items": {"enum": columns}},
+                    "data": {
+                        "type": "array",
+                        "items": {
+                            "type": "array",
+                            "prefixItems": [_spec_schema(spec) for spec in named],
+                        },
+                    },
                     "index": {"type": "array"},
                 },
+                "required": ["columns", "data"],
             },
-            "dataframe_records": {"type": "array", "items": {"type": "object"}},
-            "instances": {"type": "array"},
-            "inputs": {},
-        },
+            "dataframe_records": {"type": "array", "items": row},
+            "instances": {"type": "array", "items": row},
+            "inputs": {
+                "type": "object",
+                "properties": {
+                    str(spec["name"]): {"type": "array", "items": _spec_schema(spec)}
+                    for spec in named
+                },
+                "required": required,
+            },
+        }
+    else:
+        item = _spec_schema(inputs[0]) if len(inputs) == 1 else {}
+        formats = {
+            "instances": {"type": "array", "items": item},
+            "inputs": {"type": "array", "items": item},
+        }
+    return {
+        "oneOf": [
+            {"type": "object", "properties": {key: schema}, "required": [key]}
+            for key, schema in formats.items()
+        ]
     }
-    response_schema = {"type": "object", "properties": {"predictions": {}}}
-    operation = {
-        "requestBody": {
-            "required": True,
-            "content": {"application/json": {"schema": request_schema}},
-        },
-        "responses": {
-            "200": {
-                "description": "Predictions",
-                "content": {"application/json": {"schema": response_schema}},
+
+
+def _response_schema(outputs: list[dict[str, Any]]) -> dict[str, Any]:
+    named = [spec for spec in outputs if isinstance(spec.get("name"), str)]
+    if len(outputs) == 1 and not named:
+        predictions: dict[str, Any] = {"type": "array", "items": _spec_schema(outputs[0])}
+    elif outputs and len(named) == len(outputs):
+        predictions = {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {str(spec["name"]): _spec_schema(spec) for spec in named},
+            },
+        }
+    else:
+        predictions = {}
+    return {
+        "type": "object",
+        "properties": {"predictions": predictions},
+        "required": ["predictions"],
+    }
+
+
+def invocation_openapi(
+    endpoint: Endpoint, server_url: str, signatures: dict[str, dict[str, Any]]
+) -> dict[str, Any]:
+    """The endpoint's OpenAPI document as the service writes it: OpenAPI 3.1.0, titled by the
+    endpoint and versioned by its config, one path per served entity relative to the
+    endpoint's URL, each request a `oneOf` of the input formats its signature allows
+    (wire-fidelity §7). `signatures` holds every served entity of the current config."""
+    config = endpoint.config or {}
+    paths: dict[str, Any] = {}
+    for entity in config.get("served_entities", []):
+        signature = signatures[entity["name"]]
+        paths[f"/served-models/{entity['name']}/invocations"] = {
+            "post": {
+                "summary": f"Query the served model {entity['name']}",
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {"schema": _request_schema(signature["inputs"])}
+                    },
+                },
+                "responses": {
+                    "200": {
+                        "description": "Successful operation",
+                        "content": {
+                            "application/json": {"schema": _response_schema(signature["outputs"])}
+                        },
+                    }
+                },
             }
-        },
-    }
-    paths: dict[str, Any] = {
-        f"/serving-endpoints/{endpoint.name}/invocations": {"post": dict(operation)}
-    }
-    for entity in (endpoint.config or {}).get("served_entities", []):
-        path = f"/serving-endpoints/{endpoint.name}/served-models/{entity['name']}/invocations"
-        paths[path] = {"post": dict(operation)}
+        }
     return {
         "openapi": "3.1.0",
-        "info": {
-            "title": endpoint.name,
-            "version": str((endpoint.config or {}).get("config_version", 0)),
-        },
+        "info": {"title": endpoint.name, "version": str(config.get("config_version", ""))},
+        "servers": [{"url": server_url}],
         "paths": paths,
     }

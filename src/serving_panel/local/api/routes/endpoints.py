@@ -177,9 +177,14 @@ async def metrics(request: Request) -> Response:
 
 
 async def openapi(request: Request) -> JSONResponse:
+    """The query schema, served as the service does: only when the endpoint is READY and each
+    model it serves was logged with a signature (the errors otherwise are this workspace's
+    wording; the service's is unknown)."""
     granted = access(request, "CAN_VIEW", "reading its OpenAPI")
     endpoint = granted.endpoint
-    return json_response(views.invocation_openapi(endpoint))
+    signatures = operations.invocation_signatures(granted.ws, endpoint)
+    server = f"{str(request.base_url).rstrip('/')}/serving-endpoints/{endpoint.name}"
+    return json_response(views.invocation_openapi(endpoint, server, signatures))
 
 
 async def patch_tags(request: Request) -> JSONResponse:
