@@ -634,3 +634,31 @@ def test_no_openapi_document_without_a_signature_or_before_ready(sdk: WorkspaceC
     finally:
         sdk.serving_endpoints.delete(unsigned)
         sdk.serving_endpoints.delete(empty)
+
+
+# §2: the admins group ----------------------------------------------------------------------
+
+
+def test_the_inherited_admins_entry_has_no_display_name(
+    sdk: WorkspaceClient, workspace: LocalWorkspace
+) -> None:
+    name = f"admins-{uuid.uuid4().hex[:8]}"
+    sdk.serving_endpoints.create(name=name)
+    endpoint_id = sdk.serving_endpoints.get(name).id
+    try:
+        raw = Api(workspace.host, workspace.token).get(
+            f"/api/2.0/permissions/serving-endpoints/{endpoint_id}"
+        )
+        [admins] = [e for e in raw.json()["access_control_list"] if e.get("group_name") == "admins"]
+        assert admins == {
+            "group_name": "admins",
+            "all_permissions": [
+                {
+                    "permission_level": "CAN_MANAGE",
+                    "inherited": True,
+                    "inherited_from_object": ["/serving-endpoints/"],
+                }
+            ],
+        }
+    finally:
+        sdk.serving_endpoints.delete(name)

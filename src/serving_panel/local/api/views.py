@@ -154,13 +154,8 @@ def permissions(endpoint: Endpoint, acl: list[AclEntry]) -> dict[str, Any]:
     if admins_entry is not None:
         admins_entry["all_permissions"].append(inherited)
     else:
-        entries.append(
-            {
-                "group_name": ADMINS_GROUP,
-                "display_name": ADMINS_GROUP,
-                "all_permissions": [inherited],
-            }
-        )
+        # As the service's own answers show it: no display_name (wire-fidelity §2).
+        entries.append({"group_name": ADMINS_GROUP, "all_permissions": [inherited]})
     return {
         "object_id": f"/serving-endpoints/{endpoint.id}",
         "object_type": OBJECT_TYPE,
