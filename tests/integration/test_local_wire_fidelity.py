@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -39,6 +40,7 @@ from databricks.sdk.service.serving import (
     UnityCatalogTableNames,
 )
 from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
+from mlflow.deployments import get_deploy_client
 
 from harness.api import Api
 from serving_panel import ServingClient
@@ -662,3 +664,75 @@ def test_the_inherited_admins_entry_has_no_display_name(
         }
     finally:
         sdk.serving_endpoints.delete(name)
+
+
+# MLflow's deployments client, for the changed shapes ---------------------------------------
+
+
+@contextmanager
+def counting(api: Api, method: str, path: str) -> Iterator[list[int]]:
+    """How many requests to `path` the block made (one item, filled in at its end), counted by
+    a fault rule that lets its first million matches through (as test_local_mlflow.py does)."""
+    rule = {"method": method, "path": path, "status": 503, "offset": 1_000_000}
+    assert api.post("/__local/faults", json={"rules": [rule]}).status_code == 200
+    count: list[int] = []
+    try:
+        yield count
+    finally:
+        rules = api.get("/__local/faults").json()["rules"]
+        count.append(sum(r["seen"] for r in rules if (r["method"], r["path"]) == (method, path)))
+        assert api.delete("/__local/faults").status_code == 200
+
+
+@pytest.fixture
+def mlflow_client(workspace: LocalWorkspace, monkeypatch: pytest.MonkeyPatch) -> Any:
+    monkeypatch.setenv("DATABRICKS_HOST", workspace.host)
+    monkeypatch.setenv("DATABRICKS_TOKEN", workspace.token)
+    monkeypatch.delenv("DATABRICKS_CONFIG_PROFILE", raising=False)
+    return get_deploy_client("databricks")  # type: ignore[no-untyped-call]
+
+
+def test_mlflow_sees_the_changed_shapes(mlflow_client: Any, workspace: LocalWorkspace) -> None:
+    name = f"mlflow-wire-{uuid.uuid4().hex[:8]}"
+    entity = {"entity_name": "ads1", "entity_version": "1", "max_provisioned_concurrency": 4}
+    created = mlflow_client.create_endpoint(
+        config={
+            "name": name,
+            "budget_policy_id": "policy-m",
+            "config": {"served_entities": [entity]},
+        }
+    )
+    try:
+        assert created["effective_budget_policy_id"] == "policy-m"
+        assert "budget_policy_id" not in created
+        [served] = mlflow_client.get_endpoint(endpoint=name)["pending_config"]["served_entities"]
+        assert served["max_provisioned_concurrency"] == 4
+        assert "workload_size" not in served
+    finally:
+        mlflow_client.delete_endpoint(endpoint=name)
+    api = Api(workspace.host, workspace.token)
+    reserved = "databricks-from-mlflow"
+    with counting(api, "POST", PREFIX + "/") as posts, pytest.raises(Exception, match="reserved"):
+        mlflow_client.create_endpoint(
+            config={"name": reserved, "config": {"served_entities": [entity]}}
+        )
+    assert posts == [1]  # a 400, sent once: MLflow retries only what it thinks transient
+
+
+def test_mlflow_gets_the_401_once_without_retrying(
+    workspace: LocalWorkspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # HTTP basic credentials, which databricks-sdk (under MLflow) sends and the API refuses.
+    monkeypatch.setenv("DATABRICKS_HOST", workspace.host)
+    monkeypatch.delenv("DATABRICKS_TOKEN", raising=False)
+    monkeypatch.delenv("DATABRICKS_CONFIG_PROFILE", raising=False)
+    monkeypatch.setenv("DATABRICKS_USERNAME", "someone")
+    monkeypatch.setenv("DATABRICKS_PASSWORD", "not-a-token")
+    client = get_deploy_client("databricks")  # type: ignore[no-untyped-call]
+    api = Api(workspace.host, workspace.token)
+    with (
+        counting(api, "GET", PREFIX + "/") as gets,
+        pytest.raises(Exception, match="Credential was not sent"),
+    ):
+        client.list_endpoints()
+    assert gets == [1]
