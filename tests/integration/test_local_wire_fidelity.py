@@ -146,10 +146,20 @@ def test_the_clients_own_check_agrees_and_still_reads_reserved_names(
 @pytest.mark.parametrize(
     ("method", "path", "shown"),
     [
-        ("GET", "/api/2.0/no-such-api", "/api/2.0/no-such-api"),
+        # As a real answer shows it (databricks/databricks-cli#383): without /api/2.0.
+        ("GET", "/api/2.0/no-such-api", "/no-such-api"),
         ("POST", "/api/2.1/serving-endpoints", "/api/2.1/serving-endpoints"),
-        ("GET", "/api/2.0/serving-endpoints/a%09b", "/api/2.0/serving-endpoints/a\tb"),
-        ("DELETE", "/api/2.0/serving-endpoints/%0A", "/api/2.0/serving-endpoints/\n"),
+        ("GET", "/api/2.0/serving-endpoints/a%09b", "/serving-endpoints/a\tb"),
+        ("DELETE", "/api/2.0/serving-endpoints/%0A", "/serving-endpoints/\n"),
+        # A path that exists, with a method it doesn't take: the service looks APIs up by
+        # method and path together, so this is the same 404 (never a 405).
+        ("POST", "/api/2.0/serving-endpoints/some-endpoint", "/serving-endpoints/some-endpoint"),
+        ("GET", "/api/2.0/serving-endpoints/pt/x/config", "/serving-endpoints/pt/x/config"),
+        (
+            "DELETE",
+            "/api/2.0/serving-endpoints/x/telemetry-config",
+            "/serving-endpoints/x/telemetry-config",
+        ),
     ],
 )
 def test_an_unknown_route_is_the_services_404_in_one_wording(
@@ -166,6 +176,13 @@ def test_an_unknown_route_is_the_services_404_in_one_wording(
         "error_code": "ENDPOINT_NOT_FOUND",
         "message": f"No API found for '{method} {shown}'",
     }
+    assert "Allow" not in response.headers
+
+
+def test_get_on_the_pt_path_reads_the_endpoint_named_pt(sdk: WorkspaceClient) -> None:
+    # POST .../pt creates; GET .../pt is the endpoint called "pt", as for any name.
+    with pytest.raises(ResourceDoesNotExist, match="Endpoint with name 'pt' does not exist"):
+        sdk.serving_endpoints.get("pt")
 
 
 # §4: the endpoint GET shape ----------------------------------------------------------------
