@@ -151,8 +151,8 @@ def test_the_clients_own_check_agrees_and_still_reads_reserved_names(
         ("POST", "/api/2.1/serving-endpoints", "/api/2.1/serving-endpoints"),
         ("GET", "/api/2.0/serving-endpoints/a%09b", "/serving-endpoints/a\tb"),
         ("DELETE", "/api/2.0/serving-endpoints/%0A", "/serving-endpoints/\n"),
-        # A path that exists, with a method it doesn't take: the service looks APIs up by
-        # method and path together, so this is the same 404 (never a 405).
+        # A path that exists, with a method it doesn't take: the service's message names the
+        # method, so it looks APIs up by both (inferred); the same 404, never a 405.
         ("POST", "/api/2.0/serving-endpoints/some-endpoint", "/serving-endpoints/some-endpoint"),
         ("GET", "/api/2.0/serving-endpoints/pt/x/config", "/serving-endpoints/pt/x/config"),
         (

@@ -38,7 +38,8 @@ def no_api_found(method: str, path: str) -> dict[str, str]:
 
 async def http_error(request: Request, error: Exception) -> Response:
     """Starlette's 404 and 405 both mean that no API answers this method on this path, which
-    the service says with one 404 (it looks APIs up by method and path together)."""
+    the service says with one 404 (its message names the method; that it never answers 405 is
+    inferred, docs/local-workspace.md)."""
     assert isinstance(error, HTTPException)
     if error.status_code in (404, 405):
         body = no_api_found(request.method, request.url.path)
