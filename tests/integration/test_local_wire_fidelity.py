@@ -27,6 +27,7 @@ from databricks.sdk.service.serving import (
     EndpointCoreConfigInput,
     EndpointStateReady,
     EndpointTag,
+    ExternalFunctionRequestHttpMethod,
     PtEndpointCoreConfig,
     PtServedModel,
     Route,
@@ -753,3 +754,40 @@ def test_mlflow_gets_the_401_once_without_retrying(
     ):
         client.list_endpoints()
     assert gets == [1]
+
+
+def test_external_function_calls_find_no_connection(sdk: WorkspaceClient) -> None:
+    with pytest.raises(ResourceDoesNotExist, match="Connection 'github' does not exist"):
+        # The SDK's own method (its mixin sends null for the parts not given).
+        sdk.serving_endpoints.http_request(
+            "github",
+            ExternalFunctionRequestHttpMethod.GET,
+            "/user",
+            headers={"Accept": "application/json"},
+        )
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"method": "GET", "path": "/"}, "connection_name"),
+        ({"connection_name": "c", "method": "HEAD", "path": "/"}, "method"),
+        ({"connection_name": "c", "method": "GET"}, "path"),
+        ({"connection_name": "c", "method": "GET", "path": "/", "headers": {"a": "b"}}, "headers"),
+        ({"connection_name": "c", "method": "GET", "path": "/", "params": "[1]"}, "params"),
+        ({"connection_name": "c", "method": "POST", "path": "/", "json": "{nope"}, "json"),
+    ],
+)
+def test_bad_external_function_calls_are_a_400_naming_the_field(
+    workspace: LocalWorkspace, body: dict[str, object], field: str
+) -> None:
+    response = Api(workspace.host, workspace.token).post("/api/2.0/external-function", json=body)
+    assert response.status_code == 400, response.text
+    assert response.json()["error_code"] == "INVALID_PARAMETER_VALUE"
+    assert response.json()["message"].startswith(f"{field}: ")
+
+
+def test_external_function_needs_a_credential(workspace: LocalWorkspace) -> None:
+    body = {"connection_name": "c", "method": "GET", "path": "/"}
+    response = Api(workspace.host, None).post("/api/2.0/external-function", json=body)
+    assert response.status_code == 401

@@ -10,7 +10,8 @@ after the body has been read, so a grant revoked while the body was in flight no
 and an endpoint deleted (or deleted and re-created under the same name) meanwhile is a 404.
 A refused change writes nothing. Nothing here knows HTTP. (Builds and model servers record their
 own progress in the store as they run; identities are written by `identities.py`.) One read
-lives here too, `invocation_signatures`, as it checks the endpoint's state and its models.
+lives here too, `invocation_signatures`, as it checks the endpoint's state and its models, and
+the external-function call, which has no connection to reach.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
-from typing import Any
+from typing import Any, NoReturn
 
 from serving_panel.local.models import inspect
 from serving_panel.local.models.errors import ModelStoreError
@@ -288,6 +289,18 @@ def invocation_signatures(ws: Workspace, endpoint: Endpoint) -> dict[str, dict[s
             )
         signatures[entity["name"]] = signature
     return signatures
+
+
+def external_function(body: Any) -> NoReturn:
+    """`POST /api/2.0/external-function`: a call through a Unity Catalog connection. This
+    workspace has no connections, so a well-formed call names one that does not exist."""
+    name = validation.parse_external_function(body)
+    raise ApiError(
+        404,
+        "RESOURCE_DOES_NOT_EXIST",
+        f"Connection '{name}' does not exist. The local workspace has no Unity Catalog "
+        "connections, so an external-function call has nothing to reach.",
+    )
 
 
 # Permissions --------------------------------------------------------------------------------

@@ -11,7 +11,8 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from serving_panel import _wire
-from serving_panel.local.state.errors import invalid
+from serving_panel.local.state.errors import ApiError, invalid
+from serving_panel.local.state.jsontext import parse_json
 
 MAX_NAME_LENGTH = _wire.MAX_NAME_LENGTH
 MAX_SERVED_ENTITIES = 15
@@ -542,6 +543,40 @@ def parse_create_pt(
         }
     )
     return name, config, attributes
+
+
+EXTERNAL_FUNCTION_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+
+
+def parse_external_function(raw: Any) -> str:
+    """An external-function call (`POST /api/2.0/external-function`): the connection it names,
+    once the body is well formed. `headers`, `json` and `params` travel as JSON text."""
+    body = check_object(raw, "body")
+    name = body.get("connection_name")
+    if not isinstance(name, str) or not name:
+        raise invalid("connection_name", "is required and must be a non-empty string")
+    if body.get("method") not in EXTERNAL_FUNCTION_METHODS:
+        raise invalid(
+            "method",
+            f"must be one of {', '.join(EXTERNAL_FUNCTION_METHODS)}, got {body.get('method')!r}",
+        )
+    if not isinstance(body.get("path"), str):
+        raise invalid("path", "is required and must be a string")
+    for key, kind in (("headers", dict), ("params", dict), ("json", object)):
+        if body.get(key) is None:  # databricks-sdk sends null for the ones not given
+            continue
+        text = body[key]
+        if not isinstance(text, str):
+            raise invalid(key, f"must be a string holding JSON, got {type(text).__name__}")
+        try:
+            value = parse_json(text.encode("utf-8", "surrogatepass"))
+        except ApiError as error:
+            raise invalid(key, f"must hold JSON: {error.message}") from error
+        if not isinstance(value, kind):
+            raise invalid(key, "must hold a JSON object")
+    if body.get("sub_domain") is not None:
+        check_string(body["sub_domain"], "sub_domain")
+    return name
 
 
 def parse_create(

@@ -1,5 +1,5 @@
 """/api/2.0/serving-endpoints: create, list, get, delete, config, logs, metrics and attributes,
-and the provisioned-throughput create and config update (`/pt`)."""
+the provisioned-throughput create and config update (`/pt`), and the external-function call."""
 
 from __future__ import annotations
 
@@ -225,6 +225,13 @@ async def patch_telemetry_config(request: Request) -> JSONResponse:
     return json_response(views.detailed(updated, granted.level))
 
 
+async def external_function(request: Request) -> JSONResponse:
+    """databricks-sdk's `serving_endpoints.http_request`; it lives under /api/2.0 but the SDK
+    files it with serving endpoints, so it does here too."""
+    caller(request)
+    operations.external_function(await read_json(request))  # always refuses: no connections
+
+
 _ONE = PREFIX + "/{name}"
 _SERVED = _ONE + "/served-models/{served_model}"
 
@@ -247,4 +254,5 @@ routes = [
     Route(_ONE + "/rate-limits", put_rate_limits, methods=["PUT"]),
     Route(_ONE + "/notifications", patch_notifications, methods=["PATCH"]),
     Route(_ONE + "/telemetry-config", patch_telemetry_config, methods=["PATCH"]),
+    Route("/api/2.0/external-function", external_function, methods=["POST"]),
 ]
