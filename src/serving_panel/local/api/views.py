@@ -183,14 +183,21 @@ _TENSOR_TYPES = {
 
 
 def _spec_schema(spec: dict[str, Any]) -> dict[str, Any]:
-    """One MLflow column or tensor spec as a JSON Schema."""
+    """One MLflow column spec as a JSON Schema; for a tensor spec, one row of it (a value for
+    shape `[-1]`, nested arrays for each further dimension)."""
     if spec.get("type") == "tensor":
-        dtype = str((spec.get("tensor-spec") or {}).get("dtype", ""))
+        tensor = spec.get("tensor-spec") or {}
+        dtype = str(tensor.get("dtype", ""))
         if dtype.startswith(("int", "uint")):
-            return {"type": "integer"}
-        if dtype.startswith("float"):
-            return {"type": "number"}
-        return dict(_TENSOR_TYPES.get(dtype, {}))
+            schema: dict[str, Any] = {"type": "integer"}
+        elif dtype.startswith("float"):
+            schema = {"type": "number"}
+        else:
+            schema = dict(_TENSOR_TYPES.get(dtype, {}))
+        shape = tensor.get("shape")
+        for _ in (shape if isinstance(shape, list) else [-1])[1:]:
+            schema = {"type": "array", "items": schema}
+        return schema
     return dict(_COLUMN_TYPES.get(str(spec.get("type")), {}))
 
 
