@@ -26,6 +26,15 @@ def endpoint_name(value: object, field: str = "name") -> str:
     return value
 
 
+def new_endpoint_name(value: object, field: str = "name") -> str:
+    """A name for an endpoint to create: also refuses the reserved `databricks-` prefix."""
+    problem = _wire.new_endpoint_name_problem(value)
+    if problem is not None:
+        raise _fail(field, problem)
+    assert isinstance(value, str)
+    return value
+
+
 def served_entity_name(value: object, field: str) -> str:
     problem = _wire.name_problem(value, "served entity name")
     if problem is not None:

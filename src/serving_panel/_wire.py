@@ -24,7 +24,7 @@ PRINCIPAL_KEYS = {
 """Principal kind to the access_control_list entry key that names it."""
 
 NAME_PATTERN = re.compile(r"[A-Za-z0-9_-]+")
-# No source gives the service's limit; 63 is an assumption (docs/local-workspace.md).
+# 1-63 characters, as the docs' inference-endpoint schema gives (wire-fidelity-2026 §5).
 MAX_NAME_LENGTH = 63
 
 
@@ -36,6 +36,27 @@ def name_problem(value: object, what: str) -> str | None:
         return f"{what} must be at most {MAX_NAME_LENGTH} characters"
     if not NAME_PATTERN.fullmatch(value):
         return f"{what} {value!r} may only contain letters, digits, dashes and underscores"
+    return None
+
+
+RESERVED_PREFIX = "databricks-"
+"""Endpoint names starting with this belong to the endpoints Databricks provides (Foundation
+Model APIs); a new endpoint can't take one. The service's wording is unknown, so this message is
+ours; the prefix is matched without regard to case (docs/local-workspace.md)."""
+
+
+def new_endpoint_name_problem(value: object) -> str | None:
+    """Why `value` can't name a new endpoint, or None: the name rules plus the reserved prefix.
+    Existing endpoints with such names (the preconfigured ones) can still be read and queried."""
+    problem = name_problem(value, "endpoint name")
+    if problem is not None:
+        return problem
+    assert isinstance(value, str)
+    if value.lower().startswith(RESERVED_PREFIX):
+        return (
+            f"endpoint name {value!r} starts with {RESERVED_PREFIX!r}, which is reserved for "
+            "the endpoints Databricks provides"
+        )
     return None
 
 

@@ -163,7 +163,7 @@ class ServingClient:
         `traffic` maps served entity names to percentages; other create fields (ai_gateway,
         email_notifications, route_optimized, ...) pass through as keyword arguments.
         """
-        _checks.endpoint_name(name)
+        _checks.new_endpoint_name(name)
         body: dict[str, Any] = {"name": name, **fields}
         if served_entities is not None:
             body["config"] = _checks.config(served_entities, traffic, "config")

@@ -169,6 +169,9 @@ class Endpoint(_View):
     pending_config: EndpointConfig | None = None
     permission_level: str | None = None
     tags: Mapping[str, str | None] = field(default_factory=lambda: MappingProxyType({}))
+    budget_policy_id: str | None = None
+    """The budget policy in effect: the service answers `effective_budget_policy_id`; older
+    answers (and older local workspaces) said `budget_policy_id`."""
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Endpoint:
@@ -191,6 +194,9 @@ class Endpoint(_View):
             ),
             permission_level=data.get("permission_level"),
             tags=MappingProxyType({t["key"]: t.get("value") for t in data.get("tags") or []}),
+            budget_policy_id=_str_or_none(
+                data.get("effective_budget_policy_id") or data.get("budget_policy_id")
+            ),
         )
 
     @property

@@ -121,9 +121,10 @@ def test_server_logs_metrics_and_openapi_answer(sdk: WorkspaceClient, ready_endp
     assert metrics is not None
     text = metrics.read().decode()
     assert 'served_entity_ready{served_entity_name="ads1-1"} 1' in text
-    openapi = sdk.serving_endpoints.get_open_api(ready_endpoint).contents
-    assert openapi is not None
-    assert f"/serving-endpoints/{ready_endpoint}/invocations" in openapi.read().decode()
+    # ads1 was logged without a signature, so there is no OpenAPI document to give
+    # (test_local_wire_fidelity.py reads one of a model that has a signature).
+    with pytest.raises(ResourceDoesNotExist, match="without a model signature"):
+        sdk.serving_endpoints.get_open_api(ready_endpoint)
 
 
 def test_update_config_and_wait_switches_the_config(sdk: WorkspaceClient) -> None:

@@ -79,7 +79,7 @@ def test_read_lists_direct_and_inherited_rows(
     assert rows[("group", "admins", True)] == {
         "kind": "group",
         "name": "admins",
-        "display_name": "admins",
+        "display_name": None,  # the service gives the inherited admins entry none
         "level": "CAN_MANAGE",
         "inherited": True,
         "inherited_from": ["/serving-endpoints/"],

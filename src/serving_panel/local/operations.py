@@ -9,7 +9,9 @@ the guard against the current record first: the check and the write it guards ha
 after the body has been read, so a grant revoked while the body was in flight no longer counts,
 and an endpoint deleted (or deleted and re-created under the same name) meanwhile is a 404.
 A refused change writes nothing. Nothing here knows HTTP. (Builds and model servers record their
-own progress in the store as they run; identities are written by `identities.py`.)
+own progress in the store as they run; identities are written by `identities.py`.) One read
+lives here too, `invocation_signatures`, as it checks the endpoint's state and its models, and
+the external-function call, which has no connection to reach.
 """
 
 from __future__ import annotations
@@ -18,8 +20,10 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
-from typing import Any
+from typing import Any, NoReturn
 
+from serving_panel.local.models import inspect
+from serving_panel.local.models.errors import ModelStoreError
 from serving_panel.local.state import auth, validation
 from serving_panel.local.state.configs import pending_config
 from serving_panel.local.state.errors import (
@@ -46,6 +50,23 @@ from serving_panel.local.workspace import Workspace
 def create_endpoint(ws: Workspace, creator: Principal, body: Any) -> Endpoint:
     """Stores a new endpoint (its creator gets CAN_MANAGE) and starts building its config."""
     name, config, attributes = validation.parse_create(body, ws.model_problem)
+    return _store_new(ws, creator, name, config, attributes)
+
+
+def create_pt_endpoint(ws: Workspace, creator: Principal, body: Any) -> Endpoint:
+    """As `create_endpoint`, for a provisioned-throughput endpoint (its entities sized in model
+    units, which this workspace serves as any model: one model server each)."""
+    name, config, attributes = validation.parse_create_pt(body, ws.model_problem)
+    return _store_new(ws, creator, name, config, attributes)
+
+
+def _store_new(
+    ws: Workspace,
+    creator: Principal,
+    name: str,
+    config: dict[str, Any] | None,
+    attributes: dict[str, Any],
+) -> Endpoint:
     at = now_ms()
     endpoint = Endpoint(
         id=uuid.uuid4().hex,
@@ -71,6 +92,22 @@ def create_endpoint(ws: Workspace, creator: Principal, body: Any) -> Endpoint:
 def update_config(ws: Workspace, guard: auth.Guard, endpoint: Endpoint, body: Any) -> Endpoint:
     """Stores the next config as pending (unless an update is in progress) and builds it."""
     config = validation.parse_config(body, "", ws.model_problem)
+    return _begin_update(ws, guard, endpoint, config)
+
+
+def update_pt_config(
+    ws: Workspace, guard: auth.Guard, endpoint: Endpoint, body: dict[str, Any]
+) -> Endpoint:
+    """PUT pt/{name}/config: `{"config": PtEndpointCoreConfig}`, then as `update_config`."""
+    if body.get("config") is None:
+        raise invalid("config", "is required")
+    config = validation.parse_pt_config(body["config"], "config", ws.model_problem)
+    return _begin_update(ws, guard, endpoint, config)
+
+
+def _begin_update(
+    ws: Workspace, guard: auth.Guard, endpoint: Endpoint, config: dict[str, Any]
+) -> Endpoint:
     actor = guard.caller.principal.name
     at = now_ms()
     with _guarded(ws, guard, endpoint) as current:
@@ -188,6 +225,26 @@ def update_notifications(
     return notifications or {}
 
 
+def set_telemetry_config(
+    ws: Workspace, guard: auth.Guard, endpoint: Endpoint, body: dict[str, Any]
+) -> Endpoint:
+    """PATCH telemetry-config: replaces the endpoint's telemetry config; none given (or an
+    empty one) removes it, as the API documents. Returns the endpoint as changed."""
+    telemetry = body.get("telemetry_config")
+    if telemetry is not None:
+        telemetry = validation.parse_telemetry_config(telemetry, "telemetry_config")
+
+    def change(current: Endpoint) -> Endpoint:
+        attributes = dict(current.attributes)
+        if telemetry:
+            attributes["telemetry_config"] = telemetry
+        else:
+            attributes.pop("telemetry_config", None)
+        return replace(current, attributes=attributes, updated_ms=now_ms())
+
+    return _change(ws, guard, endpoint, change)
+
+
 def _change(
     ws: Workspace, guard: auth.Guard, endpoint: Endpoint, change: Callable[[Endpoint], Endpoint]
 ) -> Endpoint:
@@ -197,6 +254,53 @@ def _change(
     if updated is None:  # not reached: the transaction holds the record
         raise endpoint_not_found(endpoint.name)
     return updated
+
+
+# Reads that need more than the stored record -----------------------------------------------
+
+
+def invocation_signatures(ws: Workspace, endpoint: Endpoint) -> dict[str, dict[str, Any]]:
+    """The logged signature of each model the endpoint serves now, by served entity name, for
+    its OpenAPI document: which the service gives only when the endpoint is READY and its
+    models have signatures (wire-fidelity §7). The errors otherwise are this workspace's
+    wording, the service's being unknown: 400 INVALID_STATE, 404 RESOURCE_DOES_NOT_EXIST."""
+    if endpoint.ready != "READY" or endpoint.config is None:
+        raise ApiError(
+            400,
+            "INVALID_STATE",
+            f"Endpoint '{endpoint.name}' is not ready; its OpenAPI document is available "
+            "once the endpoint is READY.",
+        )
+    signatures: dict[str, dict[str, Any]] = {}
+    for entity in endpoint.config.get("served_entities", []):
+        signature = None
+        if "external_model" not in entity:
+            try:
+                model = ws.models.resolve(entity["entity_name"], entity["entity_version"])
+            except ModelStoreError:
+                model = None
+            signature = None if model is None else inspect.read_signature(model.path)
+        if signature is None:
+            raise ApiError(
+                404,
+                "RESOURCE_DOES_NOT_EXIST",
+                f"No OpenAPI document for endpoint '{endpoint.name}': served model "
+                f"'{entity['name']}' was logged without a model signature.",
+            )
+        signatures[entity["name"]] = signature
+    return signatures
+
+
+def external_function(body: Any) -> NoReturn:
+    """`POST /api/2.0/external-function`: a call through a Unity Catalog connection. This
+    workspace has no connections, so a well-formed call names one that does not exist."""
+    name = validation.parse_external_function(body)
+    raise ApiError(
+        404,
+        "RESOURCE_DOES_NOT_EXIST",
+        f"Connection '{name}' does not exist. The local workspace has no Unity Catalog "
+        "connections, so an external-function call has nothing to reach.",
+    )
 
 
 # Permissions --------------------------------------------------------------------------------

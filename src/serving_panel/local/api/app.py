@@ -16,7 +16,12 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from serving_panel.local.api.errors import AnswerUnexpectedErrors, api_error, http_error
+from serving_panel.local.api.errors import (
+    AnswerUnexpectedErrors,
+    api_error,
+    http_error,
+    no_api_found,
+)
 from serving_panel.local.api.faults import FaultMiddleware, Faults
 from serving_panel.local.api.routes import control, endpoints, invocations, permissions, scim
 from serving_panel.local.state.errors import ApiError
@@ -46,13 +51,7 @@ class RejectControlCharacters:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and _CONTROL_CHARACTER.search(scope["path"]):
-            response = JSONResponse(
-                {
-                    "error_code": "ENDPOINT_NOT_FOUND",
-                    "message": f"No API found for {scope['method']} {scope['path']!r}",
-                },
-                status_code=404,
-            )
+            response = JSONResponse(no_api_found(scope["method"], scope["path"]), status_code=404)
             await response(scope, receive, send)
             return
         await self.app(scope, receive, send)

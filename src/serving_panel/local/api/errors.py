@@ -1,6 +1,7 @@
 """Every error answer as Databricks writes it: `{"error_code": "...", "message": "..."}` with the
 status. `ApiError`s raised anywhere below (state/errors.py) become their own body; Starlette's
-404 and 405 and anything unexpected get the service's wording for them.
+404 and 405 (both the service's 404 ENDPOINT_NOT_FOUND) and anything unexpected get the
+service's wording for them.
 
 Unexpected errors are answered by `AnswerUnexpectedErrors`, a middleware, not by an exception
 handler: Starlette's ServerErrorMiddleware re-raises after calling one, and uvicorn then closes
@@ -27,20 +28,23 @@ async def api_error(request: Request, error: Exception) -> Response:
     return StrictJSONResponse(error.body(), status_code=error.status, headers=error.headers)
 
 
+def no_api_found(method: str, path: str) -> dict[str, str]:
+    """The service's body for a method and path no API serves. A real answer shows the path
+    without its `/api/2.0` (`GET /api/2.0/repos`: "No API found for 'GET /repos'",
+    databricks/databricks-cli#383); other paths are shown whole."""
+    shown = path[len("/api/2.0") :] if path.startswith("/api/2.0/") else path
+    return {"error_code": "ENDPOINT_NOT_FOUND", "message": f"No API found for '{method} {shown}'"}
+
+
 async def http_error(request: Request, error: Exception) -> Response:
+    """Starlette's 404 and 405 both mean that no API answers this method on this path, which
+    the service says with one 404 (its message names the method; that it never answers 405 is
+    inferred, docs/local-workspace.md)."""
     assert isinstance(error, HTTPException)
-    if error.status_code == 404:
-        body = {
-            "error_code": "ENDPOINT_NOT_FOUND",
-            "message": f"No API found for '{request.method} {request.url.path}'",
-        }
-    elif error.status_code == 405:
-        body = {
-            "error_code": "BAD_REQUEST",
-            "message": f"Method {request.method} is not allowed for '{request.url.path}'",
-        }
-    else:
-        body = {"error_code": "BAD_REQUEST", "message": str(error.detail)}
+    if error.status_code in (404, 405):
+        body = no_api_found(request.method, request.url.path)
+        return StrictJSONResponse(body, status_code=404)
+    body = {"error_code": "BAD_REQUEST", "message": str(error.detail)}
     return StrictJSONResponse(body, status_code=error.status_code)
 
 

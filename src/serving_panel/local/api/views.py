@@ -12,14 +12,17 @@ from serving_panel.local.state.auth import ADMINS_GROUP, INHERITED_FROM
 from serving_panel.local.state.store import AclEntry, Endpoint
 
 OBJECT_TYPE = "serving-endpoint"
-_ATTRIBUTES = (
-    "tags",
-    "ai_gateway",
-    "budget_policy_id",
-    "email_notifications",
-    "telemetry_config",
-    "task",
-)
+# Stored attribute -> the key GET and list answer with. The service never fills in the
+# `budget_policy_id` a create sends; it answers with the policy in effect instead
+# (wire-fidelity §4, observed).
+_ATTRIBUTES = {
+    "tags": "tags",
+    "ai_gateway": "ai_gateway",
+    "budget_policy_id": "effective_budget_policy_id",
+    "email_notifications": "email_notifications",
+    "telemetry_config": "telemetry_config",
+    "task": "task",
+}
 _SUMMARY_ENTITY_FIELDS = (
     "name",
     "entity_name",
@@ -81,9 +84,9 @@ def detailed(endpoint: Endpoint, permission_level: str) -> dict[str, Any]:
         out["config"] = config_output(endpoint.config, pending=False)
     if endpoint.pending_config is not None:
         out["pending_config"] = config_output(endpoint.pending_config, pending=True)
-    for key in _ATTRIBUTES:
+    for key, wire_key in _ATTRIBUTES.items():
         if key in endpoint.attributes:
-            out[key] = public(endpoint.attributes[key])
+            out[wire_key] = public(endpoint.attributes[key])
     out["permission_level"] = permission_level
     out["route_optimized"] = bool(endpoint.attributes.get("route_optimized", False))
     return out
@@ -116,9 +119,9 @@ def summary(endpoint: Endpoint) -> dict[str, Any]:
                 if "external_model" not in e
             ],
         }
-    for key in _ATTRIBUTES:
+    for key, wire_key in _ATTRIBUTES.items():
         if key in endpoint.attributes:
-            out[key] = public(endpoint.attributes[key])
+            out[wire_key] = public(endpoint.attributes[key])
     return out
 
 
@@ -151,13 +154,8 @@ def permissions(endpoint: Endpoint, acl: list[AclEntry]) -> dict[str, Any]:
     if admins_entry is not None:
         admins_entry["all_permissions"].append(inherited)
     else:
-        entries.append(
-            {
-                "group_name": ADMINS_GROUP,
-                "display_name": ADMINS_GROUP,
-                "all_permissions": [inherited],
-            }
-        )
+        # As the service's own answers show it: no display_name (wire-fidelity §2).
+        entries.append({"group_name": ADMINS_GROUP, "all_permissions": [inherited]})
     return {
         "object_id": f"/serving-endpoints/{endpoint.id}",
         "object_type": OBJECT_TYPE,
@@ -165,49 +163,150 @@ def permissions(endpoint: Endpoint, acl: list[AclEntry]) -> dict[str, Any]:
     }
 
 
-def invocation_openapi(endpoint: Endpoint) -> dict[str, Any]:
-    """An OpenAPI 3 description of how to query the endpoint, per served entity."""
-    request_schema = {
-        "type": "object",
-        "description": "One of the pyfunc input formats.",
-        "properties": {
+# MLflow column types -> JSON Schema (binary travels base64-encoded).
+_COLUMN_TYPES: dict[str, dict[str, Any]] = {
+    "boolean": {"type": "boolean"},
+    "integer": {"type": "integer", "format": "int32"},
+    "long": {"type": "integer", "format": "int64"},
+    "float": {"type": "number", "format": "float"},
+    "double": {"type": "number", "format": "double"},
+    "string": {"type": "string"},
+    "binary": {"type": "string", "format": "byte"},
+    "datetime": {"type": "string", "format": "date-time"},
+}
+_TENSOR_TYPES = {
+    "bool": {"type": "boolean"},
+    "str": {"type": "string"},
+    "object": {},
+    "bytes": {"type": "string", "format": "byte"},
+}
+
+
+def _spec_schema(spec: dict[str, Any]) -> dict[str, Any]:
+    """One MLflow column spec as a JSON Schema; for a tensor spec, one row of it (a value for
+    shape `[-1]`, nested arrays for each further dimension)."""
+    if spec.get("type") == "tensor":
+        tensor = spec.get("tensor-spec") or {}
+        dtype = str(tensor.get("dtype", ""))
+        if dtype.startswith(("int", "uint")):
+            schema: dict[str, Any] = {"type": "integer"}
+        elif dtype.startswith("float"):
+            schema = {"type": "number"}
+        else:
+            schema = dict(_TENSOR_TYPES.get(dtype, {}))
+        shape = tensor.get("shape")
+        for _ in (shape if isinstance(shape, list) else [-1])[1:]:
+            schema = {"type": "array", "items": schema}
+        return schema
+    return dict(_COLUMN_TYPES.get(str(spec.get("type")), {}))
+
+
+def _request_schema(inputs: list[dict[str, Any]]) -> dict[str, Any]:
+    """A `oneOf` of the input formats the model server takes, shaped by the signature."""
+    named = [spec for spec in inputs if isinstance(spec.get("name"), str)]
+    if inputs and len(named) == len(inputs) and inputs[0].get("type") != "tensor":
+        columns = [str(spec["name"]) for spec in named]
+        required = [str(spec["name"]) for spec in named if spec.get("required", True)]
+        row: dict[str, Any] = {
+            "type": "object",
+            "properties": {str(spec["name"]): _spec_schema(spec) for spec in named},
+            "required": required,
+        }
+        formats: dict[str, Any] = {
             "dataframe_split": {
                 "type": "object",
                 "properties": {
-                    "columns": {"type": "array", "items": {"type": "string"}},
-                    "data": {"type": "array", "items": {"type": "array"}},
+                    "columns": {"type": "array", "items": {"enum": columns}},
+                    "data": {
+                        "type": "array",
+                        "items": {
+                            "type": "array",
+                            "prefixItems": [_spec_schema(spec) for spec in named],
+                        },
+                    },
                     "index": {"type": "array"},
                 },
+                "required": ["columns", "data"],
             },
-            "dataframe_records": {"type": "array", "items": {"type": "object"}},
-            "instances": {"type": "array"},
-            "inputs": {},
-        },
+            "dataframe_records": {"type": "array", "items": row},
+            "instances": {"type": "array", "items": row},
+            "inputs": {
+                "type": "object",
+                "properties": {
+                    str(spec["name"]): {"type": "array", "items": _spec_schema(spec)}
+                    for spec in named
+                },
+                "required": required,
+            },
+        }
+    else:
+        item = _spec_schema(inputs[0]) if len(inputs) == 1 else {}
+        formats = {
+            "instances": {"type": "array", "items": item},
+            "inputs": {"type": "array", "items": item},
+        }
+    return {
+        "oneOf": [
+            {"type": "object", "properties": {key: schema}, "required": [key]}
+            for key, schema in formats.items()
+        ]
     }
-    response_schema = {"type": "object", "properties": {"predictions": {}}}
-    operation = {
-        "requestBody": {
-            "required": True,
-            "content": {"application/json": {"schema": request_schema}},
-        },
-        "responses": {
-            "200": {
-                "description": "Predictions",
-                "content": {"application/json": {"schema": response_schema}},
+
+
+def _response_schema(outputs: list[dict[str, Any]]) -> dict[str, Any]:
+    named = [spec for spec in outputs if isinstance(spec.get("name"), str)]
+    if len(outputs) == 1 and not named:
+        predictions: dict[str, Any] = {"type": "array", "items": _spec_schema(outputs[0])}
+    elif outputs and len(named) == len(outputs):
+        predictions = {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {str(spec["name"]): _spec_schema(spec) for spec in named},
+            },
+        }
+    else:
+        predictions = {}
+    return {
+        "type": "object",
+        "properties": {"predictions": predictions},
+        "required": ["predictions"],
+    }
+
+
+def invocation_openapi(
+    endpoint: Endpoint, server_url: str, signatures: dict[str, dict[str, Any]]
+) -> dict[str, Any]:
+    """The endpoint's OpenAPI document as the service writes it: OpenAPI 3.1.0, titled by the
+    endpoint and versioned by its config, one path per served entity relative to the
+    endpoint's URL, each request a `oneOf` of the input formats its signature allows
+    (wire-fidelity §7). `signatures` holds every served entity of the current config."""
+    config = endpoint.config or {}
+    paths: dict[str, Any] = {}
+    for entity in config.get("served_entities", []):
+        signature = signatures[entity["name"]]
+        paths[f"/served-models/{entity['name']}/invocations"] = {
+            "post": {
+                "summary": f"Query the served model {entity['name']}",
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {"schema": _request_schema(signature["inputs"])}
+                    },
+                },
+                "responses": {
+                    "200": {
+                        "description": "Successful operation",
+                        "content": {
+                            "application/json": {"schema": _response_schema(signature["outputs"])}
+                        },
+                    }
+                },
             }
-        },
-    }
-    paths: dict[str, Any] = {
-        f"/serving-endpoints/{endpoint.name}/invocations": {"post": dict(operation)}
-    }
-    for entity in (endpoint.config or {}).get("served_entities", []):
-        path = f"/serving-endpoints/{endpoint.name}/served-models/{entity['name']}/invocations"
-        paths[path] = {"post": dict(operation)}
+        }
     return {
         "openapi": "3.1.0",
-        "info": {
-            "title": endpoint.name,
-            "version": str((endpoint.config or {}).get("config_version", 0)),
-        },
+        "info": {"title": endpoint.name, "version": str(config.get("config_version", ""))},
+        "servers": [{"url": server_url}],
         "paths": paths,
     }

@@ -1,5 +1,6 @@
 """Checks an MLflow model directory without loading it: the MLmodel file (a loadable
-python_function flavor, the files it names) and requirements.txt against this environment.
+python_function flavor, the files it names) and requirements.txt against this environment;
+and the signature it was logged with, for the endpoint's OpenAPI document.
 
 Both child processes (the build's loader and the model server) run `validate_mlmodel` first, so
 this module imports nothing of the workspace but the model errors, and MLflow not at all.
@@ -8,6 +9,7 @@ this module imports nothing of the workspace but the model errors, and MLflow no
 from __future__ import annotations
 
 import importlib.metadata
+import json
 import os
 import re
 from dataclasses import dataclass
@@ -95,6 +97,29 @@ def validate_mlmodel(model_dir: Path) -> MLmodelInfo:
         has_signature=bool(document.get("signature")),
         model_uuid=None if model_uuid is None else str(model_uuid),
     )
+
+
+def read_signature(model_dir: Path) -> dict[str, Any] | None:
+    """The model's logged signature as `{"inputs": [...], "outputs": [...]}` (MLflow's column
+    or tensor specs, decoded), or None when it has none or it can't be read."""
+    import yaml
+
+    try:
+        document: Any = yaml.safe_load((Path(model_dir) / "MLmodel").read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return None
+    signature = document.get("signature") if isinstance(document, dict) else None
+    if not isinstance(signature, dict) or not signature.get("inputs"):
+        return None
+    decoded: dict[str, Any] = {}
+    for key in ("inputs", "outputs"):
+        raw = signature.get(key)
+        try:
+            value = json.loads(raw) if isinstance(raw, str) else raw
+        except json.JSONDecodeError:
+            return None
+        decoded[key] = value if isinstance(value, list) else []
+    return decoded
 
 
 def _check_named_files(model_dir: Path, loader_module: str, pyfunc: dict[Any, Any]) -> None:

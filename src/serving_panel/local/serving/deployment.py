@@ -51,7 +51,7 @@ class Deployment:
         return WorkerSpec(
             key=key,
             model_dir=registered.path,
-            workload_size=str(entity.get("workload_size", "Small")),
+            workload_size=_size(entity),
             scale_to_zero=bool(entity.get("scale_to_zero_enabled", False)),
             environment=dict(entity.get("environment_vars", {})),
         )
@@ -158,3 +158,16 @@ class Deployment:
             return replace(endpoint, **configs)
 
         self.store.update_endpoint(key.endpoint_id, change)
+
+
+def _size(entity: Mapping[str, Any]) -> str:
+    """The workload size a model server runs with: the one given, else the smallest whose
+    concurrency (4, 8, 16) covers max_provisioned_concurrency; Small for model units."""
+    if "workload_size" in entity:
+        return str(entity["workload_size"])
+    wanted = entity.get("max_provisioned_concurrency") or entity.get("min_provisioned_concurrency")
+    if isinstance(wanted, int) and wanted > 8:
+        return "Large"
+    if isinstance(wanted, int) and wanted > 4:
+        return "Medium"
+    return "Small"

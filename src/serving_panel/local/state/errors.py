@@ -88,9 +88,15 @@ def invalid_token() -> ApiError:
     )
 
 
+MISSING_CREDENTIAL = "Credential was not sent or was of an unsupported type for this API."
+
+
 def missing_token() -> ApiError:
+    # What the real service answers with no credential, or one it can't read (no Bearer
+    # scheme, an empty token): 401 with an integer code and the same text in a header.
     return ApiError(
         401,
-        "UNAUTHENTICATED",
-        "Credential was not sent or was of an unsupported type for this API.",
+        401,
+        MISSING_CREDENTIAL,
+        headers={"X-Databricks-Reason-Phrase": MISSING_CREDENTIAL},
     )

@@ -11,7 +11,8 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from serving_panel import _wire
-from serving_panel.local.state.errors import invalid
+from serving_panel.local.state.errors import ApiError, invalid
+from serving_panel.local.state.jsontext import parse_json
 
 MAX_NAME_LENGTH = _wire.MAX_NAME_LENGTH
 MAX_SERVED_ENTITIES = 15
@@ -67,6 +68,15 @@ def check_object(value: Any, field: str) -> dict[str, Any]:
 
 def check_name(value: Any, field: str, what: str = "name") -> str:
     problem = _wire.name_problem(value, what)
+    if problem is not None:
+        raise invalid(field, problem)
+    assert isinstance(value, str)
+    return value
+
+
+def check_new_endpoint_name(value: Any, field: str = "name") -> str:
+    """A create's endpoint name: the name rules and the reserved `databricks-` prefix."""
+    problem = _wire.new_endpoint_name_problem(value)
     if problem is not None:
         raise invalid(field, problem)
     assert isinstance(value, str)
@@ -166,16 +176,7 @@ def _served_entity(raw: Any, field: str, legacy: bool, model_check: ModelCheck) 
             which, why = problem
             prefix = "model" if legacy else "entity"
             raise invalid(f"{field}.{prefix}_{which}", why)
-        if "workload_size" in entity and (
-            "min_provisioned_concurrency" in entity or "max_provisioned_concurrency" in entity
-        ):
-            raise invalid(field, "use workload_size or min/max_provisioned_concurrency, not both")
-        size = entity.setdefault("workload_size", "Small")
-        if not isinstance(size, str) or size not in WORKLOAD_SIZES:
-            raise invalid(
-                f"{field}.workload_size",
-                f"must be one of {', '.join(WORKLOAD_SIZES)} in the local workspace, got {size!r}",
-            )
+        _check_sizing(entity, field)
         workload_type = entity.setdefault("workload_type", "CPU")
         if not isinstance(workload_type, str) or workload_type not in WORKLOAD_TYPES:
             raise invalid(
@@ -194,6 +195,37 @@ def _served_entity(raw: Any, field: str, legacy: bool, model_check: ModelCheck) 
         )
     entity.pop("burst_scaling_enabled", None)  # accepted, not echoed (as the service does)
     return entity
+
+
+SIZING_FIELDS = ("min_provisioned_concurrency", "max_provisioned_concurrency")
+
+
+def _check_sizing(entity: dict[str, Any], field: str) -> None:
+    """`workload_size` or min/max provisioned concurrency (or, on provisioned-throughput
+    endpoints, model units). The service fills in `workload_size` only when none was sent
+    (wire-fidelity §4); the sizes it echoes are the ones given."""
+    concurrency = [key for key in SIZING_FIELDS if key in entity]
+    if "workload_size" in entity and concurrency:
+        raise invalid(field, "use workload_size or min/max_provisioned_concurrency, not both")
+    for key in concurrency:
+        check_int(entity[key], f"{field}.{key}", 0)
+    if len(concurrency) == 2:
+        low, high = entity["min_provisioned_concurrency"], entity["max_provisioned_concurrency"]
+        if low > high:
+            raise invalid(
+                f"{field}.min_provisioned_concurrency",
+                f"must not exceed max_provisioned_concurrency ({high}), got {low}",
+            )
+    if "provisioned_model_units" in entity:
+        check_int(entity["provisioned_model_units"], f"{field}.provisioned_model_units", 1)
+    if concurrency or "provisioned_model_units" in entity:
+        return
+    size = entity.setdefault("workload_size", "Small")
+    if not isinstance(size, str) or size not in WORKLOAD_SIZES:
+        raise invalid(
+            f"{field}.workload_size",
+            f"must be one of {', '.join(WORKLOAD_SIZES)} in the local workspace, got {size!r}",
+        )
 
 
 def _traffic(raw: Any, field: str, names: list[str]) -> dict[str, Any]:
@@ -400,15 +432,174 @@ def parse_ai_gateway(raw: Any, field: str) -> dict[str, Any]:
     return gateway
 
 
+TELEMETRY_FEATURES = (
+    "TELEMETRY_FEATURE_INFERENCE_TABLE",
+    "TELEMETRY_FEATURE_LOGS",
+    "TELEMETRY_FEATURE_METRICS",
+    "TELEMETRY_FEATURE_TRACES",
+)
+TELEMETRY_TABLES = ("logs_table", "metrics_table", "traces_table", "annotations_table")
+
+
+def parse_telemetry_config(raw: Any, field: str) -> dict[str, Any]:
+    """TelemetryConfig, on create and on PATCH telemetry-config: an existing profile's id or the
+    Unity Catalog tables of a new one (not both), the features to export, and the inference
+    table's sampling. Fields this workspace doesn't know are kept as sent."""
+    config = check_object(raw, field)
+    if "telemetry_profile_id" in config:
+        profile = check_string(config["telemetry_profile_id"], _join(field, "telemetry_profile_id"))
+        if not profile:
+            raise invalid(_join(field, "telemetry_profile_id"), "must not be empty")
+    if "table_names" in config:
+        if "telemetry_profile_id" in config:
+            raise invalid(field, "give telemetry_profile_id or table_names, not both")
+        tables = check_object(config["table_names"], _join(field, "table_names"))
+        for key, value in tables.items():
+            table_field = f"{_join(field, 'table_names')}.{key}"
+            if key in TELEMETRY_TABLES and not (isinstance(value, str) and value):
+                raise invalid(table_field, "must be a non-empty table name")
+    if "enabled_telemetry_features" in config:
+        features = config["enabled_telemetry_features"]
+        features_field = _join(field, "enabled_telemetry_features")
+        if not isinstance(features, list):
+            raise invalid(features_field, "must be a list")
+        for index, feature in enumerate(features):
+            if feature not in TELEMETRY_FEATURES:
+                raise invalid(
+                    f"{features_field}[{index}]",
+                    f"must be one of {', '.join(TELEMETRY_FEATURES)}, got {feature!r}",
+                )
+    if "inference_table_config" in config:
+        table_field = _join(field, "inference_table_config")
+        table = check_object(config["inference_table_config"], table_field)
+        if "name" in table:
+            check_string(table["name"], f"{table_field}.name")
+        if "sampling_fraction" in table:
+            fraction = table["sampling_fraction"]
+            number = isinstance(fraction, (int, float)) and not isinstance(fraction, bool)
+            if not number or not 0 <= fraction <= 1:
+                raise invalid(
+                    f"{table_field}.sampling_fraction",
+                    f"must be a number from 0.0 to 1.0, got {fraction!r}",
+                )
+    return config
+
+
+# Provisioned throughput: fields a PtServedModel has no room for, and why.
+_NOT_PROVISIONED_THROUGHPUT = {
+    "external_model": "an external model can't be served with provisioned throughput",
+    "scale_to_zero_enabled": "provisioned throughput has fixed capacity and can't scale to zero",
+    "workload_size": "size a provisioned-throughput entity with provisioned_model_units",
+    "workload_type": "size a provisioned-throughput entity with provisioned_model_units",
+    "min_provisioned_concurrency": "size a provisioned-throughput entity with "
+    "provisioned_model_units",
+    "max_provisioned_concurrency": "size a provisioned-throughput entity with "
+    "provisioned_model_units",
+}
+
+
+def parse_pt_config(raw: Any, prefix: str, model_check: ModelCheck) -> dict[str, Any]:
+    """A PtEndpointCoreConfig (provisioned throughput): served entities sized in model units,
+    then checked and normalized as any config is."""
+    config = check_object(raw, prefix or "body")
+    entities = config.get("served_entities")
+    field = _join(prefix, "served_entities")
+    if not isinstance(entities, list) or not entities:
+        raise invalid(field, "at least one served entity is required")
+    for index, raw_entity in enumerate(entities):
+        entity_field = f"{field}[{index}]"
+        entity = check_object(raw_entity, entity_field)
+        for key, why in _NOT_PROVISIONED_THROUGHPUT.items():
+            if key in entity:
+                raise invalid(f"{entity_field}.{key}", why)
+        if not entity.get("entity_name"):
+            raise invalid(f"{entity_field}.entity_name", "is required")
+        if "provisioned_model_units" not in entity:
+            raise invalid(f"{entity_field}.provisioned_model_units", "is required")
+        if "burst_scaling_enabled" in entity:
+            check_bool(entity["burst_scaling_enabled"], f"{entity_field}.burst_scaling_enabled")
+    return parse_config(
+        {key: config[key] for key in ("served_entities", "traffic_config") if key in config},
+        prefix,
+        model_check,
+    )
+
+
+def parse_create_pt(
+    raw: Any, model_check: ModelCheck
+) -> tuple[str, dict[str, Any], dict[str, Any]]:
+    """Create's body for a provisioned-throughput endpoint: the name, its config (required)
+    and the attributes it may carry (AI gateway, budget policy, notifications, tags)."""
+    body = check_object(raw, "body")
+    name = check_new_endpoint_name(body.get("name"))
+    if body.get("config") is None:
+        raise invalid("config", "is required for a provisioned-throughput endpoint")
+    config = parse_pt_config(body["config"], "config", model_check)
+    attributes = _create_attributes(
+        {
+            k: body[k]
+            for k in ("ai_gateway", "budget_policy_id", "email_notifications", "tags")
+            if k in body
+        }
+    )
+    return name, config, attributes
+
+
+EXTERNAL_FUNCTION_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+
+
+def parse_external_function(raw: Any) -> str:
+    """An external-function call (`POST /api/2.0/external-function`): the connection it names,
+    once the body is well formed. `headers`, `json` and `params` travel as JSON text."""
+    body = check_object(raw, "body")
+    name = body.get("connection_name")
+    if not isinstance(name, str) or not name:
+        raise invalid("connection_name", "is required and must be a non-empty string")
+    if body.get("method") not in EXTERNAL_FUNCTION_METHODS:
+        raise invalid(
+            "method",
+            f"must be one of {', '.join(EXTERNAL_FUNCTION_METHODS)}, got {body.get('method')!r}",
+        )
+    if not isinstance(body.get("path"), str):
+        raise invalid("path", "is required and must be a string")
+    for key, kind in (("headers", dict), ("params", dict), ("json", object)):
+        if body.get(key) is None:  # databricks-sdk sends null for the ones not given
+            continue
+        text = body[key]
+        if not isinstance(text, str):
+            raise invalid(key, f"must be a string holding JSON, got {type(text).__name__}")
+        try:
+            value = parse_json(text.encode("utf-8", "surrogatepass"))
+        except ApiError as error:
+            raise invalid(key, f"must hold JSON: {error.message}") from error
+        if not isinstance(value, kind):
+            raise invalid(key, "must hold a JSON object")
+    if body.get("sub_domain") is not None:
+        check_string(body["sub_domain"], "sub_domain")
+    return name
+
+
 def parse_create(
     raw: Any, model_check: ModelCheck
 ) -> tuple[str, dict[str, Any] | None, dict[str, Any]]:
     """Create's body: the endpoint name, its first config (if any) and its other attributes."""
     body = check_object(raw, "body")
-    name = check_name(body.get("name"), "name", "endpoint name")
+    name = check_new_endpoint_name(body.get("name"))
     config = None
     if body.get("config") is not None:
         config = parse_config(body["config"], "config", model_check)
+    attributes = _create_attributes(body)
+    if config is not None:
+        tasks = {
+            e["external_model"]["task"] for e in config["served_entities"] if "external_model" in e
+        }
+        if tasks:
+            attributes["task"] = tasks.pop()
+    return name, config, attributes
+
+
+def _create_attributes(body: dict[str, Any]) -> dict[str, Any]:
+    """The attributes a create body may set besides its name and config, checked."""
     attributes: dict[str, Any] = {"description": ""}
     if body.get("description") is not None:
         attributes["description"] = check_string(body["description"], "description")
@@ -429,11 +620,7 @@ def parse_create(
     if body.get("rate_limits") is not None:
         attributes["rate_limits"] = parse_rate_limits(body["rate_limits"], "rate_limits")
     if body.get("telemetry_config") is not None:
-        attributes["telemetry_config"] = check_object(body["telemetry_config"], "telemetry_config")
-    if config is not None:
-        tasks = {
-            e["external_model"]["task"] for e in config["served_entities"] if "external_model" in e
-        }
-        if tasks:
-            attributes["task"] = tasks.pop()
-    return name, config, attributes
+        telemetry = parse_telemetry_config(body["telemetry_config"], "telemetry_config")
+        if telemetry:
+            attributes["telemetry_config"] = telemetry
+    return attributes

@@ -1,4 +1,5 @@
-"""/api/2.0/serving-endpoints: create, list, get, delete, config, logs, metrics and attributes."""
+"""/api/2.0/serving-endpoints: create, list, get, delete, config, logs, metrics and attributes,
+the provisioned-throughput create and config update (`/pt`), and the external-function call."""
 
 from __future__ import annotations
 
@@ -38,6 +39,14 @@ async def create(request: Request) -> JSONResponse:
     return json_response(views.detailed(endpoint, "CAN_MANAGE"))
 
 
+async def create_pt(request: Request) -> JSONResponse:
+    who = caller(request)
+    endpoint = operations.create_pt_endpoint(
+        workspace(request), who.principal, await read_json(request)
+    )
+    return json_response(views.detailed(endpoint, "CAN_MANAGE"))
+
+
 async def list_endpoints(request: Request) -> JSONResponse:
     who = caller(request)
     ws = workspace(request)
@@ -65,6 +74,13 @@ async def update_config(request: Request) -> JSONResponse:
     granted = access(request, "CAN_MANAGE", "updating its config")
     body = await read_json(request)
     updated = operations.update_config(granted.ws, granted.guard, granted.endpoint, body)
+    return json_response(views.detailed(updated, granted.level))
+
+
+async def update_pt_config(request: Request) -> JSONResponse:
+    granted = access(request, "CAN_MANAGE", "updating its config")
+    body = await read_json(request)
+    updated = operations.update_pt_config(granted.ws, granted.guard, granted.endpoint, body)
     return json_response(views.detailed(updated, granted.level))
 
 
@@ -161,9 +177,14 @@ async def metrics(request: Request) -> Response:
 
 
 async def openapi(request: Request) -> JSONResponse:
+    """The query schema, served as the service does: only when the endpoint is READY and each
+    model it serves was logged with a signature (the errors otherwise are this workspace's
+    wording; the service's is unknown)."""
     granted = access(request, "CAN_VIEW", "reading its OpenAPI")
     endpoint = granted.endpoint
-    return json_response(views.invocation_openapi(endpoint))
+    signatures = operations.invocation_signatures(granted.ws, endpoint)
+    server = f"{str(request.base_url).rstrip('/')}/serving-endpoints/{endpoint.name}"
+    return json_response(views.invocation_openapi(endpoint, server, signatures))
 
 
 async def patch_tags(request: Request) -> JSONResponse:
@@ -197,12 +218,28 @@ async def patch_notifications(request: Request) -> JSONResponse:
     return json_response({"email_notifications": notifications, "name": granted.endpoint.name})
 
 
+async def patch_telemetry_config(request: Request) -> JSONResponse:
+    granted = access(request, "CAN_MANAGE", "changing its telemetry config")
+    body = await read_json(request, optional=True)
+    updated = operations.set_telemetry_config(granted.ws, granted.guard, granted.endpoint, body)
+    return json_response(views.detailed(updated, granted.level))
+
+
+async def external_function(request: Request) -> JSONResponse:
+    """databricks-sdk's `serving_endpoints.http_request`; it lives under /api/2.0 but the SDK
+    files it with serving endpoints, so it does here too."""
+    caller(request)
+    operations.external_function(await read_json(request))  # always refuses: no connections
+
+
 _ONE = PREFIX + "/{name}"
 _SERVED = _ONE + "/served-models/{served_model}"
 
 routes = [
     Route(PREFIX, create, methods=["POST"]),
     Route(PREFIX + "/", create, methods=["POST"]),
+    Route(PREFIX + "/pt", create_pt, methods=["POST"]),
+    Route(PREFIX + "/pt/{name}/config", update_pt_config, methods=["PUT"]),
     Route(PREFIX, list_endpoints, methods=["GET"]),
     Route(PREFIX + "/", list_endpoints, methods=["GET"]),
     Route(_ONE, get, methods=["GET"]),
@@ -216,4 +253,6 @@ routes = [
     Route(_ONE + "/ai-gateway", put_ai_gateway, methods=["PUT"]),
     Route(_ONE + "/rate-limits", put_rate_limits, methods=["PUT"]),
     Route(_ONE + "/notifications", patch_notifications, methods=["PATCH"]),
+    Route(_ONE + "/telemetry-config", patch_telemetry_config, methods=["PATCH"]),
+    Route("/api/2.0/external-function", external_function, methods=["POST"]),
 ]
