@@ -4,6 +4,9 @@ line in arrival order, refusal past it, and slots given back by callers who give
 from __future__ import annotations
 
 import asyncio
+import threading
+from collections.abc import Callable, Coroutine
+from typing import Any, TypeVar
 
 import pytest
 
@@ -13,6 +16,29 @@ from serving_panel.local.serving.admission import (
     OverloadedError,
     concurrency,
 )
+
+T = TypeVar("T")
+
+
+def run_on_own_loop(scenario: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """`asyncio.run` in a thread of its own: the suite's browser tests keep an event loop
+    running in the main thread, where `asyncio.run` refuses to start."""
+    results: list[T] = []
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            results.append(asyncio.run(scenario()))
+        except BaseException as error:
+            errors.append(error)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join(timeout=60)
+    assert not thread.is_alive(), "the scenario did not finish"
+    if errors:
+        raise errors[0]
+    return results[0]
 
 
 async def one_turn() -> None:
@@ -62,7 +88,7 @@ def test_waiters_enter_in_arrival_order_and_the_line_is_bounded() -> None:
         assert gate.idle()
         return entered
 
-    assert asyncio.run(scenario()) == ["first", "second"]
+    assert run_on_own_loop(scenario) == ["first", "second"]
 
 
 def test_a_waiter_who_gives_up_leaves_the_line_and_passes_on_a_handed_slot() -> None:
@@ -83,4 +109,4 @@ def test_a_waiter_who_gives_up_leaves_the_line_and_passes_on_a_handed_slot() -> 
             await staying
         assert gate.inside == 0 and gate.idle()
 
-    asyncio.run(scenario())
+    run_on_own_loop(scenario)

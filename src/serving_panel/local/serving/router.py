@@ -155,15 +155,13 @@ class Router:
     async def send(self, target: Target, body: bytes) -> Reply:
         """Posts the body to the target's model server; the caller reads or relays the reply
         and must `close()` it whatever happens."""
-        address = self.supervisor.address(target.key)
-        if address is None:
+        contact = self.supervisor.contact(target.key)
+        if contact is None:
             raise WorkerUnavailableError(f"the model server of {target.entity} is not running")
+        address, secret = contact
         try:
             return await self._upstream.post(
-                address,
-                "/invocations",
-                model_server_headers(target) | self.supervisor.request_headers(target.key),
-                body,
+                address, "/invocations", model_server_headers(target) | secret, body
             )
         except UpstreamError as error:
             raise WorkerUnavailableError(

@@ -7,7 +7,7 @@ and stderr become the entity's server log; a line longer than the log store's li
 
 Only the workspace may talk to a worker: each start gets a fresh secret, handed to the worker
 on its stdin (never on the command line, which anyone on the machine can read), that the router
-sends as the `SECRET_HEADER` header (`request_headers(key)`); the worker refuses requests
+sends as the `SECRET_HEADER` header (`contact(key)`); the worker refuses requests
 without it. The worker starts with a clean environment (`environment.py`) plus the entity's own
 `environment_vars`.
 
@@ -156,18 +156,16 @@ class Supervisor:
                 self._spawn(worker)
             return worker
 
-    def address(self, key: WorkerKey) -> tuple[str, int] | None:
+    def contact(self, key: WorkerKey) -> tuple[tuple[str, int], dict[str, str]] | None:
+        """Where the worker's model server listens and the headers that let a request through
+        (its secret), read together: a restart between two reads would pair a new port with an
+        old secret. None while it is not running."""
         with self._lock:
             worker = self._workers.get(key)
             if worker is None or worker.state != State.RUNNING or worker.port is None:
                 return None
-            return ("127.0.0.1", worker.port)
-
-    def request_headers(self, key: WorkerKey) -> dict[str, str]:
-        """The headers that let a request through to the worker's model server (its secret)."""
-        with self._lock:
-            worker = self._workers.get(key)
-            return {SECRET_HEADER: worker.secret} if worker is not None and worker.secret else {}
+            headers = {SECRET_HEADER: worker.secret} if worker.secret else {}
+            return ("127.0.0.1", worker.port), headers
 
     def begin_request(self, key: WorkerKey) -> None:
         with self._lock:
