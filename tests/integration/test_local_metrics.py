@@ -14,6 +14,7 @@ import pytest
 
 from harness.api import Api, create_ready, entity, unique, wait_for
 from harness.gated import SMALL, Caller, Gate, save_gated_model
+from serving_panel import ServingClient
 from serving_panel.local.handle import LocalWorkspace
 from serving_panel.metrics import MetricSample, parse_prometheus_text
 
@@ -121,3 +122,18 @@ def test_cpu_use_shows_once_the_model_server_works(
 
     wait_for(busy, what="the model server's CPU use over the last minute")
 
+
+def test_the_client_reads_the_export(gated: dict[str, Any], workspace: LocalWorkspace) -> None:
+    client = ServingClient(host=workspace.host, token=workspace.token)
+    summary = client.metrics_summary(gated["name"])
+    [gated_entity] = summary
+    assert gated_entity.served_entity == "gated"
+    assert gated_entity.window == "last_minute"
+    assert gated_entity.provisioned_concurrency == SMALL
+    assert gated_entity.requests is not None and gated_entity.requests >= 0
+    assert gated_entity.latency_ms is not None
+    assert gated_entity.queue_time_ms is not None
+    frame = client.metrics_summary_df(gated["name"])
+    assert list(frame["served_entity"]) == ["gated"]
+    assert str(frame["request_rate"].dtype) == "Float64"
+    assert frame["provisioned_concurrency"].iloc[0] == SMALL
