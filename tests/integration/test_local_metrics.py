@@ -26,8 +26,10 @@ def api_module(workspace: LocalWorkspace, tmp_path_factory: pytest.TempPathFacto
     return Api(workspace.host, workspace.token)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def gated(api_module: Api) -> Iterator[dict[str, Any]]:
+    """A fresh endpoint per test: its counts start at zero and cover only the test's queries
+    (which take seconds, well within the minute they are counted for)."""
     body = create_ready(api_module, unique("metered"), entity("metrics-gated", "1", name="gated"))
     yield body
     api_module.delete(f"/api/2.0/serving-endpoints/{body['name']}")
@@ -59,12 +61,12 @@ def inflight(api: Api, endpoint_id: str) -> int:
 
 
 def test_queries_move_the_request_counts_latency_and_queue_time(
-    api_module: Api, gated: dict[str, Any], gate: Gate
+    api_module: Api, gated: dict[str, Any]
 ) -> None:
     name, path = gated["name"], f"/serving-endpoints/{gated['name']}/invocations"
     before = samples(api_module, name)
-    requests_before = value(before, "request_count_total")
-    latency_before = value(before, "request_latency_ms_count")
+    for counted in ("request_count_total", "request_latency_ms_count", "model_queue_time_ms_count"):
+        assert value(before, counted) == 0, counted
 
     for _ in range(3):
         api_module.post(path, json={"dataframe_records": [{"x": 1}]}).raise_for_status()
@@ -72,12 +74,13 @@ def test_queries_move_the_request_counts_latency_and_queue_time(
     assert 400 <= bad.status_code < 500, bad.text
 
     after = samples(api_module, name)
-    assert value(after, "request_count_total") == requests_before + 4
-    assert value(after, "request_4xx_count_total") >= 1
-    assert value(after, "request_latency_ms_count") == latency_before + 4
-    assert value(after, "request_latency_ms_bucket", le="+Inf") == latency_before + 4
-    assert value(after, "request_latency_ms_sum") > value(before, "request_latency_ms_sum")
-    assert value(after, "model_queue_time_ms_count") >= 4
+    assert value(after, "request_count_total") == 4
+    assert value(after, "request_4xx_count_total") == 1
+    assert value(after, "request_5xx_count_total") == 0
+    assert value(after, "request_latency_ms_count") == 4
+    assert value(after, "request_latency_ms_bucket", le="+Inf") == 4
+    assert value(after, "request_latency_ms_sum") > 0
+    assert value(after, "model_queue_time_ms_count") == 4  # each was admitted at the gate
     assert value(after, "mem_usage_percentage") > 0  # a Python process with MLflow loaded
     for sample in after:
         assert sample.labels.get("served_entity_name") == "gated"
@@ -90,7 +93,7 @@ def test_capacity_shows_while_queries_are_held_and_a_queued_one_records_its_wait
 ) -> None:
     name, token = gated["name"], str(api_module.token)
     url = f"{api_module.host}/serving-endpoints/{name}/invocations"
-    queued_before = value(samples(api_module, name), "model_queue_time_ms_count")
+    queued_before = 0  # a fresh endpoint
     inside = [Caller(url, token, gate.body()) for _ in range(SMALL)]
     gate.wait_arrivals(SMALL)
     waiting = Caller(url, token, gate.body())
@@ -123,16 +126,21 @@ def test_cpu_use_shows_once_the_model_server_works(
     wait_for(busy, what="the model server's CPU use over the last minute")
 
 
-def test_the_client_reads_the_export(gated: dict[str, Any], workspace: LocalWorkspace) -> None:
+def test_the_client_reads_the_export(
+    api_module: Api, gated: dict[str, Any], workspace: LocalWorkspace
+) -> None:
+    api_module.post(
+        f"/serving-endpoints/{gated['name']}/invocations", json={"dataframe_records": [{"x": 1}]}
+    ).raise_for_status()
     client = ServingClient(host=workspace.host, token=workspace.token)
-    summary = client.metrics_summary(gated["name"])
-    [gated_entity] = summary
-    assert gated_entity.served_entity == "gated"
-    assert gated_entity.window == "last_minute"
-    assert gated_entity.provisioned_concurrency == SMALL
-    assert gated_entity.requests is not None and gated_entity.requests >= 0
-    assert gated_entity.latency_ms is not None
-    assert gated_entity.queue_time_ms is not None
+    [summary] = client.metrics_summary(gated["name"])
+    assert summary.served_entity == "gated"
+    assert summary.window == "last_minute"
+    assert summary.provisioned_concurrency == SMALL
+    assert summary.requests == 1
+    assert summary.request_rate == 1 / 60
+    assert summary.latency_ms is not None and summary.latency_ms.count == 1
+    assert summary.queue_time_ms is not None and summary.queue_time_ms.count == 1
     frame = client.metrics_summary_df(gated["name"])
     assert list(frame["served_entity"]) == ["gated"]
     assert str(frame["request_rate"].dtype) == "Float64"

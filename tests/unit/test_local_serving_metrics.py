@@ -169,6 +169,17 @@ def test_forget_drops_an_endpoints_series() -> None:
     assert value(export(metrics, "e2"), "request_count_total") == 1
 
 
+def test_forget_also_sweeps_windows_a_minute_quiet() -> None:
+    clock = Clock()
+    metrics = ServingMetrics(clock=clock)
+    metrics.usage("gone", "small", 1.0, 1.0)  # a late sample of a deleted endpoint's server
+    metrics.record("e2", "small", 200, latency_ms=1.0)
+    clock.now += WINDOW_S
+    metrics.record("e1", "small", 200, latency_ms=1.0)
+    metrics.forget("e3")
+    assert metrics.tracked() == {("e1", "small")}
+
+
 def test_an_endpoint_without_a_config_exports_nothing() -> None:
     metrics = ServingMetrics(clock=Clock())
     metrics.record("e1", "small", 200, latency_ms=1.0)

@@ -82,6 +82,10 @@ class Minute:
                 sums[index] += amount
         return sums
 
+    def empty(self, now: float) -> bool:
+        self._prune(math.floor(now))
+        return not self._slots
+
     def _prune(self, second: int) -> None:
         while self._slots and self._slots[0][0] <= second - WINDOW_S:
             self._slots.popleft()
@@ -165,10 +169,18 @@ class ServingMetrics:
             window.add(self.clock(), amounts)
 
     def forget(self, endpoint_id: str) -> None:
+        """Drops the endpoint's series, and any window a minute quiet (a sample that came in
+        after its endpoint was forgotten, an entity no config serves any more)."""
+        now = self.clock()
         with self._lock:
             for windows in (self._requests, self._usage):
-                for key in [k for k in windows if k[0] == endpoint_id]:
+                for key in [k for k, w in windows.items() if k[0] == endpoint_id or w.empty(now)]:
                     del windows[key]
+
+    def tracked(self) -> set[tuple[str, str]]:
+        """The (endpoint id, served entity) pairs with a window kept."""
+        with self._lock:
+            return set(self._requests) | set(self._usage)
 
     def families(self, endpoint_id: str, served: Sequence[Served]) -> list[Metric]:
         """The endpoint's metric families, for these served entities, as of now."""
