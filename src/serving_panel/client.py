@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from serving_panel.logs import LogRecord
-    from serving_panel.metrics import MetricSample
+    from serving_panel.metrics import EntityMetrics, MetricSample
 
 API = "/api/2.0/serving-endpoints"
 PERMISSIONS = "/api/2.0/permissions/serving-endpoints"
@@ -250,6 +250,14 @@ class ServingClient:
         from serving_panel.metrics import parse_prometheus_text
 
         return parse_prometheus_text(self.metrics_text(name))
+
+    def metrics_summary(self, name: str) -> builtins.list[EntityMetrics]:
+        """The endpoint's metrics by served entity, under the service's names: CPU and memory
+        %, provisioned concurrency, requests (and 4xx, 5xx) over the last minute, latency and
+        queue-time histograms. Reads older exports too (lifetime counters: `window` says)."""
+        from serving_panel.metrics import summarize
+
+        return summarize(self.metrics(name))
 
     def openapi(self, name: str) -> dict[str, Any]:
         _checks.endpoint_name(name)
@@ -599,6 +607,12 @@ class ServingClient:
         from serving_panel import frames
 
         return frames.metrics_frame(self.metrics(name))
+
+    def metrics_summary_df(self, name: str) -> pd.DataFrame:
+        """`metrics_summary` as a DataFrame: one row per served entity, histograms as means."""
+        from serving_panel import frames
+
+        return frames.metrics_summary_frame(self.metrics_summary(name))
 
 
 def _mapping(answer: Any, method: str, path: str) -> Mapping[str, Any]:

@@ -15,7 +15,7 @@ from serving_panel.types import UI_STATES, Endpoint, EndpointConfig, Permissions
 
 if TYPE_CHECKING:
     from serving_panel.logs import LogRecord
-    from serving_panel.metrics import MetricSample
+    from serving_panel.metrics import EntityMetrics, MetricSample
 
 READY = ("READY", "NOT_READY")
 CONFIG_UPDATE = ("NOT_UPDATING", "IN_PROGRESS", "UPDATE_FAILED", "UPDATE_CANCELED")
@@ -211,4 +211,29 @@ def metrics_frame(samples: Sequence[MetricSample]) -> pd.DataFrame:
         columns[f"label_{label}"] = pd.Series(
             [dict(s.labels).get(label) for s in samples], dtype="string"
         )
+    return _frame(columns, list(columns))
+
+
+def metrics_summary_frame(entities: Sequence[EntityMetrics]) -> pd.DataFrame:
+    """One row per served entity: the service's figures, the request rate (a minute's requests
+    / 60, empty for lifetime counters) and the mean latency and queue time in milliseconds."""
+
+    def floats(values: list[float | None]) -> pd.Series:
+        return pd.Series(values, dtype="Float64")
+
+    columns: dict[str, pd.Series] = {
+        "served_entity": pd.Series([e.served_entity for e in entities], dtype="string"),
+        "window": pd.Series([e.window for e in entities], dtype="string"),
+        "cpu_usage_percentage": floats([e.cpu_usage_percentage for e in entities]),
+        "mem_usage_percentage": floats([e.mem_usage_percentage for e in entities]),
+        "provisioned_concurrency": floats([e.provisioned_concurrency for e in entities]),
+        "requests": floats([e.requests for e in entities]),
+        "requests_4xx": floats([e.requests_4xx for e in entities]),
+        "requests_5xx": floats([e.requests_5xx for e in entities]),
+        "request_rate": floats([e.request_rate for e in entities]),
+        "latency_ms_mean": floats([e.latency_ms.mean if e.latency_ms else None for e in entities]),
+        "queue_time_ms_mean": floats(
+            [e.queue_time_ms.mean if e.queue_time_ms else None for e in entities]
+        ),
+    }
     return _frame(columns, list(columns))

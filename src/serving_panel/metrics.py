@@ -20,6 +20,10 @@ Follows text format 0.0.4 and the basics of OpenMetrics 1.0:
   ``x_created`` of a counter; ``x_gcount``, ``x_gsum``, ``x_bucket`` of a gaugehistogram;
   ``x_info`` of an info. A name with its own TYPE or HELP line is its own family. OpenMetrics'
   ``unknown`` type is reported as ``untyped``; a family without a TYPE line has type None.
+
+`summarize` then reads a serving endpoint's export by served entity, under the service's names
+(last-minute gauges, `request_latency_ms` and `model_queue_time_ms` histograms) and the older
+names and lifetime counters some workspaces still send.
 """
 
 from __future__ import annotations
@@ -31,7 +35,15 @@ from dataclasses import dataclass
 
 from serving_panel.errors import ServingError
 
-__all__ = ["Labels", "MetricSample", "MetricsParseError", "parse_prometheus_text"]
+__all__ = [
+    "EntityMetrics",
+    "Histogram",
+    "Labels",
+    "MetricSample",
+    "MetricsParseError",
+    "parse_prometheus_text",
+    "summarize",
+]
 
 
 class Labels(Mapping[str, str]):
@@ -325,3 +337,121 @@ def _family_of(name: str, families: dict[str, _Family]) -> tuple[str, _Family | 
             ):
                 return name[: -len(suffix)], base
     return name, own
+
+
+# --- Serving endpoint metrics by served entity -------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Histogram:
+    """A latency histogram: cumulative counts by upper bound (ms, the last +inf), sum, count."""
+
+    buckets: tuple[tuple[float, float], ...]
+    sum: float
+    count: float
+
+    @property
+    def mean(self) -> float | None:
+        return self.sum / self.count if self.count else None
+
+
+@dataclass(frozen=True, slots=True)
+class EntityMetrics:
+    """One served entity's figures from `GET .../metrics`, by the service's names.
+
+    `window` is "last_minute" where the request counts are gauges over the last minute (the
+    service, and the local workspace since issue 11) and "lifetime" where a workspace still sends
+    them as cumulative counters (older local workspaces). A figure the export lacks is None.
+    """
+
+    served_entity: str
+    window: str
+    cpu_usage_percentage: float | None
+    mem_usage_percentage: float | None
+    provisioned_concurrency: float | None
+    requests: float | None
+    requests_4xx: float | None
+    requests_5xx: float | None
+    latency_ms: Histogram | None
+    queue_time_ms: Histogram | None
+
+    @property
+    def request_rate(self) -> float | None:
+        """Requests per second as the service's docs define it: a minute's requests / 60."""
+        if self.window != "last_minute" or self.requests is None:
+            return None
+        return self.requests / 60
+
+
+# The service's sample names first; then the names older exports used for the same figure.
+_GAUGES = {
+    "cpu_usage_percentage": ("cpu_usage_percentage",),
+    "mem_usage_percentage": ("mem_usage_percentage",),
+    "provisioned_concurrency": (
+        "provisioned_concurrent_requests_total",
+        "provisioned_concurrent_requests",
+    ),
+    "requests": ("request_count_total", "request_count"),
+    "requests_4xx": ("request_4xx_count_total", "request_4xx_count"),
+    "requests_5xx": ("request_5xx_count_total", "request_5xx_count"),
+}
+_HISTOGRAMS = {"latency_ms": "request_latency_ms", "queue_time_ms": "model_queue_time_ms"}
+_ENTITY_LABELS = ("served_entity_name", "served_model_name")
+
+
+def summarize(samples: list[MetricSample]) -> list[EntityMetrics]:
+    """The samples grouped by served entity (its `served_entity_name` label, else
+    `served_model_name`, else ""), in the order the entities first appear."""
+    by_entity: dict[str, list[MetricSample]] = {}
+    for sample in samples:
+        entity = next((sample.labels[k] for k in _ENTITY_LABELS if k in sample.labels), "")
+        by_entity.setdefault(entity, []).append(sample)
+    return [_entity_metrics(entity, own) for entity, own in by_entity.items()]
+
+
+def _entity_metrics(entity: str, samples: list[MetricSample]) -> EntityMetrics:
+    by_name: dict[str, MetricSample] = {}
+    for sample in samples:
+        if "le" not in sample.labels:
+            by_name.setdefault(sample.name, sample)
+    gauges: dict[str, float | None] = {}
+    lifetime = False
+    for field, names in _GAUGES.items():
+        found = next((by_name[n] for n in names if n in by_name), None)
+        gauges[field] = found.value if found is not None else None
+        if found is not None and field.startswith("requests") and found.type == "counter":
+            lifetime = True
+    histograms = {field: _histogram(family, samples) for field, family in _HISTOGRAMS.items()}
+    return EntityMetrics(
+        served_entity=entity,
+        window="lifetime" if lifetime else "last_minute",
+        cpu_usage_percentage=gauges["cpu_usage_percentage"],
+        mem_usage_percentage=gauges["mem_usage_percentage"],
+        provisioned_concurrency=gauges["provisioned_concurrency"],
+        requests=gauges["requests"],
+        requests_4xx=gauges["requests_4xx"],
+        requests_5xx=gauges["requests_5xx"],
+        latency_ms=histograms["latency_ms"],
+        queue_time_ms=histograms["queue_time_ms"],
+    )
+
+
+def _histogram(family: str, samples: list[MetricSample]) -> Histogram | None:
+    buckets: list[tuple[float, float]] = []
+    total = count = None
+    for sample in samples:
+        if sample.name == f"{family}_bucket" and "le" in sample.labels:
+            try:
+                buckets.append((float(sample.labels["le"]), sample.value))
+            except ValueError:
+                continue
+        elif sample.name == f"{family}_sum":
+            total = sample.value
+        elif sample.name == f"{family}_count":
+            count = sample.value
+    if not buckets and total is None and count is None:
+        return None
+    buckets.sort()
+    if count is None:
+        count = buckets[-1][1] if buckets and math.isinf(buckets[-1][0]) else 0.0
+    return Histogram(tuple(buckets), total or 0.0, count)

@@ -137,10 +137,12 @@ def test_logs_metrics_openapi_and_tags(client: ServingClient, ready: str) -> Non
     assert records[0].level == "INFO"
     assert records[0].timestamp is not None
     samples = client.metrics(ready)
-    assert {(s.name, dict(s.labels)["served_entity_name"], s.value) for s in samples} == {
-        ("served_entity_ready", "ads1-1", 1.0),
-        ("served_entity_ready", "ads1-2", 1.0),
+    provisioned = {
+        (dict(s.labels)["served_entity_name"], s.value)
+        for s in samples
+        if s.name == "provisioned_concurrent_requests_total"
     }
+    assert provisioned == {("ads1-1", 4.0), ("ads1-2", 4.0)}  # Small, model servers running
     with pytest.raises(ResourceDoesNotExist, match="without a model signature"):
         client.openapi(ready)  # ads1 has none; test_local_wire_fidelity.py reads a signed one
     assert client.update_tags(ready, add={"tier": "gold"}, remove=["nope"]) == {
@@ -750,6 +752,7 @@ EXPECTED_SCHEMAS = {
         "labels": "object",
         "label_le": "string",
         "label_served_entity_name": "string",
+        "label_served_model_name": "string",
     },
 }
 
@@ -772,5 +775,6 @@ def test_every_dataframe_has_its_columns_and_dtypes(client: ServingClient, ready
     for label, column in ordered.items():
         assert frames[label][column].cat.ordered, (label, column)
     families = set(frames["metrics"]["family"])
-    assert {"request_count_total", "request_latency_ms", "served_entity_ready"} <= families
+    assert {"request_count_total", "request_latency_ms", "model_queue_time_ms"} <= families
+    assert "served_entity_ready" not in families  # local-only before; the service has none
     assert not [family for family in families if family.endswith("_created")]

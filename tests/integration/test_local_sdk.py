@@ -120,7 +120,8 @@ def test_server_logs_metrics_and_openapi_answer(sdk: WorkspaceClient, ready_endp
     metrics = sdk.serving_endpoints.export_metrics(ready_endpoint).contents
     assert metrics is not None
     text = metrics.read().decode()
-    assert 'served_entity_ready{served_entity_name="ads1-1"} 1' in text
+    assert "# TYPE provisioned_concurrent_requests_total gauge" in text
+    assert 'request_count_total{served_entity_name="ads1-1",served_model_name="ads1-1"}' in text
     # ads1 was logged without a signature, so there is no OpenAPI document to give
     # (test_local_wire_fidelity.py reads one of a model that has a signature).
     with pytest.raises(ResourceDoesNotExist, match="without a model signature"):

@@ -183,9 +183,12 @@ def test_metrics_count_requests_per_entity(api_module: Api) -> None:
         api_module.post(path, json={"dataframe_records": [{"x": 1.0}]}).raise_for_status()
     api_module.post(path, json={"dataframe_records": [{"nope": "x"}]})
     text = api_module.get(f"/api/2.0/serving-endpoints/{name}/metrics").text
-    assert 'request_count_total{served_entity_name="ads1-1"} 6.0' in text
-    assert 'request_4xx_count_total{served_entity_name="ads1-1"} 1.0' in text
-    assert 'request_latency_ms_count{served_entity_name="ads1-1"} 6.0' in text
+    labels = 'served_entity_name="ads1-1",served_model_name="ads1-1"'
+    assert "# TYPE request_count_total gauge" in text  # the last minute's, as the service
+    assert f"request_count_total{{{labels}}} 6.0" in text
+    assert f"request_4xx_count_total{{{labels}}} 1.0" in text
+    assert f"request_latency_ms_count{{{labels}}} 6.0" in text
+    assert f"model_queue_time_ms_count{{{labels}}} 6.0" in text
     assert "endpoint_id" not in text
     api_module.delete(f"/api/2.0/serving-endpoints/{name}")
 

@@ -8,7 +8,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from serving_panel.metrics import Labels, MetricSample, MetricsParseError, parse_prometheus_text
+from serving_panel.metrics import (
+    Labels,
+    MetricSample,
+    MetricsParseError,
+    parse_prometheus_text,
+    summarize,
+)
 
 EXPOSITION = """\
 # HELP request_latency_ms How long invocations take.\\nIn milliseconds; \\\\ is a backslash.
@@ -42,22 +48,22 @@ def test_samples_carry_their_family_type_and_help() -> None:
 def test_the_local_workspace_metrics_body() -> None:
     # What GET /api/2.0/serving-endpoints/{name}/metrics returns from the local workspace.
     text = (
-        "# HELP served_entity_ready Whether the served entity of the current config is ready.\n"
-        "# TYPE served_entity_ready gauge\n"
-        'served_entity_ready{served_entity_name="a"} 1\n'
-        'served_entity_ready{served_entity_name="b"} 0\n'
+        "# HELP request_count_total Requests in the last minute\n"
+        "# TYPE request_count_total gauge\n"
+        'request_count_total{served_entity_name="a",served_model_name="a"} 3.0\n'
+        'request_count_total{served_entity_name="b",served_model_name="b"} 0.0\n'
     )
     assert parse_prometheus_text(text) == [
         MetricSample(
-            family="served_entity_ready",
-            name="served_entity_ready",
-            labels=Labels({"served_entity_name": name}),
+            family="request_count_total",
+            name="request_count_total",
+            labels=Labels({"served_entity_name": name, "served_model_name": name}),
             value=value,
             type="gauge",
-            help="Whether the served entity of the current config is ready.",
+            help="Requests in the last minute",
             timestamp_ms=None,
         )
-        for name, value in (("a", 1.0), ("b", 0.0))
+        for name, value in (("a", 3.0), ("b", 0.0))
     ]
 
 
@@ -368,3 +374,84 @@ def test_any_text_parses_or_raises_a_parse_error(text: str) -> None:
         assert 1 <= error.line <= text.count("\n") + 1
     else:
         assert len(samples) <= len([line for line in text.split("\n") if line.strip()])
+
+
+# --- summarize: a serving endpoint's export by served entity -----------------------------------
+
+SERVICE_EXPORT = """\
+# TYPE cpu_usage_percentage gauge
+cpu_usage_percentage{served_model_name="m-1"} 2.344062231666667
+# TYPE mem_usage_percentage gauge
+mem_usage_percentage{served_model_name="m-1"} 6.823611259460449
+# TYPE provisioned_concurrent_requests_total gauge
+provisioned_concurrent_requests_total{served_model_name="m-1"} 4
+# TYPE request_count_total gauge
+request_count_total{served_model_name="m-1"} 120
+# TYPE request_4xx_count_total gauge
+request_4xx_count_total{served_model_name="m-1"} 3
+# TYPE request_5xx_count_total gauge
+request_5xx_count_total{served_model_name="m-1"} 0
+# TYPE request_latency_ms histogram
+request_latency_ms_bucket{served_model_name="m-1",le="10"} 100
+request_latency_ms_bucket{served_model_name="m-1",le="+Inf"} 120
+request_latency_ms_sum{served_model_name="m-1"} 1200
+request_latency_ms_count{served_model_name="m-1"} 120
+# TYPE model_queue_time_ms histogram
+model_queue_time_ms_bucket{served_model_name="m-1",le="+Inf"} 120
+model_queue_time_ms_sum{served_model_name="m-1"} 0
+model_queue_time_ms_count{served_model_name="m-1"} 120
+"""
+
+# What local workspaces before issue 11 sent: lifetime counters and a readiness gauge.
+LIFETIME_EXPORT = """\
+# TYPE request_count counter
+request_count_total{served_entity_name="ads1-1"} 6.0
+# TYPE request_4xx_count counter
+request_4xx_count_total{served_entity_name="ads1-1"} 1.0
+# TYPE request_latency_ms histogram
+request_latency_ms_bucket{served_entity_name="ads1-1",le="1.0"} 2.0
+request_latency_ms_bucket{served_entity_name="ads1-1",le="+Inf"} 6.0
+request_latency_ms_count{served_entity_name="ads1-1"} 6.0
+request_latency_ms_sum{served_entity_name="ads1-1"} 30.0
+# TYPE served_entity_ready gauge
+served_entity_ready{served_entity_name="ads1-1"} 1.0
+"""
+
+
+def test_summarize_reads_the_services_names_over_the_last_minute() -> None:
+    [entity] = summarize(parse_prometheus_text(SERVICE_EXPORT))
+    assert entity.served_entity == "m-1"
+    assert entity.window == "last_minute"
+    assert entity.cpu_usage_percentage == pytest.approx(2.344062231666667)
+    assert entity.mem_usage_percentage == pytest.approx(6.823611259460449)
+    assert entity.provisioned_concurrency == 4
+    assert (entity.requests, entity.requests_4xx, entity.requests_5xx) == (120, 3, 0)
+    assert entity.request_rate == 2.0  # a minute's requests / 60, as the docs define it
+    assert entity.latency_ms is not None
+    assert entity.latency_ms.buckets == ((10.0, 100.0), (math.inf, 120.0))
+    assert entity.latency_ms.mean == 10.0
+    assert entity.queue_time_ms is not None and entity.queue_time_ms.mean == 0.0
+
+
+def test_summarize_reads_lifetime_counters_where_a_workspace_still_sends_them() -> None:
+    [entity] = summarize(parse_prometheus_text(LIFETIME_EXPORT))
+    assert entity.served_entity == "ads1-1"
+    assert entity.window == "lifetime"
+    assert (entity.requests, entity.requests_4xx, entity.requests_5xx) == (6.0, 1.0, None)
+    assert entity.request_rate is None  # a lifetime count is no rate
+    assert entity.cpu_usage_percentage is None and entity.provisioned_concurrency is None
+    assert entity.latency_ms is not None and entity.latency_ms.count == 6.0
+    assert entity.queue_time_ms is None
+
+
+def test_summarize_groups_by_entity_in_order_of_appearance() -> None:
+    text = (
+        'request_count_total{served_entity_name="b"} 1\n'
+        'request_count_total{served_entity_name="a"} 2\n'
+        "request_count_total 3\n"
+    )
+    assert [(e.served_entity, e.requests) for e in summarize(parse_prometheus_text(text))] == [
+        ("b", 1.0),
+        ("a", 2.0),
+        ("", 3.0),
+    ]

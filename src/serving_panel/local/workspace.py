@@ -76,6 +76,7 @@ class Workspace:
         self.supervisor = Supervisor(
             self.logs,
             on_state=self._on_worker_state,
+            on_usage=self._on_worker_usage,
             idle_s=_seconds(IDLE_ENV, DEFAULT_IDLE_S),
             stable_s=_seconds(BACKOFF_RESET_ENV, STABLE_S),
             memory_limit_mb=_number(MEMORY_LIMIT_ENV, None),
@@ -105,6 +106,9 @@ class Workspace:
         workspace_id = str(secrets.randbelow(9 * 10**15) + 10**15)
         path.write_text(json.dumps({"workspace_id": workspace_id}))
         return workspace_id
+
+    def _on_worker_usage(self, key: WorkerKey, cpu_percent: float | None, mem: float) -> None:
+        self.metrics.usage(key.endpoint_id, key.entity, cpu_percent, mem)
 
     def _on_worker_state(self, key: WorkerKey, deployment: str, message: str) -> None:
         if self.deployment is not None:

@@ -83,9 +83,14 @@ class Worker:
     problem: str | None = None
     rss_mb: float | None = None  # resident memory at the last sample
     sampled_at: float = 0.0
+    #: CPU seconds of the current process tree at the last sample, for the next one's share.
+    cpu_s: float | None = None
 
 
 OnState = Callable[[WorkerKey, str, str], None]
+#: A running worker's sample: (key, CPU % of the machine since the last sample or None on the
+#: first, resident memory as % of its limit).
+OnUsage = Callable[[WorkerKey, float | None, float], None]
 
 
 def deployment_state(worker: Worker) -> tuple[str, str] | None:

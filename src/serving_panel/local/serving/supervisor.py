@@ -11,10 +11,11 @@ sends as the `SECRET_HEADER` header (`contact(key)`); the worker refuses request
 without it. The worker starts with a clean environment (`environment.py`) plus the entity's own
 `environment_vars`.
 
-Each worker's resident memory (its process tree's RSS) is sampled every `MEMORY_SAMPLE_S`; past
-its limit (`WorkerSpec.memory_limit_mb` by workload size, or `memory_limit_mb` for every size) it
-is killed, the server log says so, and it restarts like a crashed one, the entity showing the
-reason in its RECOVERING message.
+Each worker's resident memory (its process tree's RSS) and CPU time are sampled every
+`MEMORY_SAMPLE_S` and reported through `on_usage` (for the endpoint's metrics); past its limit
+(`WorkerSpec.memory_limit_mb` by workload size, or `memory_limit_mb` for every size) it is killed,
+the server log says so, and it restarts like a crashed one, the entity showing the reason in its
+RECOVERING message.
 
 States, as in Supervisor (the process manager):
 
@@ -58,6 +59,7 @@ from serving_panel.local.serving.environment import model_environment
 from serving_panel.local.serving.processes import stop_group
 from serving_panel.local.serving.states import (
     OnState,
+    OnUsage,
     State,
     Worker,
     WorkerKey,
@@ -77,6 +79,7 @@ STABLE_S = 60.0
 #: How often each worker's resident memory is sampled (seconds): finding a process's children
 #: reads every process's status, so not on every tick.
 MEMORY_SAMPLE_S = 0.5
+_CPUS = psutil.cpu_count() or 1  # CPU use is reported as a share of the whole machine
 _FORMATTED = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z (DEBUG|INFO|WARNING|ERROR) ")
 
 
@@ -86,6 +89,7 @@ class Supervisor:
         logs: LogStore,
         *,
         on_state: OnState | None = None,
+        on_usage: OnUsage | None = None,
         python: str = sys.executable,
         environment: Mapping[str, str] | None = None,
         idle_s: float = 300.0,
@@ -95,6 +99,7 @@ class Supervisor:
     ) -> None:
         self.logs = logs
         self.on_state = on_state
+        self.on_usage = on_usage
         self.python = python
         self.environment = dict(environment if environment is not None else os.environ)
         self.idle_s = idle_s
@@ -290,6 +295,7 @@ class Supervisor:
         worker.secret = secret
         worker.kill_reason = None
         worker.rss_mb = None
+        worker.cpu_s = None
         worker.process = process
         worker.port = port
         worker.state = State.STARTING
@@ -371,17 +377,25 @@ class Supervisor:
         )
 
     def _over_memory_limit(self, worker: Worker, process: subprocess.Popen[bytes]) -> bool:
-        """Samples the worker's resident memory (its process and whatever it started); past the
-        limit, kills it (the next tick sees the exit and restarts it). True when it did."""
+        """Samples the worker's resident memory and CPU time (its process and whatever it
+        started) and reports them; past the memory limit, kills it (the next tick sees the
+        exit and restarts it). True when it did."""
         now = time.monotonic()
         if now - worker.sampled_at < MEMORY_SAMPLE_S:
             return False
-        worker.sampled_at = now
-        rss = _tree_rss_bytes(process.pid)
-        if rss is None:
+        previous_at, worker.sampled_at = worker.sampled_at, now
+        usage = _tree_usage(process.pid)
+        if usage is None:
             return False
+        rss, cpu_s = usage
         worker.rss_mb = round(rss / 2**20, 1)
         limit = self._memory_limit_mb(worker)
+        cpu_percent = None
+        if worker.cpu_s is not None and now > previous_at:
+            share = max(0.0, cpu_s - worker.cpu_s) / (now - previous_at) / _CPUS
+            cpu_percent = min(100.0, share * 100)
+        worker.cpu_s = cpu_s
+        self._usage(worker, cpu_percent, rss / 2**20 / limit * 100)
         if worker.rss_mb <= limit or worker.kill_reason is not None:
             return False
         worker.kill_reason = (
@@ -465,6 +479,14 @@ class Supervisor:
         except Exception:
             log.exception("on_state callback failed for %s", worker.spec.key)
 
+    def _usage(self, worker: Worker, cpu_percent: float | None, mem_percent: float) -> None:
+        if self.on_usage is None:
+            return
+        try:
+            self.on_usage(worker.spec.key, cpu_percent, mem_percent)
+        except Exception:
+            log.exception("on_usage callback failed for %s", worker.spec.key)
+
     # Logs ----------------------------------------------------------------------------------
 
     def _log(self, worker: Worker, level: str, message: str) -> None:
@@ -507,15 +529,21 @@ def _bounded_lines(stream: IO[bytes], limit: int) -> Iterator[bytes]:
         yield line + CUT_MARKER.format(dropped=dropped).encode()
 
 
-def _tree_rss_bytes(pid: int) -> int | None:
-    """Resident memory of a process and its descendants, or None once it is gone."""
+def _tree_usage(pid: int) -> tuple[int, float] | None:
+    """Resident memory (bytes) and CPU time so far (seconds, user + system, its reaped children
+    included) of a process and its descendants, or None once it is gone."""
     try:
         root = psutil.Process(pid)
-        total = root.memory_info().rss
+        with root.oneshot():
+            rss = root.memory_info().rss
+            times = root.cpu_times()
+        cpu = times.user + times.system + times.children_user + times.children_system
         for child in root.children(recursive=True):
-            with contextlib.suppress(psutil.Error):
-                total += child.memory_info().rss
-        return int(total)
+            with contextlib.suppress(psutil.Error), child.oneshot():
+                rss += child.memory_info().rss
+                child_times = child.cpu_times()
+                cpu += child_times.user + child_times.system
+        return int(rss), float(cpu)
     except psutil.Error:
         return None
 

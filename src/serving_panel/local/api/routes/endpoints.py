@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from prometheus_client.core import GaugeMetricFamily
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -163,16 +162,7 @@ async def server_logs(request: Request) -> JSONResponse:
 
 async def metrics(request: Request) -> Response:
     granted = access(request, "CAN_VIEW", "reading metrics")
-    ws, endpoint = granted.ws, granted.endpoint
-    readiness = GaugeMetricFamily(
-        "served_entity_ready",
-        "Whether the served entity of the current config is ready.",
-        labels=["served_entity_name"],
-    )
-    for entity in (endpoint.config or {}).get("served_entities", []):
-        ready = 1 if entity["state"]["deployment"] == "DEPLOYMENT_READY" else 0
-        readiness.add_metric([entity["name"]], ready)
-    text = ws.metrics.text(endpoint.id, extra=[readiness])
+    text = granted.ws.metrics.text(granted.endpoint.id, granted.endpoint.config)
     return Response(text, media_type="text/plain; version=0.0.4")
 
 

@@ -66,11 +66,13 @@ class _Query:
         self.target = target
         self.gate: Gate | None = None
         self.reply: Reply | None = None
+        self.queued_ms: float | None = None  # time waiting at the gate, once admitted
 
     async def send(self, body: bytes, *, stream: bool) -> bytes | None:
         """Waits for a slot and a ready model server, sends, and (unless streaming a 200)
         reads the whole answer."""
         gate = self.router.gate(self.target)
+        arrived = time.perf_counter()
         try:
             await gate.enter()
         except OverloadedError:
@@ -82,6 +84,7 @@ class _Query:
                 headers={"Retry-After": "1"},
             ) from None
         self.gate = gate
+        self.queued_ms = (time.perf_counter() - arrived) * 1000
         if not await self.router.wait_ready(self.target, WAKE_TIMEOUT_S):
             raise _unavailable(
                 f"The model server of {self.target.entity} is not available right now."
@@ -159,7 +162,11 @@ async def invoke(request: Request) -> Response:
         if not relayed:
             query.close()
         ws.metrics.record(
-            endpoint.id, target.entity, status, (time.perf_counter() - started) * 1000
+            endpoint.id,
+            target.entity,
+            status,
+            (time.perf_counter() - started) * 1000,
+            query.queued_ms,
         )
 
 
