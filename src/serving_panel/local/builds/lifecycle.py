@@ -23,6 +23,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from serving_panel.local.builds.build import BUILT, BUILT_MESSAGE, Builder, SetState
+from serving_panel.local.builds.pace import Pace
 from serving_panel.local.models.errors import ModelStoreError
 from serving_panel.local.models.registry import ModelStore
 from serving_panel.local.state.configs import CREATING, FAILED, READY, endpoint_ready
@@ -51,8 +52,10 @@ class Lifecycle:
         on_change: Callable[[str], None] | None = None,
         deployment: Deployment | None = None,
         deploy_timeout_s: float = 300.0,
+        min_update_s: float = 0.0,
     ) -> None:
         self.deployment = deployment
+        self.min_update_s = min_update_s
         self.deploy_timeout_s = deploy_timeout_s
         self.store = store
         self.models = models
@@ -152,6 +155,7 @@ class Lifecycle:
     # One update -----------------------------------------------------------------------------
 
     def _run(self, endpoint_id: str, version: int) -> None:
+        pace = Pace(self.min_update_s, self._stopping)
         try:
             endpoint = self.store.endpoint_by_id(endpoint_id)
             if endpoint is None or endpoint.pending_config is None:
@@ -174,7 +178,7 @@ class Lifecycle:
                         entity,
                         self._entity_setter(endpoint_id, version, entity["name"]),
                     ),
-                    kwargs={"deploys": self.deployment is not None},
+                    kwargs={"deploys": self.deployment is not None, "pace": pace.reach},
                     name=f"build-{endpoint.name}-{entity['name']}",
                     daemon=True,
                 )
@@ -190,8 +194,11 @@ class Lifecycle:
                 e for e in to_build if self._entity_state(endpoint_id, version, e["name"]) == BUILT
             ]
             if self.deployment is not None and len(built) == len(to_build):
-                self._deploy(endpoint_id, endpoint.name, version)
+                self._deploy(endpoint_id, endpoint.name, version, pace)
             else:
+                pace.reach(1.0)
+                if self._stopping.is_set():
+                    return
                 self._finish(endpoint_id, version)
         except Exception:
             log.exception("build of endpoint %s version %s crashed", endpoint_id, version)
@@ -210,9 +217,10 @@ class Lifecycle:
                 return str(entity["state"]["deployment"])
         return None
 
-    def _deploy(self, endpoint_id: str, endpoint_name: str, version: int) -> None:
-        """Starts the new entities' model servers; once all are healthy the pending config
-        goes live, traffic switches to it, and the old config's servers drain and stop."""
+    def _deploy(self, endpoint_id: str, endpoint_name: str, version: int, pace: Pace) -> None:
+        """Starts the new entities' model servers; once all are healthy (and the update's
+        minimum time has passed) the pending config goes live, traffic switches to it, and the
+        old config's servers drain and stop."""
         assert self.deployment is not None
         endpoint = self.store.endpoint_by_id(endpoint_id)
         if endpoint is None or endpoint.pending_config is None:
@@ -232,6 +240,7 @@ class Lifecycle:
             for key in keys
             if not self.deployment.supervisor.wait_ready(key, self.deploy_timeout_s)
         ]
+        pace.reach(1.0)
         if self._stopping.is_set():
             return
         for key in keys:
