@@ -161,9 +161,10 @@ def stop_endpoint(ws: Workspace, guard: auth.Guard, endpoint: Endpoint) -> Endpo
             updated_ms=now_ms(),
         )
         updated = ws.store.update_endpoint(current.id, lambda _: stopped)
-        # In the transaction: a start can only come after it, and its model servers are new
-        # ones (built in its own config version), which this list can't hold.
-        servers = ws.deployment.unroute(current.id)
+    # After an update that ended just before the stop, once its config has gone live; a start
+    # after the stop builds its entities in a later config version, so its servers aren't these.
+    with ws.lifecycle.serving(stopped.id):
+        servers = ws.deployment.unroute(stopped.id, stopped.last_config_version)
     ws.deployment.stop(servers)
     return updated or stopped
 

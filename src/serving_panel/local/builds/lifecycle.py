@@ -18,7 +18,8 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -63,6 +64,7 @@ class Lifecycle:
         self.on_change = on_change
         self._lock = threading.Lock()
         self._threads: dict[str, threading.Thread] = {}
+        self._serving: dict[str, threading.Lock] = {}
         self._stopping = threading.Event()
         self.builder = Builder(
             models,
@@ -139,10 +141,21 @@ class Lifecycle:
         thread.join(timeout_s)
         return not thread.is_alive()
 
+    @contextmanager
+    def serving(self, endpoint_id: str) -> Iterator[None]:
+        """Held while an update's config goes live (its routes and model servers) and while a
+        stop takes them away, so a stop that lands just as an update ends waits for it."""
+        with self._lock:
+            lock = self._serving.setdefault(endpoint_id, threading.Lock())
+        with lock:
+            yield
+
     def forget(self, endpoint_id: str) -> None:
         """The endpoint was deleted: stop its builds, its model servers, and drop its logs."""
         if self.deployment is not None:
             self.deployment.remove(endpoint_id)
+        with self._lock:
+            self._serving.pop(endpoint_id, None)
         self.builder.forget(endpoint_id)
         self.logs.remove_endpoint(endpoint_id)
 
@@ -258,10 +271,11 @@ class Lifecycle:
         for entity in new:
             if "external_model" in entity:
                 self._set_entity_state(endpoint_id, version, entity["name"], READY, "")
-        if self._finish(endpoint_id, version):
-            self.deployment.activate(endpoint_id, pending)
-            live = self.deployment.start(endpoint_id, pending, entities)
-            self.deployment.retire(endpoint_id, keep=live)
+        with self.serving(endpoint_id):
+            if self._finish(endpoint_id, version):
+                self.deployment.activate(endpoint_id, pending)
+                live = self.deployment.start(endpoint_id, pending, entities)
+                self.deployment.retire(endpoint_id, keep=live)
 
     def _entity_setter(self, endpoint_id: str, version: int, name: str) -> SetState:
         def set_state(deployment: str, message: str) -> None:

@@ -106,11 +106,15 @@ class Deployment:
             if key.endpoint_id == endpoint_id and key not in kept:
                 self.supervisor.stop(key)
 
-    def unroute(self, endpoint_id: str) -> list[WorkerKey]:
-        """The endpoint is stopping: no more routing to it; the keys of its model servers, to
-        pass to `stop`."""
+    def unroute(self, endpoint_id: str, up_to_version: int) -> list[WorkerKey]:
+        """The endpoint is stopping: no more routing to it; the keys of its model servers built
+        in config versions up to `up_to_version` (a later start's are not its), for `stop`."""
         self.router.clear(endpoint_id)
-        return [key for key in self.supervisor.worker_keys() if key.endpoint_id == endpoint_id]
+        return [
+            key
+            for key in self.supervisor.worker_keys()
+            if key.endpoint_id == endpoint_id and key.version <= up_to_version
+        ]
 
     def stop(self, keys: Iterable[WorkerKey]) -> None:
         """Stops these model servers, each once its queries in flight end (up to the drain
