@@ -7,9 +7,12 @@ method, so these go through ServingClient and raw HTTP."""
 
 from __future__ import annotations
 
+import json
 import os
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
@@ -169,3 +172,49 @@ def test_a_stopped_endpoint_stays_stopped_across_a_restart(
         assert answer.status_code == 200, answer.text
     finally:
         second.stop()
+
+
+class _EmptyAnswers(BaseHTTPRequestHandler):
+    """A service whose config:stop and config:start answer `{}` (their answer body is not
+    documented): GET gives the endpoint, stopped."""
+
+    paths: ClassVar[list[str]] = []
+
+    def do_POST(self) -> None:
+        self._answer({})
+
+    def do_GET(self) -> None:
+        state = {"ready": "NOT_READY", "config_update": "NOT_UPDATING"}
+        self._answer({"name": "far", "id": "f" * 32, "state": state})
+
+    def _answer(self, body: dict[str, Any]) -> None:
+        self.paths.append(f"{self.command} {self.path}")
+        data = json.dumps(body).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+def test_the_client_reads_the_endpoint_when_the_answer_is_not_it() -> None:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _EmptyAnswers)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        with ServingClient(f"http://127.0.0.1:{server.server_address[1]}", "dapi-x") as client:
+            stopped = client.stop("far")
+            client.start("far")
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert stopped.name == "far" and stopped.state == "Not ready (stopped)"
+    assert _EmptyAnswers.paths == [
+        f"POST {PREFIX}/far/config:stop",
+        f"GET {PREFIX}/far",
+        f"POST {PREFIX}/far/config:start",
+        f"GET {PREFIX}/far",
+    ]
