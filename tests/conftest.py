@@ -15,8 +15,14 @@ import pytest
 from harness.api import Api
 from harness.workspaces import demo_model_dirs, start_workspace
 from serving_panel.local.handle import LocalWorkspace
+from serving_panel.local.workspace import MIN_UPDATE_ENV
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+# Workspaces the tests start (LocalWorkspace.start, the CLI, notebooks) don't pace updates
+# unless a test asks (`min_update_seconds`): tests wait on conditions, so the 2 s default would
+# only add to the suite's time. The pacing tests set their own.
+os.environ.setdefault(MIN_UPDATE_ENV, "0")
 
 
 @pytest.hookimpl(wrapper=True)

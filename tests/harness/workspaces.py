@@ -26,10 +26,17 @@ def start_workspace(
     *,
     env: dict[str, str] | None = None,
     enable_faults: bool = False,
+    min_update_seconds: float = 0.0,
 ) -> LocalWorkspace:
+    """A workspace with the demo models registered. Updates are not paced (0 s) unless
+    `min_update_seconds` says otherwise: tests wait on conditions, and pacing would only add
+    to the suite's time; the pacing tests ask for it."""
     environment = {"SERVING_PANEL_DEMO_SLOW_SECONDS": SLOW_SECONDS, **(env or {})}
     workspace = LocalWorkspace.start(
-        data_dir=data_dir, env=environment, enable_faults=enable_faults
+        data_dir=data_dir,
+        env=environment,
+        enable_faults=enable_faults,
+        min_update_seconds=min_update_seconds,
     )
     try:
         for name, (model, versions) in REGISTERED.items():

@@ -228,28 +228,34 @@ def _negatable(operation: dict[str, Any], path_item: dict[str, Any]) -> bool:
 
 
 Plan = list[tuple[str, str, GenerationMode]]
+#: Stop, then start: fuzzed between the valid and the invalid requests (see `_fuzz_plan`).
+RESTARTING = ("/config:stop", "/config:start")
 
 
 def _fuzz_plan(document: dict[str, Any], paths: set[str] | None = None) -> Plan:
-    """Every operation with valid data first, then with invalid data where it has some, and
-    deleting an endpoint last, so the target outlives the rest. Valid requests go first so
-    that what they read back was stored by valid requests too, and must match the document."""
+    """Every operation with valid data first, then stopping and starting an endpoint, then
+    every operation with invalid data where it has some, and deleting an endpoint last, so
+    the target outlives the rest. Valid requests go first so that what they read back was
+    stored by valid requests too, and must match the document; `fuzz` waits for a started
+    target to be built again before going on (queries meanwhile would get 503)."""
     pairs = [
         (method.upper(), path)
         for path, item in document["paths"].items()
         for method in item
         if method in METHODS and (paths is None or path in paths)
     ]
+    lifecycle = [pair for end in RESTARTING for pair in pairs if pair[1].endswith(end)]
     last = [pair for pair in pairs if pair == ("DELETE", "/api/2.0/serving-endpoints/{name}")]
-    pairs = [pair for pair in pairs if pair not in last]
+    pairs = [pair for pair in pairs if pair not in last and pair not in lifecycle]
     positive: Plan = [(method, path, POSITIVE) for method, path in pairs]
+    restarting: Plan = [(method, path, POSITIVE) for method, path in lifecycle]
     negative: Plan = [
         (method, path, NEGATIVE)
         for method, path in pairs
         if _negatable(document["paths"][path][method.lower()], document["paths"][path])
     ]
     deleting: Plan = [(method, path, POSITIVE) for method, path in last]
-    return [*positive, *negative, *deleting]
+    return [*positive, *restarting, *negative, *deleting]
 
 
 def _describe(
@@ -346,6 +352,9 @@ def fuzz(
             stop_at=started + budget_s * (index + 1) / len(plan),
             report=report,
         )
+        if path.endswith(RESTARTING[-1]) and "name" in fixed:
+            # The target, started again, is built again: the rest find it serving.
+            settle(Api(ws.host, ws.token), fixed["name"])
     report.seconds = time.monotonic() - started
     return report
 

@@ -39,6 +39,13 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         action="store_true",
         help="turn on /__local/faults (inject 429/503 answers and latency)",
     )
+    start.add_argument(
+        "--min-update-seconds",
+        type=_seconds,
+        metavar="S",
+        help="keep every update IN_PROGRESS at least this long, its build steps spread over it "
+        "(default: $SERVING_PANEL_MIN_UPDATE_S, else 2; 0 for no wait)",
+    )
     start.add_argument("--json", action="store_true", help="print one JSON line when ready")
     # Used by LocalWorkspace.start(): tie the server to the process that started it.
     start.add_argument("--exit-with-stdin", action="store_true", help=argparse.SUPPRESS)
@@ -81,6 +88,17 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     model.add_argument("name", help="model name; Unity Catalog names (catalog.schema.model) work")
     model.add_argument("path", type=Path)
     model.add_argument("--version", type=int)
+
+
+def _seconds(text: str) -> float:
+    """A duration argument: a finite number of seconds, at least 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number of seconds, got {text!r}") from None
+    if not value >= 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a finite number of at least 0, got {text!r}")
+    return value
 
 
 def run(args: argparse.Namespace) -> int:
@@ -130,6 +148,7 @@ def _start(args: argparse.Namespace, data_dir: Path) -> int:
         on_ready=ready,
         log_level=args.log_level,
         exit_with_stdin=args.exit_with_stdin,
+        min_update_s=args.min_update_seconds,
     )
     return 0
 

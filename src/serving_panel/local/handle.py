@@ -41,7 +41,7 @@ from serving_panel.local import identities, lifeline
 from serving_panel.local.models.registry import ModelStore, RegisteredModel
 from serving_panel.local.serving.processes import stop_group
 from serving_panel.local.state.private import make_private
-from serving_panel.local.workspace import ADMIN_TOKEN_FILE, open_store
+from serving_panel.local.workspace import ADMIN_TOKEN_FILE, check_seconds, open_store
 
 if TYPE_CHECKING:
     from serving_panel.client import ServingClient
@@ -107,6 +107,7 @@ class LocalWorkspace:
         timeout_s: float = START_TIMEOUT_S,
         env: dict[str, str] | None = None,
         detach: bool = False,
+        min_update_seconds: float | None = None,
     ) -> LocalWorkspace:
         """Starts the server in a background process and returns once it accepts requests.
 
@@ -122,8 +123,22 @@ class LocalWorkspace:
         longer referenced (garbage collected), or when this interpreter exits, even by
         `kill -9`. With `detach=True` it runs until `stop()` or a signal, and outlives this
         process.
+
+        `min_update_seconds`: every update (create, config update, start) stays IN_PROGRESS at
+        least this long, its build log and entity states moving through their steps meanwhile,
+        so waiting and conflicts can be seen; 0 for no wait (tests that want speed). None reads
+        `SERVING_PANEL_MIN_UPDATE_S` (from `env`, else this process's environment), else 2.
         """
-        options = (port, seed, enable_faults, tuple(sorted((env or {}).items())), detach)
+        if min_update_seconds is not None:
+            check_seconds("min_update_seconds", min_update_seconds)
+        options = (
+            port,
+            seed,
+            enable_faults,
+            tuple(sorted((env or {}).items())),
+            detach,
+            min_update_seconds,
+        )
         key = None if data_dir is None else Path(str(data_dir)).resolve()
         if key is not None:
             with _RUNNING_LOCK:
@@ -157,6 +172,8 @@ class LocalWorkspace:
             command += ["--seed", seed]
         if enable_faults:
             command.append("--enable-faults")
+        if min_update_seconds is not None:
+            command += ["--min-update-seconds", repr(float(min_update_seconds))]
         if not detach:
             command.append("--exit-with-stdin")
             if lifeline.started_from_main_thread():

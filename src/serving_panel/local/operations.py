@@ -25,7 +25,14 @@ from typing import Any, NoReturn
 from serving_panel.local.models import inspect
 from serving_panel.local.models.errors import ModelStoreError
 from serving_panel.local.state import auth, validation
-from serving_panel.local.state.configs import pending_config
+from serving_panel.local.state.configs import (
+    STOPPED,
+    custom_model_problem,
+    is_stopped,
+    pending_config,
+    restart_config,
+    stopped_config,
+)
 from serving_panel.local.state.errors import (
     ApiError,
     already_exists,
@@ -111,6 +118,8 @@ def _begin_update(
     actor = guard.caller.principal.name
     at = now_ms()
     with _guarded(ws, guard, endpoint) as current:
+        if is_stopped(current.attributes):
+            raise _stopped_refusal(current.name, "updating its config")
         validation.check_external_change(current.config, config)
         try:
             updated = ws.store.begin_update(
@@ -126,6 +135,89 @@ def _begin_update(
         raise endpoint_not_found(endpoint.name)
     ws.lifecycle.start(updated.id)
     return updated
+
+
+def stop_endpoint(ws: Workspace, guard: auth.Guard, endpoint: Endpoint) -> Endpoint:
+    """POST config:stop. The endpoint keeps its config and serves nothing: `NOT_READY` +
+    `NOT_UPDATING`, its entities DEPLOYMENT_ABORTED, its queries refused (400). Its model servers
+    are stopped (each after the queries it holds, up to the drain time) before this returns.
+    Custom-model endpoints only (400 INVALID_STATE otherwise); 409 RESOURCE_CONFLICT while an
+    update is in progress, as for a config update. Stopping a stopped endpoint changes nothing."""
+    assert ws.deployment is not None
+    with _guarded(ws, guard, endpoint) as current:
+        _check_stoppable(current, "stopping it")
+        if is_stopped(current.attributes):
+            return current
+        if current.config_update == "IN_PROGRESS":
+            raise update_in_progress(current.name)
+        assert current.config is not None  # _check_stoppable
+        stopped = replace(
+            current,
+            ready="NOT_READY",
+            config_update="NOT_UPDATING",
+            config=stopped_config(current.config),
+            pending_config=None,
+            attributes={**current.attributes, STOPPED: True},
+            updated_ms=now_ms(),
+        )
+        updated = ws.store.update_endpoint(current.id, lambda _: stopped)
+    # After an update that ended just before the stop, once its config has gone live; a start
+    # after the stop builds its entities in a later config version, so its servers aren't these.
+    with ws.lifecycle.serving(stopped.id):
+        servers = ws.deployment.unroute(stopped.id, stopped.last_config_version)
+    ws.deployment.stop(servers)
+    return updated or stopped
+
+
+def start_endpoint(ws: Workspace, guard: auth.Guard, endpoint: Endpoint) -> Endpoint:
+    """POST config:start. A stopped endpoint's config becomes pending as a new config version
+    (the same served entities and traffic), built and served as an update is. Custom-model
+    endpoints only (400 INVALID_STATE otherwise); starting one that is not stopped changes
+    nothing (409 RESOURCE_CONFLICT while an update is in progress)."""
+    actor = guard.caller.principal.name
+    at = now_ms()
+    with _guarded(ws, guard, endpoint) as current:
+        _check_stoppable(current, "starting it")
+        if current.config_update == "IN_PROGRESS":
+            raise update_in_progress(current.name)
+        if not is_stopped(current.attributes):
+            return current
+        assert current.config is not None  # _check_stoppable
+        version = current.last_config_version + 1
+        attributes = {k: v for k, v in current.attributes.items() if k != STOPPED}
+        started = replace(
+            current,
+            config_update="IN_PROGRESS",
+            pending_config=restart_config(current.config, version, at, actor),
+            last_config_version=version,
+            attributes=attributes,
+            updated_ms=at,
+        )
+        updated = ws.store.update_endpoint(current.id, lambda _: started)
+    ws.lifecycle.start(current.id)
+    return updated or started
+
+
+def _check_stoppable(endpoint: Endpoint, action: str) -> None:
+    problem = custom_model_problem(endpoint.config)
+    if problem is not None:
+        raise ApiError(
+            400,
+            "INVALID_STATE",
+            f"Endpoint '{endpoint.name}' can't be stopped or started ({action}): {problem}. "
+            "Stop and start apply to custom-model endpoints only.",
+        )
+
+
+def _stopped_refusal(name: str, action: str) -> ApiError:
+    """A config update to a stopped endpoint: this workspace's choice (the service's answer is
+    unknown) is to refuse it, so an update never starts an endpoint as a side effect."""
+    return ApiError(
+        400,
+        "INVALID_STATE",
+        f"Endpoint '{name}' is stopped; start it (POST /api/2.0/serving-endpoints/{name}/"
+        f"config:start) before {action}.",
+    )
 
 
 def delete_endpoint(ws: Workspace, guard: auth.Guard, endpoint: Endpoint) -> None:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from serving_panel.local import identities
 from serving_panel.local.builds.lifecycle import Lifecycle
+from serving_panel.local.builds.pace import DEFAULT_MIN_UPDATE_S
 from serving_panel.local.models.errors import ModelStoreError
 from serving_panel.local.models.registry import ModelStore
 from serving_panel.local.serving.deployment import Deployment
@@ -35,6 +36,9 @@ REQUEST_TIMEOUT_ENV = "SERVING_PANEL_REQUEST_TIMEOUT_S"
 BACKOFF_RESET_ENV = "SERVING_PANEL_BACKOFF_RESET_S"
 #: One memory limit for every model server (MB), instead of the one of its workload size.
 MEMORY_LIMIT_ENV = "SERVING_PANEL_MEMORY_LIMIT_MB"
+
+#: How long an update stays IN_PROGRESS at least, its steps spread over it (seconds; 0: no wait).
+MIN_UPDATE_ENV = "SERVING_PANEL_MIN_UPDATE_S"
 
 #: How long a build waits for its model to load before it fails (seconds).
 BUILD_TIMEOUT_ENV = "SERVING_PANEL_BUILD_TIMEOUT_S"
@@ -64,7 +68,15 @@ def admin_token(data_dir: Path, store: Store) -> str:
 
 
 class Workspace:
-    def __init__(self, data_dir: Path, *, enable_faults: bool = False) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        *,
+        enable_faults: bool = False,
+        min_update_s: float | None = None,
+    ) -> None:
+        """`min_update_s`: how long an update stays IN_PROGRESS at least (`builds/pace.py`);
+        None reads `SERVING_PANEL_MIN_UPDATE_S`, else 2 s."""
         data_dir.mkdir(parents=True, exist_ok=True)
         self.data_dir = data_dir
         self.enable_faults = enable_faults
@@ -94,6 +106,11 @@ class Workspace:
             self.logs,
             deployment=self.deployment,
             load_timeout_s=_seconds(BUILD_TIMEOUT_ENV, DEFAULT_BUILD_TIMEOUT_S),
+            min_update_s=(
+                check_seconds("min_update_s", min_update_s)
+                if min_update_s is not None
+                else _seconds(MIN_UPDATE_ENV, DEFAULT_MIN_UPDATE_S)
+            ),
         )
         self.workspace_id = self._workspace_id()
         self.admin_token = admin_token(data_dir, self.store)
@@ -139,6 +156,15 @@ class Workspace:
         except ModelStoreError as error:
             return ("version" if known else "name"), str(error)
         return None
+
+
+def check_seconds(name: str, value: float) -> float:
+    """A duration given in code or on the command line: a finite number of at least 0."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f"{name} must be a number of seconds, got {value!r}")
+    if not value >= 0 or value == float("inf"):
+        raise ValueError(f"{name} must be a finite number of at least 0, got {value!r}")
+    return float(value)
 
 
 def _seconds(name: str, default: float) -> float:

@@ -70,13 +70,14 @@ def serve(
     on_ready: Ready | None = None,
     log_level: str = "warning",
     exit_with_stdin: bool = False,
+    min_update_s: float | None = None,
 ) -> None:
     """Serves until SIGINT or SIGTERM (uvicorn shuts down gracefully on either), or with
-    `exit_with_stdin` until stdin closes."""
+    `exit_with_stdin` until stdin closes. `min_update_s`: see `Workspace`."""
     logging.basicConfig(
         level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
     )
-    workspace = Workspace(data_dir, enable_faults=enable_faults)
+    workspace = Workspace(data_dir, enable_faults=enable_faults, min_update_s=min_update_s)
     if seed is not None:
         from serving_panel.local.seed import apply_seed
 

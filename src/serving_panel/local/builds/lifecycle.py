@@ -18,11 +18,13 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from serving_panel.local.builds.build import BUILT, BUILT_MESSAGE, Builder, SetState
+from serving_panel.local.builds.pace import Pace
 from serving_panel.local.models.errors import ModelStoreError
 from serving_panel.local.models.registry import ModelStore
 from serving_panel.local.state.configs import CREATING, FAILED, READY, endpoint_ready
@@ -51,8 +53,10 @@ class Lifecycle:
         on_change: Callable[[str], None] | None = None,
         deployment: Deployment | None = None,
         deploy_timeout_s: float = 300.0,
+        min_update_s: float = 0.0,
     ) -> None:
         self.deployment = deployment
+        self.min_update_s = min_update_s
         self.deploy_timeout_s = deploy_timeout_s
         self.store = store
         self.models = models
@@ -60,6 +64,7 @@ class Lifecycle:
         self.on_change = on_change
         self._lock = threading.Lock()
         self._threads: dict[str, threading.Thread] = {}
+        self._serving: dict[str, threading.Lock] = {}
         self._stopping = threading.Event()
         self.builder = Builder(
             models,
@@ -136,10 +141,21 @@ class Lifecycle:
         thread.join(timeout_s)
         return not thread.is_alive()
 
+    @contextmanager
+    def serving(self, endpoint_id: str) -> Iterator[None]:
+        """Held while an update's config goes live (its routes and model servers) and while a
+        stop takes them away, so a stop that lands just as an update ends waits for it."""
+        with self._lock:
+            lock = self._serving.setdefault(endpoint_id, threading.Lock())
+        with lock:
+            yield
+
     def forget(self, endpoint_id: str) -> None:
         """The endpoint was deleted: stop its builds, its model servers, and drop its logs."""
         if self.deployment is not None:
             self.deployment.remove(endpoint_id)
+        with self._lock:
+            self._serving.pop(endpoint_id, None)
         self.builder.forget(endpoint_id)
         self.logs.remove_endpoint(endpoint_id)
 
@@ -152,6 +168,7 @@ class Lifecycle:
     # One update -----------------------------------------------------------------------------
 
     def _run(self, endpoint_id: str, version: int) -> None:
+        pace = Pace(self.min_update_s, self._stopping)
         try:
             endpoint = self.store.endpoint_by_id(endpoint_id)
             if endpoint is None or endpoint.pending_config is None:
@@ -174,7 +191,7 @@ class Lifecycle:
                         entity,
                         self._entity_setter(endpoint_id, version, entity["name"]),
                     ),
-                    kwargs={"deploys": self.deployment is not None},
+                    kwargs={"deploys": self.deployment is not None, "pace": pace.reach},
                     name=f"build-{endpoint.name}-{entity['name']}",
                     daemon=True,
                 )
@@ -190,8 +207,11 @@ class Lifecycle:
                 e for e in to_build if self._entity_state(endpoint_id, version, e["name"]) == BUILT
             ]
             if self.deployment is not None and len(built) == len(to_build):
-                self._deploy(endpoint_id, endpoint.name, version)
+                self._deploy(endpoint_id, endpoint.name, version, pace)
             else:
+                pace.reach(1.0)
+                if self._stopping.is_set():
+                    return
                 self._finish(endpoint_id, version)
         except Exception:
             log.exception("build of endpoint %s version %s crashed", endpoint_id, version)
@@ -210,9 +230,10 @@ class Lifecycle:
                 return str(entity["state"]["deployment"])
         return None
 
-    def _deploy(self, endpoint_id: str, endpoint_name: str, version: int) -> None:
-        """Starts the new entities' model servers; once all are healthy the pending config
-        goes live, traffic switches to it, and the old config's servers drain and stop."""
+    def _deploy(self, endpoint_id: str, endpoint_name: str, version: int, pace: Pace) -> None:
+        """Starts the new entities' model servers; once all are healthy (and the update's
+        minimum time has passed) the pending config goes live, traffic switches to it, and the
+        old config's servers drain and stop."""
         assert self.deployment is not None
         endpoint = self.store.endpoint_by_id(endpoint_id)
         if endpoint is None or endpoint.pending_config is None:
@@ -232,6 +253,7 @@ class Lifecycle:
             for key in keys
             if not self.deployment.supervisor.wait_ready(key, self.deploy_timeout_s)
         ]
+        pace.reach(1.0)
         if self._stopping.is_set():
             return
         for key in keys:
@@ -249,10 +271,11 @@ class Lifecycle:
         for entity in new:
             if "external_model" in entity:
                 self._set_entity_state(endpoint_id, version, entity["name"], READY, "")
-        if self._finish(endpoint_id, version):
-            self.deployment.activate(endpoint_id, pending)
-            live = self.deployment.start(endpoint_id, pending, entities)
-            self.deployment.retire(endpoint_id, keep=live)
+        with self.serving(endpoint_id):
+            if self._finish(endpoint_id, version):
+                self.deployment.activate(endpoint_id, pending)
+                live = self.deployment.start(endpoint_id, pending, entities)
+                self.deployment.retire(endpoint_id, keep=live)
 
     def _entity_setter(self, endpoint_id: str, version: int, name: str) -> SetState:
         def set_state(deployment: str, message: str) -> None:

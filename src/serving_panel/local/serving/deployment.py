@@ -17,6 +17,7 @@ from serving_panel.local.serving.metrics import ServingMetrics
 from serving_panel.local.serving.router import Router, Target
 from serving_panel.local.serving.states import WorkerKey, WorkerSpec
 from serving_panel.local.serving.supervisor import Supervisor
+from serving_panel.local.state.configs import is_stopped
 from serving_panel.local.state.store import Endpoint, Store
 
 log = logging.getLogger(__name__)
@@ -105,6 +106,22 @@ class Deployment:
             if key.endpoint_id == endpoint_id and key not in kept:
                 self.supervisor.stop(key)
 
+    def unroute(self, endpoint_id: str, up_to_version: int) -> list[WorkerKey]:
+        """The endpoint is stopping: no more routing to it; the keys of its model servers built
+        in config versions up to `up_to_version` (a later start's are not its), for `stop`."""
+        self.router.clear(endpoint_id)
+        return [
+            key
+            for key in self.supervisor.worker_keys()
+            if key.endpoint_id == endpoint_id and key.version <= up_to_version
+        ]
+
+    def stop(self, keys: Iterable[WorkerKey]) -> None:
+        """Stops these model servers, each once its queries in flight end (up to the drain
+        time); blocks until they have exited."""
+        for key in keys:
+            self.supervisor.stop(key)
+
     def remove(self, endpoint_id: str) -> None:
         """The endpoint is gone: no more routing; its workers stop in the background."""
         self.router.clear(endpoint_id)
@@ -118,7 +135,7 @@ class Deployment:
         (requests wait for them to become healthy)."""
         for endpoint in self.store.list_endpoints():
             config = endpoint.config
-            if not config:
+            if not config or is_stopped(endpoint.attributes):
                 continue
             try:
                 self.start(endpoint.id, config, config["served_entities"], recovering=True)

@@ -68,3 +68,54 @@ def endpoint_ready(config: Mapping[str, Any] | None) -> str:
         return "NOT_READY"
     states = {e["state"]["deployment"] for e in config["served_entities"]}
     return "READY" if states == {READY} else "NOT_READY"
+
+
+# Stopped endpoints ---------------------------------------------------------------------------
+# Stop and start (wire-fidelity §8): a stopped endpoint keeps its config, serves nothing, and
+# reads `ready: NOT_READY` + `config_update: NOT_UPDATING`, which the service's UI shows as
+# "Not ready (Stopped)"; the API has no STOPPED value. The store marks it in the endpoint's
+# attributes under an internal key, which no answer shows.
+
+STOPPED = "_stopped"
+STOPPED_MESSAGE = "The endpoint is stopped; its model servers are not running. Start it to serve."
+
+
+def is_stopped(attributes: Mapping[str, Any]) -> bool:
+    return bool(attributes.get(STOPPED))
+
+
+def custom_model_problem(config: Mapping[str, Any] | None) -> str | None:
+    """Why stop and start don't apply to an endpoint with this config (the service allows them
+    on custom-model endpoints only), or None when they do."""
+    if not config or not config.get("served_entities"):
+        return "it has no config to stop or start"
+    for entity in config["served_entities"]:
+        if "external_model" in entity:
+            return f"served entity '{entity['name']}' is an external model"
+        if "provisioned_model_units" in entity:
+            return f"served entity '{entity['name']}' is provisioned throughput (model units)"
+    return None
+
+
+def stopped_config(config: Mapping[str, Any]) -> dict[str, Any]:
+    """The config as a stopped endpoint shows it: every entity DEPLOYMENT_ABORTED, saying why
+    (the service's entity state while stopped is unknown; this one reads as not serving)."""
+    entities = [
+        {**e, "state": {"deployment": ABORTED, "deployment_state_message": STOPPED_MESSAGE}}
+        for e in config.get("served_entities", [])
+    ]
+    return {**config, "served_entities": entities}
+
+
+def restart_config(
+    config: Mapping[str, Any], version: int, start_ms: int, creator: str
+) -> dict[str, Any]:
+    """The pending config a start stores: the stopped config's entities and traffic as a new
+    config version, every entity built again in it (so it gets new model servers)."""
+    definition: dict[str, Any] = {
+        "served_entities": [entity_definition(e) for e in config.get("served_entities", [])],
+        "traffic_config": config["traffic_config"],
+    }
+    if "auto_capture_config" in config:
+        definition["auto_capture_config"] = config["auto_capture_config"]
+    return pending_config(definition, version, start_ms, creator, None)

@@ -69,6 +69,17 @@ def update_in_progress(name: str) -> ApiError:
     )
 
 
+def endpoint_stopped(name: str) -> ApiError:
+    """A query to a stopped endpoint: 400, as the service documents (wire-fidelity §8); its
+    error code and wording are unknown, these are ours."""
+    return ApiError(
+        400,
+        "INVALID_STATE",
+        f"Endpoint {name} is stopped and serves no queries; start it "
+        f"(POST /api/2.0/serving-endpoints/{name}/config:start) to query it.",
+    )
+
+
 def permission_denied(principal: str, needed: str, endpoint: str, action: str) -> ApiError:
     return ApiError(
         403,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -81,6 +82,23 @@ async def update_pt_config(request: Request) -> JSONResponse:
     body = await read_json(request)
     updated = operations.update_pt_config(granted.ws, granted.guard, granted.endpoint, body)
     return json_response(views.detailed(updated, granted.level))
+
+
+async def stop(request: Request) -> JSONResponse:
+    """POST config:stop (third-party notes, wire-fidelity §8). Its model servers are stopped
+    before the answer, off the event loop."""
+    granted = access(request, "CAN_MANAGE", "stopping it")
+    stopped = await run_in_threadpool(
+        operations.stop_endpoint, granted.ws, granted.guard, granted.endpoint
+    )
+    return json_response(views.detailed(stopped, granted.level))
+
+
+async def start(request: Request) -> JSONResponse:
+    """POST config:start: the stopped config comes back as a new config version, built."""
+    granted = access(request, "CAN_MANAGE", "starting it")
+    started = operations.start_endpoint(granted.ws, granted.guard, granted.endpoint)
+    return json_response(views.detailed(started, granted.level))
 
 
 def _entity_names(endpoint: Endpoint) -> list[str]:
@@ -235,6 +253,8 @@ routes = [
     Route(_ONE, get, methods=["GET"]),
     Route(_ONE, delete, methods=["DELETE"]),
     Route(_ONE + "/config", update_config, methods=["PUT"]),
+    Route(_ONE + "/config:stop", stop, methods=["POST"]),
+    Route(_ONE + "/config:start", start, methods=["POST"]),
     Route(_SERVED + "/build-logs", build_logs, methods=["GET"]),
     Route(_SERVED + "/logs", server_logs, methods=["GET"]),
     Route(_ONE + "/metrics", metrics, methods=["GET"]),

@@ -27,9 +27,11 @@ from serving_panel.local.serving.admission import Gate, OverloadedError
 from serving_panel.local.serving.router import Router, Target, WorkerUnavailableError
 from serving_panel.local.serving.upstream import Reply, UpstreamError
 from serving_panel.local.state import auth
+from serving_panel.local.state.configs import is_stopped
 from serving_panel.local.state.errors import (
     ApiError,
     endpoint_not_found,
+    endpoint_stopped,
     invalid,
     served_model_not_found,
 )
@@ -115,6 +117,8 @@ async def invoke(request: Request) -> Response:
     auth.require(ws.store, who, endpoint.id, endpoint.name, "CAN_QUERY", "querying it")
     stream = stream_requested(body)
     served = request.path_params.get("served_model")
+    if is_stopped(endpoint.attributes):
+        raise endpoint_stopped(endpoint.name)
     if endpoint.config is None:
         if endpoint.config_update == "IN_PROGRESS":
             raise _unavailable(f"Endpoint {endpoint.name} is still being created.")
@@ -176,6 +180,8 @@ def _no_target(ws: Workspace, endpoint: Endpoint) -> ApiError:
     current = ws.store.endpoint_by_id(endpoint.id)
     if current is None:
         return endpoint_not_found(endpoint.name)
+    if is_stopped(current.attributes):
+        return endpoint_stopped(endpoint.name)
     entities = (current.config or {}).get("served_entities", [])
     if entities and all("external_model" in e for e in entities):
         return ApiError(
