@@ -331,3 +331,46 @@ def test_notifications_follow_one_rule_on_create_and_on_patch(api: Api, bare: st
     assert on_create == on_patch
     assert on_create == "email_notifications.on_update_failure: must be a list of email addresses"
     assert name not in names(api)
+
+
+@pytest.mark.parametrize(
+    ("gateway", "message"),
+    [
+        (
+            {"guardrails": {"input": {"invalid_keywords": [None]}}},
+            "guardrails.input.invalid_keywords[0]: must be a string, got null",
+        ),
+        (
+            {"inference_table_config": {"schema_name": {"a": 1}}},
+            "inference_table_config.schema_name: must be a string, got dict",
+        ),
+        (
+            {"guardrails": {"output": {"pii": {"behavior": "HIDE"}}}},
+            "guardrails.output.pii.behavior: must be one of BLOCK, MASK, NONE, got 'HIDE'",
+        ),
+        (
+            {"rate_limits": [{"renewal_period": "minute", "calls": True}]},
+            "rate_limits[0].calls: must be an integer, got bool",
+        ),
+        ({"fallback_config": {}}, None),
+        (
+            {"fallback_config": {"enabled": "yes"}},
+            "fallback_config.enabled: must be true or false, got str",
+        ),
+        (
+            {"usage_tracking_config": {"enabled": 1}},
+            "usage_tracking_config.enabled: must be true or false, got int",
+        ),
+    ],
+)
+def test_an_ai_gateway_of_the_wrong_shape_is_refused_and_the_stored_one_kept(
+    api: Api, bare: str, gateway: dict[str, object], message: str | None
+) -> None:
+    kept = {"usage_tracking_config": {"enabled": True}}
+    assert api.put(f"{PREFIX}/{bare}/ai-gateway", json=kept).status_code == 200
+    response = api.put(f"{PREFIX}/{bare}/ai-gateway", json=gateway)
+    if message is None:  # an empty object is an unset field, as the service leaves it out
+        assert response.status_code == 200, response.text
+        return
+    assert refusal(response) == message
+    assert api.get(f"{PREFIX}/{bare}").json()["ai_gateway"] == kept

@@ -24,7 +24,7 @@ from typing import Any, NoReturn
 
 from serving_panel.local.models import inspect
 from serving_panel.local.models.errors import ModelStoreError
-from serving_panel.local.state import auth, validation
+from serving_panel.local.state import ai_gateway, auth, validation
 from serving_panel.local.state.configs import (
     STOPPED,
     custom_model_problem,
@@ -270,7 +270,7 @@ def set_ai_gateway(
     ws: Workspace, guard: auth.Guard, endpoint: Endpoint, body: dict[str, Any]
 ) -> dict[str, Any]:
     """PUT the AI gateway config (an empty one removes it); returns it as stored."""
-    gateway = validation.parse_ai_gateway(body, "")
+    gateway = ai_gateway.parse_ai_gateway(body, "")
 
     def change(current: Endpoint) -> Endpoint:
         attributes = {**current.attributes, "ai_gateway": gateway}

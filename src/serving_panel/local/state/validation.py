@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from serving_panel import _wire
+from serving_panel.local.state.ai_gateway import parse_ai_gateway
 from serving_panel.local.state.errors import ApiError, invalid
 from serving_panel.local.state.jsontext import parse_json
 
@@ -399,37 +400,6 @@ def parse_notifications(raw: Any, field: str) -> dict[str, Any]:
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise invalid(_join(field, key), "must be a list of email addresses")
     return notifications
-
-
-AI_GATEWAY_FIELDS = (
-    "guardrails",
-    "inference_table_config",
-    "rate_limits",
-    "usage_tracking_config",
-    "fallback_config",
-)
-
-
-def parse_ai_gateway(raw: Any, field: str) -> dict[str, Any]:
-    body = check_object(raw, field)
-    gateway: dict[str, Any] = {}
-    for key in AI_GATEWAY_FIELDS:
-        value = body.get(key)
-        if value is None or value == [] or value == {}:
-            continue  # the service leaves unset and empty fields out
-        if key == "rate_limits":
-            if not isinstance(value, list):
-                raise invalid(_join(field, key), "must be a list")
-            for index, item in enumerate(value):
-                limit = check_object(item, f"{_join(field, key)}[{index}]")
-                if limit.get("renewal_period") != "minute":
-                    raise invalid(
-                        f"{_join(field, key)}[{index}].renewal_period", "must be 'minute'"
-                    )
-        else:
-            check_object(value, _join(field, key))
-        gateway[key] = value
-    return gateway
 
 
 TELEMETRY_FEATURES = (
