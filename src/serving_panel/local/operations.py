@@ -272,13 +272,7 @@ def set_ai_gateway(
     """PUT the AI gateway config (an empty one removes it); returns it as stored."""
     gateway = ai_gateway.parse_ai_gateway(body, "")
 
-    def change(current: Endpoint) -> Endpoint:
-        attributes = {**current.attributes, "ai_gateway": gateway}
-        if not gateway:
-            attributes.pop("ai_gateway")
-        return replace(current, attributes=attributes, updated_ms=now_ms())
-
-    _change(ws, guard, endpoint, change)
+    _change(ws, guard, endpoint, _set_attribute("ai_gateway", gateway))
     return gateway
 
 
@@ -305,15 +299,7 @@ def update_notifications(
     if notifications is not None:
         notifications = validation.parse_notifications(notifications, "email_notifications")
 
-    def change(current: Endpoint) -> Endpoint:
-        attributes = dict(current.attributes)
-        if notifications:
-            attributes["email_notifications"] = notifications
-        else:
-            attributes.pop("email_notifications", None)
-        return replace(current, attributes=attributes, updated_ms=now_ms())
-
-    _change(ws, guard, endpoint, change)
+    _change(ws, guard, endpoint, _set_attribute("email_notifications", notifications))
     return notifications or {}
 
 
@@ -326,15 +312,22 @@ def set_telemetry_config(
     if telemetry is not None:
         telemetry = validation.parse_telemetry_config(telemetry, "telemetry_config")
 
+    return _change(ws, guard, endpoint, _set_attribute("telemetry_config", telemetry))
+
+
+def _set_attribute(key: str, value: Any) -> Callable[[Endpoint], Endpoint]:
+    """The change that stores `value` as the endpoint's `key` attribute, or removes it when
+    the value is empty (the API's way to unset one)."""
+
     def change(current: Endpoint) -> Endpoint:
         attributes = dict(current.attributes)
-        if telemetry:
-            attributes["telemetry_config"] = telemetry
+        if value:
+            attributes[key] = value
         else:
-            attributes.pop("telemetry_config", None)
+            attributes.pop(key, None)
         return replace(current, attributes=attributes, updated_ms=now_ms())
 
-    return _change(ws, guard, endpoint, change)
+    return change
 
 
 def _change(
