@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import secrets
 import selectors
 import signal
 import socket
@@ -32,6 +33,7 @@ import requests
 from _common import percentile, table
 from serving_panel.local.handle import LocalWorkspace
 from serving_panel.local.models.demo import write_demo_models
+from serving_panel.local.secret import SECRET_HEADER
 
 BODY = {"dataframe_records": [{"x": 1.0}, {"x": 2.0}]}
 ROUTER = "local workspace (router)"
@@ -78,6 +80,55 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def start_model_server(
+    model_dir: Path, concurrency: int
+) -> tuple[subprocess.Popen[bytes], str, dict[str, str]]:
+    """A model server as the workspace's supervisor starts one (same command, an inherited
+    socket, a secret on stdin), for the direct path: the workspace's own model servers answer
+    only its router, so the benchmark runs a twin it holds the secret of."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(128)
+    port = int(sock.getsockname()[1])
+    secret = secrets.token_urlsafe(32)
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "serving_panel.local.worker",
+            str(model_dir),
+            "--fd",
+            str(sock.fileno()),
+            "--concurrency",
+            str(concurrency),
+            "--secret-from-stdin",
+        ],
+        pass_fds=(sock.fileno(),),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    sock.close()
+    assert process.stdin is not None
+    process.stdin.write(secret.encode() + b"\n")
+    process.stdin.flush()  # stdin stays open: the model server exits when it closes
+    url = f"http://127.0.0.1:{port}"
+    headers = {SECRET_HEADER: secret}
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"the model server exited with {process.returncode}")
+        try:
+            if requests.get(f"{url}/ping", headers=headers, timeout=1).status_code == 200:
+                return process, url, headers
+        except (requests.ConnectionError, requests.Timeout):
+            pass  # still loading its model
+        time.sleep(0.2)
+    os.killpg(process.pid, signal.SIGKILL)
+    raise SystemExit("the model server did not answer /ping within 120 s")
 
 
 def start_mlflow_server(
@@ -156,8 +207,10 @@ def main() -> None:
         }
         client.create("bench", [entity])
         client.wait("bench", until="ready")
-        workers = requests.get(f"{ws.host}/__local/workers", headers=auth, timeout=30).json()
-        [worker] = workers["workers"]
+        direct, direct_url, direct_headers = start_model_server(
+            models["regressor"],
+            concurrency=16,  # Large, as the endpoint's own
+        )
         mlflow_server, mlflow_url = (
             start_mlflow_server(models["regressor"], workers=4)
             if args.mlflow
@@ -165,7 +218,7 @@ def main() -> None:
         )
         paths: dict[str, tuple[str, dict[str, str]]] = {
             ROUTER: (f"{ws.host}/serving-endpoints/bench/invocations", auth),
-            DIRECT: (f"http://127.0.0.1:{worker['port']}/invocations", {}),
+            DIRECT: (f"{direct_url}/invocations", direct_headers),
         }
         if mlflow_server is not None:
             paths["mlflow models serve (4 workers)"] = (f"{mlflow_url}/invocations", {})
@@ -211,12 +264,14 @@ def main() -> None:
                     )
                 ratios[clients] = (p50[ROUTER] / p50[DIRECT], rate[ROUTER] / rate[DIRECT])
         finally:
+            os.killpg(direct.pid, signal.SIGTERM)
+            direct.wait(timeout=20)
             if mlflow_server is not None:
                 os.killpg(mlflow_server.pid, signal.SIGTERM)
                 mlflow_server.wait(timeout=20)
     print(
         f"regressor, 2-row dataframe_records, {args.requests} requests per level; "
-        f"local model server concurrency {worker['concurrency']}"
+        "local model servers at concurrency 16 (Large)"
     )
     if mlflow_server is None:
         print(f"MLflow scoring server: not run ({mlflow_url})")
