@@ -142,6 +142,19 @@ sys.stdin.read()  # until killed
 """
 
 
+def create_with_a_load_that_never_returns(api: Api, name: str) -> None:
+    """An endpoint whose one model (the slow demo model, told to load for an hour) keeps its
+    loader inside the load."""
+    hour = {"SERVING_PANEL_DEMO_SLOW_SECONDS": "3600"}
+    api.post(
+        "/api/2.0/serving-endpoints",
+        json={
+            "name": name,
+            "config": {"served_entities": [entity("slow", "1", environment_vars=hour)]},
+        },
+    ).raise_for_status()
+
+
 @pytest.mark.parametrize("started_from", ["main", "thread"])
 def test_kill_9_of_the_starting_script_stops_the_server_and_its_model_servers(
     tmp_path: Path, demo_models: dict[str, Path], started_from: str
@@ -234,21 +247,7 @@ def test_kill_9_of_the_server_stops_its_model_servers_their_children_and_loaders
         create_ready(api, "serving", entity("misbehaving", "1"))
         spawned = query(api, "serving", mode="spawn").json()["predictions"][0]
         leftovers.append(spawned)
-        api.post(
-            "/api/2.0/serving-endpoints",
-            json={
-                "name": "loading",
-                "config": {
-                    "served_entities": [
-                        entity(
-                            "slow",
-                            "1",
-                            environment_vars={"SERVING_PANEL_DEMO_SLOW_SECONDS": "3600"},
-                        )
-                    ]
-                },
-            },
-        ).raise_for_status()
+        create_with_a_load_that_never_returns(api, "loading")
         build_logs = "/api/2.0/serving-endpoints/loading/served-models/slow-1/build-logs"
         wait_for(  # inside the load, where it prints nothing more that could fail on its own
             lambda: "loading model with mlflow.pyfunc.load_model" in api.get(build_logs).text,
@@ -280,21 +279,7 @@ def test_a_load_that_never_returns_fails_the_build_with_a_timeout_and_stops_its_
     )
     try:
         api = Api(workspace.host, workspace.token)
-        api.post(
-            "/api/2.0/serving-endpoints",
-            json={
-                "name": "hangs",
-                "config": {
-                    "served_entities": [
-                        entity(
-                            "slow",
-                            "1",
-                            environment_vars={"SERVING_PANEL_DEMO_SLOW_SECONDS": "3600"},
-                        )
-                    ]
-                },
-            },
-        ).raise_for_status()
+        create_with_a_load_that_never_returns(api, "hangs")
         body = settle(api, "hangs")
 
         assert body["state"]["config_update"] == "UPDATE_FAILED"
