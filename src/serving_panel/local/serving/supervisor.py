@@ -335,7 +335,7 @@ class Supervisor:
             if code is not None:
                 self._exited(worker, code, now)
                 continue
-            if self._over_memory_limit(worker, process):
+            if self._sample_and_enforce_memory(worker, process):
                 continue
             if state == State.STARTING:
                 if self._healthy(worker):
@@ -376,7 +376,7 @@ class Supervisor:
             else float(worker.spec.memory_limit_mb)
         )
 
-    def _over_memory_limit(self, worker: Worker, process: subprocess.Popen[bytes]) -> bool:
+    def _sample_and_enforce_memory(self, worker: Worker, process: subprocess.Popen[bytes]) -> bool:
         """Samples the worker's resident memory and CPU time (its process and whatever it
         started) and reports them; past the memory limit, kills it (the next tick sees the
         exit and restarts it). True when it did."""
