@@ -414,7 +414,12 @@ def test_fuzzing_the_fault_controls_gets_no_server_error(workspace: LocalWorkspa
         report = fuzz(schema, plan, workspace, {}, 15.0)
     finally:
         api.delete("/__local/faults").raise_for_status()
-    assert api.get("/__local/faults").json() == {"latency_ms": 0, "rules": []}
+    assert api.get("/__local/faults").json() == {
+        "latency_ms": 0,
+        "rules": [],
+        "scenarios": [],
+        "held_updates": [],
+    }
     assert len(report.per_operation) == len(plan) == 4
     assert {200, 400} <= set(report.statuses), report.summary()
     assert report.server_errors == [], _server_errors(report, workspace)

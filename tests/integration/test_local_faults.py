@@ -22,7 +22,7 @@ from serving_panel.local.handle import LocalWorkspace
 
 FAULTS = "/__local/faults"
 PREFIX = "/api/2.0/serving-endpoints"
-EMPTY = {"latency_ms": 0, "rules": []}
+EMPTY = {"latency_ms": 0, "rules": [], "scenarios": [], "held_updates": []}
 INTERNAL_ERROR = {
     "error_code": "INTERNAL_ERROR",
     "message": "The local workspace failed to answer this request; its log has the details.",
@@ -140,13 +140,13 @@ def test_state_shows_rules_and_seen_counts(faults: Api, endpoint: str) -> None:
     rule = {"method": "get", "path": path, "status": 429, "retry_after": 3, "times": 1}
     added = add_rules(faults, {"rules": [rule]})
     expected = {**rule, "method": "GET", "offset": 0, "seen": 0}
-    assert added == {"latency_ms": 0, "rules": [expected]}
+    assert added == {**EMPTY, "rules": [expected]}
     for _ in range(3):
         faults.get(f"{PREFIX}/{endpoint}")
     faults.delete(f"{PREFIX}/{endpoint}-not-matched-by-method")
     state = faults.get(FAULTS)
     assert state.status_code == 200, state.text
-    assert state.json() == {"latency_ms": 0, "rules": [{**expected, "seen": 3}]}
+    assert state.json() == {**EMPTY, "rules": [{**expected, "seen": 3}]}
 
 
 def test_delete_clears_rules_and_latency(faults: Api, endpoint: str) -> None:

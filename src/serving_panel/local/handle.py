@@ -38,6 +38,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from serving_panel.local import identities, lifeline
+from serving_panel.local.control import FaultControl
 from serving_panel.local.models.registry import ModelStore, RegisteredModel
 from serving_panel.local.serving.processes import stop_group
 from serving_panel.local.state.private import make_private
@@ -244,6 +245,12 @@ class LocalWorkspace:
         from serving_panel.client import ServingClient
 
         return ServingClient(self.host, token or self.token, **options)
+
+    @property
+    def faults(self) -> FaultControl:
+        """Rules, latency and scenarios of a workspace started with `enable_faults=True`
+        (`local/control.py`); its calls raise FaultControlError otherwise."""
+        return FaultControl(self.host, self.token)
 
     # Identities and models -----------------------------------------------------------------
 

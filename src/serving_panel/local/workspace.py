@@ -17,6 +17,7 @@ from serving_panel.local.builds.lifecycle import Lifecycle
 from serving_panel.local.builds.pace import DEFAULT_MIN_UPDATE_S
 from serving_panel.local.models.errors import ModelStoreError
 from serving_panel.local.models.registry import ModelStore
+from serving_panel.local.scenarios import Scenarios
 from serving_panel.local.serving.deployment import Deployment
 from serving_panel.local.serving.metrics import ServingMetrics
 from serving_panel.local.serving.router import REQUEST_TIMEOUT_S, Router
@@ -84,6 +85,8 @@ class Workspace:
         self.models = ModelStore(data_dir / "models")
         self.logs = LogStore(data_dir / "logs")
         self.metrics = ServingMetrics()
+        #: Set through /__local/faults when faults are enabled; empty otherwise.
+        self.scenarios = Scenarios()
         self.deployment: Deployment | None = None
         self.supervisor = Supervisor(
             self.logs,
@@ -92,6 +95,7 @@ class Workspace:
             idle_s=_seconds(IDLE_ENV, DEFAULT_IDLE_S),
             stable_s=_seconds(BACKOFF_RESET_ENV, STABLE_S),
             memory_limit_mb=_number(MEMORY_LIMIT_ENV, None),
+            scenarios=self.scenarios,
         )
         self.router = Router(
             self.supervisor,
@@ -111,6 +115,7 @@ class Workspace:
                 if min_update_s is not None
                 else _seconds(MIN_UPDATE_ENV, DEFAULT_MIN_UPDATE_S)
             ),
+            scenarios=self.scenarios,
         )
         self.workspace_id = self._workspace_id()
         self.admin_token = admin_token(data_dir, self.store)

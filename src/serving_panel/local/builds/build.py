@@ -20,6 +20,7 @@ from serving_panel.local.logformat import format_log_line
 from serving_panel.local.models.errors import ModelStoreError
 from serving_panel.local.models.inspect import check_requirements, validate_mlmodel
 from serving_panel.local.models.registry import ModelStore
+from serving_panel.local.scenarios import Scenarios
 from serving_panel.local.serving.environment import model_environment
 from serving_panel.local.serving.processes import stop_group
 from serving_panel.local.state.configs import CREATING, FAILED, READY
@@ -51,8 +52,10 @@ class Builder:
         python: str,
         load_timeout_s: float,
         environment: dict[str, str],
+        scenarios: Scenarios | None = None,
     ) -> None:
         self.models = models
+        self.scenarios = scenarios if scenarios is not None else Scenarios()
         self.logs = logs
         self.python = python
         self.load_timeout_s = load_timeout_s
@@ -132,6 +135,8 @@ class Builder:
             f"build started for served entity {name} of {endpoint_name} (config version {version})",
         )
         set_state(CREATING, "Building the served entity's environment.")
+        if not self._play_scenarios(endpoint_name, name, say, set_state):
+            return
         if "external_model" in entity:
             model = entity["external_model"]
             say("INFO", f"external model {model['provider']}/{model['name']}: nothing to build")
@@ -195,6 +200,30 @@ class Builder:
             set_state(CREATING, BUILT_MESSAGE)
         else:
             set_state(READY, "")
+
+    def _play_scenarios(
+        self,
+        endpoint_name: str,
+        entity_name: str,
+        say: Callable[[str, str], None],
+        set_state: SetState,
+    ) -> bool:
+        """The slow_build and failing_build scenarios (`local/scenarios.py`) matching this
+        build; False when the build must end here (it failed, or the workspace is stopping)."""
+        delay = self.scenarios.build_delay(endpoint_name, entity_name)
+        if delay > 0:
+            say("INFO", f"building the environment takes {delay:g} s more (slow_build scenario)")
+            if self._stopping.wait(delay):
+                say("WARNING", STOPPING_MESSAGE)
+                return False
+        message = self.scenarios.build_failure(endpoint_name, entity_name)
+        if message is not None:
+            for line in message.splitlines():
+                say("ERROR", line)
+            say("ERROR", "build failed (failing_build scenario)")
+            set_state(FAILED, message)
+            return False
+        return True
 
     def _load(
         self,

@@ -27,6 +27,7 @@ from serving_panel.local.builds.build import BUILT, BUILT_MESSAGE, Builder, SetS
 from serving_panel.local.builds.pace import Pace
 from serving_panel.local.models.errors import ModelStoreError
 from serving_panel.local.models.registry import ModelStore
+from serving_panel.local.scenarios import Scenarios
 from serving_panel.local.state.configs import CREATING, FAILED, READY, endpoint_ready
 from serving_panel.local.state.logstore import LogStore
 from serving_panel.local.state.store import Endpoint, Store, now_ms
@@ -54,8 +55,10 @@ class Lifecycle:
         deployment: Deployment | None = None,
         deploy_timeout_s: float = 300.0,
         min_update_s: float = 0.0,
+        scenarios: Scenarios | None = None,
     ) -> None:
         self.deployment = deployment
+        self.scenarios = scenarios if scenarios is not None else Scenarios()
         self.min_update_s = min_update_s
         self.deploy_timeout_s = deploy_timeout_s
         self.store = store
@@ -73,6 +76,7 @@ class Lifecycle:
             python=python,
             load_timeout_s=load_timeout_s,
             environment=dict(environment or os.environ),
+            scenarios=self.scenarios,
         )
 
     # Driving ------------------------------------------------------------------------------
@@ -162,6 +166,7 @@ class Lifecycle:
     def shutdown(self, timeout_s: float = 10.0) -> None:
         """Stops model loads in flight; their updates stay IN_PROGRESS for the next start."""
         self._stopping.set()
+        self.scenarios.wake()
         self.builder.kill_all()
         self.wait_idle(timeout_s)
 
@@ -210,6 +215,7 @@ class Lifecycle:
                 self._deploy(endpoint_id, endpoint.name, version, pace)
             else:
                 pace.reach(1.0)
+                self._hold(endpoint_id, endpoint.name, version)
                 if self._stopping.is_set():
                     return
                 self._finish(endpoint_id, version)
@@ -254,6 +260,7 @@ class Lifecycle:
             if not self.deployment.supervisor.wait_ready(key, self.deploy_timeout_s)
         ]
         pace.reach(1.0)
+        self._hold(endpoint_id, endpoint_name, version)
         if self._stopping.is_set():
             return
         for key in keys:
@@ -276,6 +283,29 @@ class Lifecycle:
                 self.deployment.activate(endpoint_id, pending)
                 live = self.deployment.start(endpoint_id, pending, entities)
                 self.deployment.retire(endpoint_id, keep=live)
+
+    def _hold(self, endpoint_id: str, endpoint_name: str, version: int) -> None:
+        """The hold_update scenario: the update waits here, its builds done, until released."""
+        if not self.scenarios.holds(endpoint_name):
+            return
+        for entity in self._pending_entities(endpoint_id, version):
+            self.builder.log(
+                endpoint_id,
+                entity,
+                version,
+                "INFO",
+                "the update is held IN_PROGRESS until released (hold_update scenario)",
+            )
+        if self.scenarios.hold(endpoint_name, self._stopping) and not self._stopping.is_set():
+            for entity in self._pending_entities(endpoint_id, version):
+                self.builder.log(endpoint_id, entity, version, "INFO", "the update was released")
+
+    def _pending_entities(self, endpoint_id: str, version: int) -> list[str]:
+        endpoint = self.store.endpoint_by_id(endpoint_id)
+        pending = endpoint.pending_config if endpoint is not None else None
+        if pending is None or int(pending["config_version"]) != version:
+            return []
+        return [str(e["name"]) for e in pending["served_entities"]]
 
     def _entity_setter(self, endpoint_id: str, version: int, name: str) -> SetState:
         def set_state(deployment: str, message: str) -> None:

@@ -49,7 +49,9 @@ class Deployment:
         if "external_model" in entity:
             return None
         registered = self.models.resolve(entity["entity_name"], entity["entity_version"])
+        endpoint = self.store.endpoint_by_id(key.endpoint_id)
         return WorkerSpec(
+            endpoint_name=endpoint.name if endpoint is not None else "",
             key=key,
             model_dir=registered.path,
             workload_size=_size(entity),

@@ -37,6 +37,8 @@ class WorkerSpec:
     workload_size: str = "Small"
     scale_to_zero: bool = False
     environment: Mapping[str, str] = field(default_factory=dict)
+    #: The endpoint's name, for the scenarios that match names (`local/scenarios.py`).
+    endpoint_name: str = ""
 
     @property
     def concurrency(self) -> int:
@@ -77,8 +79,12 @@ class Worker:
     secret: str = ""
     #: When the current process became healthy (monotonic), for the backoff reset.
     running_since: float = 0.0
-    #: Why the supervisor itself killed the current process (a memory limit), if it did.
+    #: Why the supervisor itself killed the current process (a memory limit, a flapping
+    #: scenario), if it did: the entity's message, and the few words its exit is logged with.
     kill_reason: str | None = None
+    kill_cause: str | None = None
+    #: A cold_start scenario: the woken process is not called healthy before this (monotonic).
+    ready_not_before: float = 0.0
     #: What went wrong last, shown as the entity's message while it recovers.
     problem: str | None = None
     rss_mb: float | None = None  # resident memory at the last sample

@@ -54,6 +54,7 @@ from typing import IO
 import psutil
 
 from serving_panel.local.logformat import format_log_line
+from serving_panel.local.scenarios import Scenarios
 from serving_panel.local.secret import SECRET_HEADER
 from serving_panel.local.serving.environment import model_environment
 from serving_panel.local.serving.processes import stop_group
@@ -96,8 +97,10 @@ class Supervisor:
         tick_s: float = 0.1,
         stable_s: float = STABLE_S,
         memory_limit_mb: float | None = None,
+        scenarios: Scenarios | None = None,
     ) -> None:
         self.logs = logs
+        self.scenarios = scenarios if scenarios is not None else Scenarios()
         self.on_state = on_state
         self.on_usage = on_usage
         self.python = python
@@ -159,6 +162,11 @@ class Supervisor:
             if worker is not None and worker.state == State.IDLE:
                 self._log(worker, "INFO", "request arrived while scaled to zero: starting")
                 self._spawn(worker)
+                delay = self.scenarios.cold_start_delay(worker.spec.endpoint_name, key.entity)
+                if delay > 0:
+                    said = f"the start takes {delay:g} s more (cold_start scenario)"
+                    self._log(worker, "INFO", said)
+                    worker.ready_not_before = worker.started_at + delay
             return worker
 
     def contact(self, key: WorkerKey) -> tuple[tuple[str, int], dict[str, str]] | None:
@@ -294,6 +302,8 @@ class Supervisor:
                 process.stdin.flush()
         worker.secret = secret
         worker.kill_reason = None
+        worker.kill_cause = None
+        worker.ready_not_before = 0.0
         worker.rss_mb = None
         worker.cpu_s = None
         worker.process = process
@@ -338,6 +348,8 @@ class Supervisor:
             if self._sample_and_enforce_memory(worker, process):
                 continue
             if state == State.STARTING:
+                if now < worker.ready_not_before:
+                    continue  # a cold_start scenario: not healthy yet, whatever /ping says
                 if self._healthy(worker):
                     with self._lock:
                         worker.state = State.RUNNING
@@ -354,6 +366,8 @@ class Supervisor:
                         worker, "ERROR", f"not healthy after {START_TIMEOUT_S:.0f} s: restarting"
                     )
                     _terminate(process, 1.0)
+            elif state == State.RUNNING and self._flap_due(worker, now):
+                self._flap(worker, process)
             elif state == State.RUNNING and self._idle(worker, now):
                 self._log(worker, "INFO", f"idle for {self.idle_s:g} s: scaling to zero")
                 with self._lock:
@@ -368,6 +382,21 @@ class Supervisor:
             and worker.inflight == 0
             and now - worker.last_used >= self.idle_s
         )
+
+    def _flap_due(self, worker: Worker, now: float) -> bool:
+        every_s = self.scenarios.flap_after(worker.spec.endpoint_name, worker.spec.key.entity)
+        return every_s is not None and now - worker.running_since >= every_s
+
+    def _flap(self, worker: Worker, process: subprocess.Popen[bytes]) -> None:
+        """The flapping scenario: stops the model server as a crash would; the next tick sees
+        the exit, and it recovers the way a crashed one does (backoff, restart)."""
+        reason = self.scenarios.flapped(worker.spec.endpoint_name, worker.spec.key.entity)
+        if reason is None:
+            return
+        worker.kill_reason = reason
+        worker.kill_cause = "stopped by the flapping scenario"
+        self._log(worker, "WARNING", f"{reason}: stopping it")
+        stop_group(process, None, wait=False)
 
     def _memory_limit_mb(self, worker: Worker) -> float:
         return (
@@ -402,6 +431,7 @@ class Supervisor:
             f"The model server exceeded its memory limit of {limit:g} MB "
             f"(workload size {worker.spec.workload_size})"
         )
+        worker.kill_cause = "memory limit exceeded"
         self._log(
             worker,
             "ERROR",
@@ -415,8 +445,8 @@ class Supervisor:
         """A worker we did not stop has exited: back off and restart, or give up."""
         booted = worker.state == State.RUNNING
         reason = f"signal {-code}" if code < 0 else f"exit code {code}"
-        if worker.kill_reason is not None:
-            reason = f"memory limit exceeded, {reason}"
+        if worker.kill_cause is not None:
+            reason = f"{worker.kill_cause}, {reason}"
         with self._lock:
             worker.ready.clear()
             worker.problem = worker.kill_reason

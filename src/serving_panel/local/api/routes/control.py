@@ -2,21 +2,26 @@
 
 `/__local/openapi.json` serves the checked-in OpenAPI document of every route (no token).
 `/__local/workers` lists the model server processes (admin only).
-`/__local/faults` (GET, POST, DELETE) exists only when the workspace runs with faults enabled,
-and needs an admin's token.
+`/__local/faults` (GET, POST, DELETE) and `/__local/faults/release` (POST) exist only when the
+workspace runs with faults enabled, and need an admin's token: rules and latency
+(`api/faults.py`), and scenarios (`local/scenarios.py`).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from serving_panel.local.api.faults import Faults
-from serving_panel.local.api.routes.common import caller, json_response, read_json
-from serving_panel.local.state.errors import ApiError
+from serving_panel.local.api.routes.common import caller, json_response, read_json, workspace
+from serving_panel.local.api.scenarios import parse_scenarios
+from serving_panel.local.state.errors import ApiError, invalid
+
+_FAULT_FIELDS = ("rules", "latency_ms", "scenarios")
 
 OPENAPI_DOCUMENT = Path(__file__).resolve().parents[1] / "openapi.json"
 
@@ -43,23 +48,46 @@ def _faults(request: Request) -> Faults:
     return faults
 
 
+def _state(request: Request) -> dict[str, Any]:
+    return {**_faults(request).state(), **workspace(request).scenarios.state()}
+
+
 async def get_faults(request: Request) -> JSONResponse:
     _admin(request)
-    return json_response(_faults(request).state())
+    return json_response(_state(request))
 
 
 async def add_faults(request: Request) -> JSONResponse:
+    """Adds rules and scenarios and sets the latency: all of the body, or (refused) none."""
     _admin(request)
     faults = _faults(request)
-    faults.configure(await read_json(request))
-    return json_response(faults.state())
+    body = await read_json(request)
+    unknown = sorted(set(body) - set(_FAULT_FIELDS))
+    if unknown:
+        raise invalid(unknown[0], f"is not a field here (the fields: {', '.join(_FAULT_FIELDS)})")
+    scenarios = parse_scenarios(body.get("scenarios"))
+    faults.configure(body)  # checks everything before it changes anything
+    workspace(request).scenarios.add(scenarios)
+    return json_response(_state(request))
+
+
+async def release_update(request: Request) -> JSONResponse:
+    """Ends the endpoint's hold_update scenarios: its held update goes on to its end."""
+    _admin(request)
+    _faults(request)
+    endpoint = (await read_json(request)).get("endpoint")
+    if not isinstance(endpoint, str) or not endpoint:
+        raise invalid("endpoint", "is required: the name of the endpoint whose update to release")
+    released = workspace(request).scenarios.release(endpoint)
+    return json_response({"released": released, **_state(request)})
 
 
 async def clear_faults(request: Request) -> JSONResponse:
+    """Clears rules, latency and scenarios; held updates go on."""
     _admin(request)
-    faults = _faults(request)
-    faults.clear()
-    return json_response(faults.state())
+    _faults(request).clear()
+    workspace(request).scenarios.clear()
+    return json_response(_state(request))
 
 
 async def list_workers(request: Request) -> JSONResponse:
@@ -75,4 +103,5 @@ routes = [
     Route("/__local/faults", get_faults, methods=["GET"]),
     Route("/__local/faults", add_faults, methods=["POST"]),
     Route("/__local/faults", clear_faults, methods=["DELETE"]),
+    Route("/__local/faults/release", release_update, methods=["POST"]),
 ]
