@@ -179,7 +179,7 @@ describe("Header", () => {
     );
   });
 
-  it("has the actions menu button after refresh; its delete item needs an rpc", () => {
+  it("has the actions menu button after refresh; its stop and delete items need an rpc", () => {
     show(snapshotFixture());
     const buttons = [...el.querySelectorAll(".sp-title-row button")];
     const menuButton = q("actions");
@@ -187,9 +187,14 @@ describe("Header", () => {
     expect(menuButton?.getAttribute("aria-haspopup")).toBe("menu");
     act(() => menuButton?.click());
     const items = [...el.querySelectorAll("[role=menu] [role=menuitem]")];
-    expect(items.map((item) => item.textContent)).toEqual(["Copy endpoint id", "Delete endpoint…"]);
-    // This test renders the header without an rpc: deleting cannot be offered.
+    expect(items.map((item) => item.textContent)).toEqual([
+      "Copy endpoint id",
+      "Stop endpoint…",
+      "Delete endpoint…",
+    ]);
+    // This test renders the header without an rpc: stopping and deleting cannot be offered.
     expect(items[1]?.getAttribute("aria-disabled")).toBe("true");
+    expect(items[2]?.getAttribute("aria-disabled")).toBe("true");
   });
 
   it("opens the delete dialog below the title row when given the view's rpc", () => {

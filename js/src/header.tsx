@@ -1,12 +1,12 @@
 /**
  * The panel's header: name, state badge, config version, who and when, the caller's permission,
- * refresh and auto-refresh, the "⋮" actions menu (delete/actions.tsx), and the last refresh's
+ * refresh and auto-refresh, the "⋮" actions menu (actions.tsx), and the last refresh's
  * error. Server strings are rendered as text.
  */
 import { type ComponentChildren, Fragment } from "preact";
+import { EndpointActions } from "./actions";
 import type { Rpc } from "./bridge/rpc";
 import { type Wait, waitText } from "./bridge/waiting";
-import { EndpointActions } from "./delete/actions";
 import { isUpdating, type Snapshot, stateTone } from "./model";
 import { ErrorLine, type ErrorView, errorParts } from "./ui/errors";
 import { exactTime, relativeTime, version } from "./ui/format";
@@ -120,7 +120,13 @@ export function Header(props: HeaderProps) {
             ⟳
           </span>
         </button>
-        <EndpointActions name={name} endpointId={snapshot.id} deleted={deleted} rpc={props.rpc} />
+        <EndpointActions
+          name={name}
+          endpointId={snapshot.id}
+          deleted={deleted}
+          rpc={props.rpc}
+          snapshot={snapshot}
+        />
       </div>
       {meta.length > 0 && (
         <div class="sp-meta">

@@ -6,10 +6,10 @@
  */
 import { render } from "preact";
 import { act } from "preact/test-utils";
+import { EndpointActions } from "../src/actions";
 import { Rpc } from "../src/bridge/rpc";
 import { ScopedModel } from "../src/bridge/scoped-model";
-import { EndpointActions } from "../src/delete/actions";
-import type { PanelState } from "../src/model";
+import type { PanelState, Snapshot } from "../src/model";
 import type { WireError } from "../src/ui/errors";
 import { FakeModel, panelStateFixture } from "./fake-model";
 import { flush } from "./tab-harness";
@@ -55,13 +55,15 @@ interface Options {
   endpointId?: string;
   deleted?: boolean;
   withRpc?: boolean;
+  /** For the stop and start items (none without it). */
+  snapshot?: Snapshot | undefined;
 }
 
 export class Harness {
   readonly model: FakeModel<PanelState>;
   readonly rpc: Rpc;
   readonly el: HTMLElement;
-  private props: Required<Options>;
+  private props: Options & Required<Omit<Options, "snapshot">>;
 
   constructor(options: Options = {}) {
     this.props = {
@@ -81,7 +83,7 @@ export class Harness {
 
   draw(options: Options = {}): void {
     this.props = { ...this.props, ...options };
-    const { name, endpointId, deleted, withRpc } = this.props;
+    const { name, endpointId, deleted, withRpc, snapshot } = this.props;
     act(() => {
       render(
         <EndpointActions
@@ -89,6 +91,7 @@ export class Harness {
           endpointId={endpointId}
           deleted={deleted}
           rpc={withRpc ? this.rpc : undefined}
+          snapshot={snapshot}
         />,
         this.el,
       );

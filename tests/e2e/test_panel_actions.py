@@ -1,5 +1,6 @@
 """The panel's actions in JupyterLab, checked against the workspace through ServingClient: a
-grant made in the panel, a revoke refused on a stale ACL, and the delete flow."""
+grant made in the panel, a revoke refused on a stale ACL, stop then start, and the delete
+flow."""
 
 from __future__ import annotations
 
@@ -110,6 +111,31 @@ def test_delete_needs_the_name_typed_and_then_deletes(
     expect(root.get_by_test_id("state-badge")).to_have_text("Deleted")
     with pytest.raises(ResourceDoesNotExist):
         client.get(name)
+
+
+def test_stop_then_start_from_the_actions_menu(
+    lab: JupyterLab, notebook: NotebookPage, client: ServingClient
+) -> None:
+    name = unique("e2e-power")
+    client.create(name, [entity("ads1", "1")])
+    client.wait(name)
+    root = open_panel(lab, notebook, name)
+    root.get_by_test_id("actions").click()
+    root.get_by_test_id("action-stop").click()
+    dialog = root.get_by_test_id("power-dialog")
+    expect(dialog).to_contain_text("queries are refused until it is started again")
+    expect(dialog.get_by_test_id("power-entities")).to_contain_text("ads1-1")
+    dialog.get_by_test_id("power-confirm").click()
+    expect(dialog).to_be_hidden()
+    expect(root.get_by_test_id("state-badge")).to_have_text("Not ready (stopped)")
+    assert client.get(name).state == "Not ready (stopped)"
+
+    root.get_by_test_id("actions").click()
+    root.get_by_test_id("action-start").click()
+    root.get_by_test_id("power-dialog").get_by_test_id("power-confirm").click()
+    expect(root.get_by_test_id("power-dialog")).to_be_hidden()
+    assert client.wait(name).state == "Ready"
+    client.delete(name)
 
 
 def test_the_logs_tab_shows_build_and_server_logs_and_searches(

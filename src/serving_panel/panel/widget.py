@@ -25,6 +25,7 @@ from serving_panel.errors import ServingError
 from serving_panel.panel.delete import install as install_delete
 from serving_panel.panel.logs import install as install_logs
 from serving_panel.panel.permissions import install as install_permissions
+from serving_panel.panel.power import install as install_power
 from serving_panel.panel.protocol import Handler, RequestRouter
 
 if TYPE_CHECKING:
@@ -104,6 +105,7 @@ class EndpointPanel(anywidget.AnyWidget):
         install_logs(self)
         install_permissions(self)
         install_delete(self)
+        install_power(self)
         self.on_msg(self._on_custom_message)
         try:
             self.refresh()
@@ -171,6 +173,16 @@ class EndpointPanel(anywidget.AnyWidget):
     def revoke(self, **principal: Any) -> Permissions:
         """`panel.revoke(user="jsmith@example.com")`: see ServingClient.revoke."""
         return self._client.revoke(self.endpoint_name, **principal)
+
+    def stop(self) -> Endpoint:
+        """Stops the endpoint (see ServingClient.stop) and shows it stopped."""
+        self._client.stop(self.endpoint_name)
+        return self.refresh()
+
+    def start(self) -> Endpoint:
+        """Starts the stopped endpoint (see ServingClient.start) and shows its update."""
+        self._client.start(self.endpoint_name)
+        return self.refresh()
 
     # Snapshot (the host protocol features use) ------------------------------------------
 

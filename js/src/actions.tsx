@@ -1,17 +1,21 @@
 /**
  * The header's "⋮" actions menu (a menu button: Enter, Space or ↓ opens it on the first item,
  * ↑ on the last; ↑↓ Home End move, Enter or Space activate, Escape closes it and returns focus
- * to the button, Tab closes it), with "Copy endpoint id" and "Delete endpoint…", and the delete
- * dialog it opens. Closing the dialog returns focus to the menu button.
+ * to the button, Tab closes it), with "Copy endpoint id", "Stop endpoint…" or "Start
+ * endpoint…" (power/), and "Delete endpoint…", and the dialogs they open. Closing a dialog
+ * returns focus to the menu button.
  *
  * Listeners on the document (a click outside closes the menu) and the notice timer live in
  * layout effects, whose cleanups Preact runs as the view unmounts.
  */
 import { useLayoutEffect, useRef, useState } from "preact/hooks";
-import type { Rpc } from "../bridge/rpc";
-import { copyText } from "../ui/clipboard";
-import { DeleteDialog } from "./dialog";
-import "./delete.css";
+import type { Rpc } from "./bridge/rpc";
+import { DeleteDialog } from "./delete/dialog";
+import type { Snapshot } from "./model";
+import { powerAction } from "./power/availability";
+import { PowerDialog } from "./power/dialog";
+import { copyText } from "./ui/clipboard";
+import "./delete/delete.css";
 
 /** How long "Endpoint id copied" stays. */
 export const NOTICE_MS = 2_500;
@@ -22,11 +26,13 @@ interface EndpointActionsProps {
   endpointId: string;
   /** The panel deleted the endpoint: nothing left to delete. */
   deleted: boolean;
-  /** Without it (a view that passes none) the delete item is disabled. */
+  /** Without it (a view that passes none) the delete, stop and start items are disabled. */
   rpc: Rpc | undefined;
+  /** For the stop or start item; without it neither is offered. */
+  snapshot?: Snapshot | undefined;
 }
 
-type ItemKey = "copy" | "delete";
+type ItemKey = "copy" | "stop" | "start" | "delete";
 
 interface Item {
   key: ItemKey;
@@ -37,13 +43,19 @@ interface Item {
 
 let actionsCounter = 0;
 
-export function EndpointActions({ name, endpointId, deleted, rpc }: EndpointActionsProps) {
+export function EndpointActions({
+  name,
+  endpointId,
+  deleted,
+  rpc,
+  snapshot,
+}: EndpointActionsProps) {
   const [idPrefix] = useState(() => {
     actionsCounter += 1;
     return `sp-actions${actionsCounter}`;
   });
   const [menuOpen, setMenuOpen] = useState(false);
-  const [dialogOpen, setDialogOpen] = useState(false);
+  const [dialog, setDialog] = useState<"delete" | "stop" | "start" | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const wrapRef = useRef<HTMLSpanElement>(null);
   const buttonRef = useRef<HTMLButtonElement>(null);
@@ -51,6 +63,7 @@ export function EndpointActions({ name, endpointId, deleted, rpc }: EndpointActi
   const focusOnOpen = useRef<"first" | "last">("first");
   const live = useRef(true);
 
+  const power = snapshot === undefined ? null : powerAction(snapshot);
   const items: Item[] = [
     {
       key: "copy",
@@ -58,6 +71,16 @@ export function EndpointActions({ name, endpointId, deleted, rpc }: EndpointActi
       disabled: endpointId === "",
       title: endpointId === "" ? "The endpoint has not been read yet" : undefined,
     },
+    ...(power === null
+      ? []
+      : [
+          {
+            key: power.action,
+            label: power.action === "stop" ? "Stop endpoint…" : "Start endpoint…",
+            disabled: rpc === undefined || power.disabled,
+            title: power.why,
+          },
+        ]),
     {
       key: "delete",
       label: "Delete endpoint…",
@@ -107,11 +130,16 @@ export function EndpointActions({ name, endpointId, deleted, rpc }: EndpointActi
     buttonRef.current?.focus();
   };
 
+  const closeDialog = (): void => {
+    setDialog(null);
+    buttonRef.current?.focus();
+  };
+
   const activate = (item: Item): void => {
     if (item.disabled) return;
     closeMenu();
-    if (item.key === "delete") {
-      setDialogOpen(true);
+    if (item.key !== "copy") {
+      setDialog(item.key);
       return;
     }
     copyText(endpointId).then(
@@ -226,15 +254,17 @@ export function EndpointActions({ name, endpointId, deleted, rpc }: EndpointActi
           </span>
         )}
       </span>
-      {dialogOpen && rpc !== undefined && (
-        <DeleteDialog
+      {dialog === "delete" && rpc !== undefined && (
+        <DeleteDialog name={name} rpc={rpc} idPrefix={idPrefix} onClose={closeDialog} />
+      )}
+      {(dialog === "stop" || dialog === "start") && rpc !== undefined && snapshot !== undefined && (
+        <PowerDialog
+          action={dialog}
           name={name}
+          snapshot={snapshot}
           rpc={rpc}
           idPrefix={idPrefix}
-          onClose={() => {
-            setDialogOpen(false);
-            buttonRef.current?.focus();
-          }}
+          onClose={closeDialog}
         />
       )}
     </>

@@ -1,6 +1,6 @@
 import { act } from "preact/test-utils";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { flush, Harness } from "../../test/delete-harness";
+import { flush, Harness } from "../test/delete-harness";
 import { NOTICE_MS } from "./actions";
 
 let h: Harness | undefined;
