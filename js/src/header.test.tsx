@@ -93,14 +93,26 @@ describe("Header", () => {
     );
   });
 
-  it("says 'pending vN' for a pending config that is not being applied", () => {
+  it("says 'update to vN failed' in the failed tone for a failed pending config", () => {
     show(
       snapshotFixture({
         config_update: "UPDATE_FAILED",
+        pending: configFixture({ version: 4 }),
+      }),
+    );
+    const note = q("pending-note");
+    expect(note?.textContent).toBe("update to v4 failed");
+    expect(note?.classList.contains("sp-pending-failed")).toBe(true);
+  });
+
+  it("says 'pending vN' for a pending config neither updating nor failed", () => {
+    show(
+      snapshotFixture({
+        config_update: "NOT_UPDATING",
         pending: configFixture({ version: 4, start_time: null }),
       }),
     );
-    expect(el.querySelector(".sp-pending-note")?.textContent).toBe("pending v4");
+    expect(q("pending-note")?.textContent).toBe("pending v4");
   });
 
   it("has no pending note without a pending config", () => {
@@ -108,9 +120,11 @@ describe("Header", () => {
     expect(el.querySelector(".sp-pending-note")).toBeNull();
   });
 
-  it("shows the revision as 'revision N'", () => {
-    show(snapshotFixture({ revision: 3 }));
-    expect(q("revision")?.textContent).toBe("revision 3");
+  it("keeps the revision out of sight: a data attribute, and the read time in a tooltip", () => {
+    show(snapshotFixture({ revision: 3, fetched_at: NOW - 120_000 }));
+    expect(el.textContent).not.toContain("revision");
+    expect(q("refresh")?.getAttribute("data-revision")).toBe("3");
+    expect(q("refresh")?.getAttribute("title")).toBe("Refresh (last read 2 min ago)");
   });
 
   it("shows a refresh error as an alert with the message as given", () => {

@@ -10,6 +10,7 @@ import { type Wait, waitText } from "./bridge/waiting";
 import { isUpdating, type Snapshot, stateTone } from "./model";
 import { ErrorLine, type ErrorView, errorParts } from "./ui/errors";
 import { exactTime, relativeTime, version } from "./ui/format";
+import { Visible, visibleText } from "./ui/visible";
 
 interface HeaderProps {
   name: string;
@@ -47,6 +48,13 @@ function errorDetail(error: ErrorView, fetchedAt: number | null, now: number): s
   return text === "" ? "" : `(${text})`;
 }
 
+/** "Refresh (last read 2 min ago)": when the shown data was read; the revision is internal. */
+function refreshTitle(snapshot: Snapshot, now: number): string {
+  return snapshot.fetched_at === null
+    ? "Refresh"
+    : `Refresh (last read ${relativeTime(snapshot.fetched_at, now)})`;
+}
+
 export function Header(props: HeaderProps) {
   const { name, snapshot, now, busy, autoRefresh, requestError } = props;
   const { config, pending, error } = snapshot;
@@ -57,8 +65,8 @@ export function Header(props: HeaderProps) {
   if (config !== null) meta.push(<span key="config">config {version(config.version)}</span>);
   if (snapshot.creator !== null) {
     meta.push(
-      <span key="creator" class="sp-creator" title={snapshot.creator}>
-        created by {snapshot.creator}
+      <span key="creator" class="sp-creator" title={visibleText(snapshot.creator)}>
+        created by <Visible text={snapshot.creator} />
       </span>,
     );
   }
@@ -68,17 +76,22 @@ export function Header(props: HeaderProps) {
   if (snapshot.permission_level !== null) {
     meta.push(<span key="you">you: {snapshot.permission_level}</span>);
   }
+  const failedUpdate = pending !== null && snapshot.config_update === "UPDATE_FAILED";
   const pendingNote =
     pending === null
       ? null
       : isUpdating(snapshot)
         ? `updating to ${version(pending.version)}`
-        : `pending ${version(pending.version)}`;
+        : failedUpdate
+          ? `update to ${version(pending.version)} failed`
+          : `pending ${version(pending.version)}`;
 
   return (
     <header class="sp-header">
       <div class="sp-title-row">
-        <h3 class="sp-name">{name}</h3>
+        <h3 class="sp-name">
+          <Visible text={name} />
+        </h3>
         <span
           class={`sp-badge sp-tone-${tone}`}
           data-testid="state-badge"
@@ -88,17 +101,17 @@ export function Header(props: HeaderProps) {
           {stateLabel}
         </span>
         {pendingNote !== null && (
-          <span class="sp-pending-note">
+          <span
+            class={failedUpdate ? "sp-pending-note sp-pending-failed" : "sp-pending-note"}
+            data-testid="pending-note"
+          >
             {pendingNote}
-            {pending !== null && pending.start_time !== null && (
+            {!failedUpdate && pending !== null && pending.start_time !== null && (
               <span class="sp-muted"> · since {relativeTime(pending.start_time, now)}</span>
             )}
           </span>
         )}
         <span class="sp-spacer" />
-        <span class="sp-revision" data-testid="revision">
-          revision {snapshot.revision}
-        </span>
         <label class="sp-auto" title="Poll for changes (every 2 s while updating, else slower)">
           <input
             type="checkbox"
@@ -111,10 +124,11 @@ export function Header(props: HeaderProps) {
           type="button"
           class={busy ? "sp-button sp-refresh sp-busy" : "sp-button sp-refresh"}
           data-testid="refresh"
+          data-revision={snapshot.revision}
           onClick={props.onRefresh}
           aria-label="Refresh"
           aria-busy={busy ? "true" : "false"}
-          title={busy ? "Refreshing…" : "Refresh"}
+          title={busy ? "Refreshing…" : refreshTitle(snapshot, now)}
         >
           <span class="sp-refresh-icon" aria-hidden="true">
             ⟳
@@ -141,11 +155,13 @@ export function Header(props: HeaderProps) {
       {(snapshot.description !== "" || snapshot.tags.length > 0) && (
         <div class="sp-meta">
           {snapshot.description !== "" && (
-            <span class="sp-description">{snapshot.description}</span>
+            <span class="sp-description">
+              <Visible text={snapshot.description} />
+            </span>
           )}
           {snapshot.tags.map((tag) => (
             <span class="sp-tag" key={tag.key}>
-              {tag.value === null ? tag.key : `${tag.key}: ${tag.value}`}
+              <Visible text={tag.value === null ? tag.key : `${tag.key}: ${tag.value}`} />
             </span>
           ))}
         </div>

@@ -78,6 +78,18 @@ export type PanelState = {
   _refresh_request: number;
 };
 
+/**
+ * A request to show one log in the Logs tab, from another part of the panel (a failed
+ * update's "Build log" link, a triage card, an event). `at` changes with each request, so
+ * asking for the same log twice shows it twice.
+ */
+export type LogRequest = {
+  entity: string;
+  version: number | null;
+  kind: "build" | "server";
+  at: number;
+};
+
 /** The five states the Databricks UI shows, as types.py labels them. */
 export const UI_STATES = [
   "Ready",

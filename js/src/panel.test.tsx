@@ -76,7 +76,7 @@ describe("Panel", () => {
     const { el } = mounted;
     expect(el.querySelector(".sp-name")?.textContent).toBe("ads-endpoint");
     expect(q(el, "state-badge")?.textContent).toBe("Ready");
-    expect(q(el, "revision")?.textContent).toBe("revision 2");
+    expect(q(el, "refresh")?.getAttribute("data-revision")).toBe("2");
     expect(q(el, "footer")?.textContent).toBe("serving-panel 1.2.3");
     expect(
       ["tab-overview", "tab-logs", "tab-permissions"].map((t) => q(el, t)?.textContent),
@@ -128,7 +128,7 @@ describe("Panel", () => {
     await pythonRefreshes(model);
     await flush();
     expect(button.getAttribute("aria-busy")).toBe("false");
-    expect(q(el, "revision")?.textContent).toBe("revision 4");
+    expect(q(el, "refresh")?.getAttribute("data-revision")).toBe("4");
     button.click();
     await flush();
     expect(model.saved).toEqual([{ _refresh_request: 1 }, { _refresh_request: 2 }]);
@@ -369,5 +369,31 @@ describe("Panel waiting on the kernel", () => {
     mounted.cleanup();
     expect(slots.size).toBe(0); // the view's cleanup let go of the host's kernel
     mounted = undefined;
+  });
+});
+
+describe("Panel links between tabs", () => {
+  it("opens the Logs tab at a failed entity's build log from the Overview", async () => {
+    const pending = configFixture({
+      version: 5,
+      entities: [
+        entityFixture({ name: "ads1-1" }),
+        entityFixture({ name: "ads1-9", state: "DEPLOYMENT_FAILED", message: "boom" }),
+      ],
+    });
+    mounted = await mount({
+      pending,
+      config_update: "UPDATE_FAILED",
+      state: "Ready (update failed)",
+    });
+    const { el, model } = mounted;
+    expect(q(el, "tab-overview")?.getAttribute("aria-selected")).toBe("true");
+    expect(model.requestCount("logs.page")).toBe(0);
+    q(el, "show-build-log")?.click();
+    await flush();
+    expect(q(el, "tab-logs")?.getAttribute("aria-selected")).toBe("true");
+    const asked = model.requests().filter((r) => r.kind === "logs.page");
+    expect(asked).toHaveLength(1);
+    expect(asked[0]?.payload).toMatchObject({ entity: "ads1-9", kind: "build", config_version: 5 });
   });
 });

@@ -14,7 +14,7 @@ import type { ScopedModel } from "./bridge/scoped-model";
 import { waitText } from "./bridge/waiting";
 import { Header } from "./header";
 import { LogsTab } from "./logs/tab";
-import { normalizeHello, normalizeSnapshot, type PanelState } from "./model";
+import { type LogRequest, normalizeHello, normalizeSnapshot, type PanelState } from "./model";
 import { Overview } from "./overview/tab";
 import { PermissionsTab } from "./permissions/tab";
 import { AutoRefresh, RefreshTrait } from "./refresh";
@@ -48,6 +48,13 @@ export function Panel({ model, rpc }: PanelProps) {
   const [helloError, setHelloError] = useState<ErrorView | null>(null);
   const [busy, setBusy] = useState(false);
   const [requestError, setRequestError] = useState<ErrorView | null>(null);
+  const [tab, setTab] = useState("overview");
+  const [logRequest, setLogRequest] = useState<LogRequest | null>(null);
+  /** Opens the Logs tab at one log (links in other tabs use this). */
+  const showLog = (request: Omit<LogRequest, "at">): void => {
+    setLogRequest((old) => ({ ...request, at: (old?.at ?? 0) + 1 }));
+    setTab("logs");
+  };
   // Relative times are computed at render; the clock only forces a render now and then.
   const [, setTick] = useState(0);
   const now = Date.now();
@@ -134,17 +141,25 @@ export function Panel({ model, rpc }: PanelProps) {
       <Tabs
         idPrefix={idPrefix}
         label="Endpoint views"
+        selected={tab}
+        onSelect={setTab}
         tabs={[
           {
             key: "overview",
             label: "Overview",
-            render: () => <Overview snapshot={snapshot} now={now} />,
+            render: () => <Overview snapshot={snapshot} now={now} onShowLog={showLog} />,
           },
           {
             key: "logs",
             label: "Logs",
             render: (active) => (
-              <LogsTab model={model} rpc={rpc} snapshot={snapshot} active={active} />
+              <LogsTab
+                model={model}
+                rpc={rpc}
+                snapshot={snapshot}
+                active={active}
+                goTo={logRequest}
+              />
             ),
           },
           {

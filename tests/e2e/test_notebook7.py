@@ -35,6 +35,6 @@ def test_the_panel_renders_and_refreshes_in_notebook_7(
     expect(root.get_by_test_id("state-badge")).to_have_text("Ready")
     expect(root.get_by_test_id("entities")).to_contain_text("ads1-1")
     root.get_by_role("button", name="Refresh").click()
-    expect(root.get_by_test_id("revision")).to_have_text("revision 2")
+    expect(root.get_by_test_id("refresh")).to_have_attribute("data-revision", "2")
     assert notebook.widget_errors() == []
     notebook.shutdown_kernel()

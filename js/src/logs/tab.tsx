@@ -12,7 +12,7 @@ import { useModelValue, useWait } from "../bridge/hooks";
 import type { Rpc } from "../bridge/rpc";
 import type { ScopedModel } from "../bridge/scoped-model";
 import { waitText } from "../bridge/waiting";
-import type { PanelState, Snapshot } from "../model";
+import type { LogRequest, PanelState, Snapshot } from "../model";
 import { copyText } from "../ui/clipboard";
 import { ErrorLine, toErrorView } from "../ui/errors";
 import { formatLines, logFileName, saveText } from "./export";
@@ -38,6 +38,8 @@ export interface LogsTabProps {
   snapshot: Snapshot;
   /** Whether the Logs tab is the selected one (the panel stays mounted while hidden). */
   active: boolean;
+  /** A log another part of the panel asked to show (each new `at` selects it again). */
+  goTo?: LogRequest | null | undefined;
 }
 
 /** Character width and list width when the DOM has no layout to measure (tests, hidden). */
@@ -46,7 +48,7 @@ const FALLBACK_WIDTH_PX = 800;
 
 const count = (n: number): string => n.toLocaleString("en-US");
 
-export function LogsTab({ model, rpc, snapshot, active }: LogsTabProps) {
+export function LogsTab({ model, rpc, snapshot, active, goTo = null }: LogsTabProps) {
   const endpoint = useModelValue(model, "endpoint_name") || snapshot.name;
   const choices = useMemo(() => logChoices(snapshot), [snapshot]);
   const [wanted, setWanted] = useState<Selection | null>(null);
@@ -70,6 +72,17 @@ export function LogsTab({ model, rpc, snapshot, active }: LogsTabProps) {
   const mounted = useRef(true);
   const stick = useRef(false);
 
+  // Another part of the panel asked for a log: select it (it loads once the tab is active).
+  // Until that selection is made, nothing loads: the log shown before is not worth a request.
+  const appliedGoTo = useRef<number | null>(null);
+  const goToPending = goTo !== null && goTo.at !== appliedGoTo.current;
+  useLayoutEffect(() => {
+    if (goTo === null) return;
+    appliedGoTo.current = goTo.at;
+    setWanted({ entity: goTo.entity, version: goTo.version });
+    setKind(goTo.kind);
+  }, [goTo?.at]);
+
   useEffect(() => {
     mounted.current = true;
     return () => {
@@ -82,7 +95,7 @@ export function LogsTab({ model, rpc, snapshot, active }: LogsTabProps) {
   const target = selection === null ? null : { ...selection, kind };
   const targetKey = target === null ? "" : `${target.entity}\n${target.kind}\n${target.version}`;
   useEffect(() => {
-    if (!active || target === null) return;
+    if (!active || target === null || goToPending) return;
     const loaded = loader.target;
     if (
       loaded !== null &&

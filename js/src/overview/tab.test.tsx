@@ -97,7 +97,9 @@ describe("Overview", () => {
     expect(bar?.getAttribute("aria-label")).toBe("Traffic split: ads1-1 80%, ads1-2 20%");
     const segments = [...(bar?.querySelectorAll<HTMLElement>(".sp-seg") ?? [])];
     expect(segments.map((s) => s.style.width)).toEqual(["80%", "20%"]);
-    expect(segments.map((s) => s.textContent)).toEqual(["ads1-1 80%", "ads1-2 20%"]);
+    // The 20% segment is too narrow for its name: its share only, the name in its tooltip.
+    expect(segments.map((s) => s.textContent)).toEqual(["ads1-1 80%", "20%"]);
+    expect(segments.map((s) => s.title)).toEqual(["ads1-1 80%", "ads1-2 20%"]);
     expect([...el.querySelectorAll(".sp-routes li")].map((li) => li.textContent)).toEqual([
       "ads1-1 80%",
       "ads1-2 20%",
@@ -203,7 +205,9 @@ describe("Overview", () => {
 
   it("shows a first config being created as all added", () => {
     show(snapshotFixture({ config: null, pending: current, config_update: "IN_PROGRESS" }));
-    expect(q("overview")?.textContent).toContain("This endpoint has no config yet.");
+    expect(q("no-config")?.textContent).toBe(
+      "Its first config, v3, is being deployed: nothing serves yet.",
+    );
     expect(q("pending")?.querySelector("h4")?.textContent).toBe("Pending v3 · started 10 min ago");
     const rows = [...(q("pending-entities")?.querySelectorAll("tbody tr") ?? [])];
     expect(rows.map((r) => r.className)).toEqual(["sp-added", "sp-added"]);
@@ -222,5 +226,74 @@ describe("Overview", () => {
     expect(q("entities")?.querySelector(".sp-message")?.textContent).toBe(payload);
     expect(q("traffic-bar")?.textContent).toBe(`${payload} 100%`);
     expect((window as { __pwned?: number }).__pwned).toBeUndefined();
+  });
+});
+
+describe("Overview of a failed update", () => {
+  const failedPending = configFixture({
+    version: 4,
+    entities: [
+      entityFixture({ name: "ads1-1", version: "1", traffic: 80 }),
+      entityFixture({
+        name: "ads1-2",
+        version: "9",
+        state: "DEPLOYMENT_FAILED",
+        message: "requirements not satisfied: torch==9.9",
+        traffic: 20,
+      }),
+    ],
+  });
+
+  it("says the update failed, what keeps serving, and links each failed entity's build log", () => {
+    const asked: unknown[] = [];
+    render(
+      <Overview
+        snapshot={snapshotFixture({
+          config: current,
+          pending: failedPending,
+          config_update: "UPDATE_FAILED",
+          state: "Ready (update failed)",
+        })}
+        now={NOW}
+        onShowLog={(request) => asked.push(request)}
+      />,
+      el,
+    );
+    expect(q("pending")?.querySelector("h4")?.textContent).toBe(
+      "Update to v4 failed vs current v3 · started 10 min ago",
+    );
+    const failed = q("failed-update");
+    expect(failed?.textContent).toContain("Config v3 keeps serving. This entity failed:");
+    expect(failed?.textContent).toContain("ads1-2: requirements not satisfied: torch==9.9");
+    (q("show-build-log") as HTMLButtonElement).click();
+    expect(asked).toEqual([{ entity: "ads1-2", version: 4, kind: "build" }]);
+  });
+
+  it("says nothing serves when the first config failed", () => {
+    show(
+      snapshotFixture({
+        config: null,
+        pending: failedPending,
+        config_update: "UPDATE_FAILED",
+        state: "Not ready (update failed)",
+        ready: "NOT_READY",
+      }),
+    );
+    expect(q("no-config")?.textContent).toBe(
+      "Its first config, v4, failed to deploy: nothing serves yet.",
+    );
+    expect(q("failed-update")?.textContent).toContain("Nothing serves until a config deploys.");
+    expect(q("show-build-log")).toBeNull(); // no way to open the logs was given
+  });
+
+  it("marks a right-to-left override in an entity's message", () => {
+    show(
+      snapshotFixture({
+        config: configFixture({
+          entities: [entityFixture({ message: "see evil\u202Etxt.exe" })],
+        }),
+      }),
+    );
+    expect(q("entities")?.textContent).toContain("see evil⟦U+202E⟧txt.exe");
   });
 });

@@ -1,31 +1,51 @@
 /**
  * The Overview tab: traffic split, served entities, and (while one exists) the pending config
- * with what it changes. Every server string is rendered as text.
+ * with what it changes, or, when that update failed, which entities failed with a link to each
+ * one's build log. Every server string is rendered as text, invisible characters marked.
  */
 
 import {
   type ConfigView,
   deploymentTone,
   type EntityView,
+  type LogRequest,
   type RouteView,
   type Snapshot,
 } from "../model";
 import { percent, relativeTime, version, yesNo } from "../ui/format";
+import { Visible } from "../ui/visible";
 import { type ComparedField, type ConfigDiff, describeChanges, diffConfigs } from "./diff";
+
+/** Opens the Logs tab at one log. */
+export type ShowLog = (request: Omit<LogRequest, "at">) => void;
 
 interface OverviewProps {
   snapshot: Snapshot;
   now: number;
+  onShowLog?: ShowLog | undefined;
 }
 
-export function Overview({ snapshot, now }: OverviewProps) {
+/** What the tab says when there is no current config. */
+function noConfigText(snapshot: Snapshot): string {
+  const { pending } = snapshot;
+  if (snapshot.fetched_at === null && snapshot.state === null) {
+    return "The endpoint has not been read yet.";
+  }
+  if (pending === null) return "This endpoint has no config yet.";
+  if (snapshot.config_update === "UPDATE_FAILED") {
+    return `Its first config, ${version(pending.version)}, failed to deploy: nothing serves yet.`;
+  }
+  return `Its first config, ${version(pending.version)}, is being deployed: nothing serves yet.`;
+}
+
+export function Overview({ snapshot, now, onShowLog }: OverviewProps) {
   const { config, pending } = snapshot;
-  const neverRead = snapshot.fetched_at === null && snapshot.state === null;
+  const failed = snapshot.config_update === "UPDATE_FAILED";
   return (
     <div class="sp-overview" data-testid="overview">
       {config === null ? (
-        <p class="sp-empty">
-          {neverRead ? "The endpoint has not been read yet." : "This endpoint has no config yet."}
+        <p class="sp-empty" data-testid="no-config">
+          {noConfigText(snapshot)}
         </p>
       ) : (
         <>
@@ -37,7 +57,15 @@ export function Overview({ snapshot, now }: OverviewProps) {
           <EntitiesTable config={config} testId="entities" />
         </>
       )}
-      {pending !== null && <Pending current={config} pending={pending} now={now} />}
+      {pending !== null && (
+        <Pending
+          current={config}
+          pending={pending}
+          now={now}
+          failed={failed}
+          onShowLog={onShowLog}
+        />
+      )}
     </div>
   );
 }
@@ -45,6 +73,9 @@ export function Overview({ snapshot, now }: OverviewProps) {
 function routesLabel(routes: RouteView[]): string {
   return routes.map((r) => `${r.entity} ${percent(r.percentage)}`).join(", ");
 }
+
+/** Segments narrower than this share of the bar show their percentage only. */
+const NAMED_SHARE = 0.25;
 
 /** A proportional bar (one segment per routed entity) and the same numbers as a list. */
 export function Traffic({ routes, testId }: { routes: RouteView[]; testId: string }) {
@@ -63,6 +94,9 @@ export function Traffic({ routes, testId }: { routes: RouteView[]; testId: strin
       >
         {routed.map((route, index) => {
           const label = `${route.entity} ${percent(route.percentage)}`;
+          // A narrow segment shows its share only (the name would be cut to "sentiment-2…");
+          // the list below and the tooltip name it.
+          const shown = route.percentage / total < NAMED_SHARE ? percent(route.percentage) : label;
           return (
             <div
               key={route.entity}
@@ -70,7 +104,9 @@ export function Traffic({ routes, testId }: { routes: RouteView[]; testId: strin
               style={{ width: `${(route.percentage / total) * 100}%` }}
               title={label}
             >
-              <span class="sp-seg-label">{label}</span>
+              <span class="sp-seg-label">
+                <Visible text={shown} />
+              </span>
             </div>
           );
         })}
@@ -84,7 +120,9 @@ export function Traffic({ routes, testId }: { routes: RouteView[]; testId: strin
                 class={`sp-swatch sp-seg-${index < 0 ? "none" : index % 6}`}
                 aria-hidden="true"
               />
-              <span class="sp-route-name">{route.entity}</span>{" "}
+              <span class="sp-route-name">
+                <Visible text={route.entity} />
+              </span>{" "}
               <span class="sp-num">{percent(route.percentage)}</span>
             </li>
           );
@@ -178,12 +216,12 @@ function EntityRow({ entity, mark, previous }: EntityRowProps) {
   return (
     <tr class={rowClass} data-entity={entity.name}>
       <th scope="row" class="sp-entity-name">
-        {entity.name}
+        <Visible text={entity.name} />
         {mark?.kind === "added" && <span class="sp-tag sp-tag-added">added</span>}
         {mark?.kind === "removed" && <span class="sp-tag sp-tag-removed">removed</span>}
       </th>
       <td class={changed(["entity"]) ? "sp-changed" : undefined}>
-        {entity.entity}
+        <Visible text={entity.entity} />
         {entity.external && <span class="sp-tag">external</span>}
         {changed(["entity"]) && previous !== undefined && (
           <span class="sp-was"> (was {previous.entity})</span>
@@ -209,7 +247,9 @@ function EntityRow({ entity, mark, previous }: EntityRowProps) {
         <span class={`sp-dot sp-tone-${tone}`} aria-hidden="true" />
         {entity.state ?? "—"}
       </td>
-      <td class="sp-message">{entity.message}</td>
+      <td class="sp-message">
+        <Visible text={entity.message} />
+      </td>
     </tr>
   );
 }
@@ -218,21 +258,74 @@ interface PendingProps {
   current: ConfigView | null;
   pending: ConfigView;
   now: number;
+  /** The update to this config failed (UPDATE_FAILED): it will not go live. */
+  failed: boolean;
+  onShowLog?: ShowLog | undefined;
 }
 
-function Pending({ current, pending, now }: PendingProps) {
+function Pending({ current, pending, now, failed, onShowLog }: PendingProps) {
   const diff = diffConfigs(current, pending);
   const lines = describeChanges(diff);
   const removed = current?.entities.filter((e) => diff.removed.has(e.name)) ?? [];
+  const broken = pending.entities.filter((e) => e.state === "DEPLOYMENT_FAILED");
   return (
-    <section class="sp-pending" data-testid="pending" aria-label="Pending config">
+    <section
+      class={failed ? "sp-pending sp-pending-failed" : "sp-pending"}
+      data-testid="pending"
+      aria-label={failed ? "Failed update" : "Pending config"}
+    >
       <h4 class="sp-h">
-        Pending {version(pending.version)}
+        {failed
+          ? `Update to ${version(pending.version)} failed`
+          : `Pending ${version(pending.version)}`}
         {current !== null && ` vs current ${version(current.version)}`}
         {pending.start_time !== null && (
           <span class="sp-muted"> · started {relativeTime(pending.start_time, now)}</span>
         )}
       </h4>
+      {failed && (
+        <div class="sp-failed-update" data-testid="failed-update">
+          <p>
+            {current === null
+              ? "Nothing serves until a config deploys."
+              : `Config ${version(current.version)} keeps serving.`}{" "}
+            {broken.length === 0
+              ? "No entity says why; see the logs."
+              : `${broken.length === 1 ? "This entity" : "These entities"} failed:`}
+          </p>
+          {broken.length > 0 && (
+            <ul class="sp-failed-entities">
+              {broken.map((entity) => (
+                <li key={entity.name}>
+                  <strong>
+                    <Visible text={entity.name} />
+                  </strong>
+                  {entity.message !== "" && (
+                    <>
+                      {": "}
+                      <span class="sp-message">
+                        <Visible text={entity.message} />
+                      </span>
+                    </>
+                  )}{" "}
+                  {onShowLog !== undefined && (
+                    <button
+                      type="button"
+                      class="sp-link"
+                      data-testid="show-build-log"
+                      onClick={() =>
+                        onShowLog({ entity: entity.name, version: pending.version, kind: "build" })
+                      }
+                    >
+                      Build log
+                    </button>
+                  )}
+                </li>
+              ))}
+            </ul>
+          )}
+        </div>
+      )}
       {lines.length === 0 && !diff.trafficChanged ? (
         <p class="sp-muted">No differences in served entities or traffic.</p>
       ) : (

@@ -3,7 +3,9 @@
  * render them). WAI-ARIA tabs with automatic activation: a roving tabindex keeps one tab in the
  * page's Tab order; Left/Right (wrapping), Home and End move the selection and the focus.
  * Every panel stays mounted (hidden when inactive) and is told whether it is active, so a tab
- * keeps its view state (a log search, a scroll position) across switches.
+ * keeps its view state (a log search, a scroll position) across switches. The selection is the
+ * component's own unless the caller holds it (`selected` and `onSelect`: a link in one tab
+ * that opens another).
  */
 import type { ComponentChildren } from "preact";
 import { useRef, useState } from "preact/hooks";
@@ -21,10 +23,18 @@ interface TabsProps {
   tabs: TabSpec[];
   label: string;
   initial?: string;
+  /** The selected tab's key, when the caller holds the selection. */
+  selected?: string | undefined;
+  onSelect?: ((key: string) => void) | undefined;
 }
 
-export function Tabs({ idPrefix, tabs, label, initial }: TabsProps) {
-  const [selected, setSelected] = useState<string>(initial ?? tabs[0]?.key ?? "");
+export function Tabs({ idPrefix, tabs, label, initial, ...held }: TabsProps) {
+  const [own, setOwn] = useState<string>(initial ?? tabs[0]?.key ?? "");
+  const selected = held.selected ?? own;
+  const setSelected = (key: string): void => {
+    setOwn(key);
+    held.onSelect?.(key);
+  };
   const buttons = useRef<Array<HTMLButtonElement | null>>([]);
 
   const select = (index: number): void => {
