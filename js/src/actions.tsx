@@ -2,8 +2,9 @@
  * The header's "⋮" actions menu (a menu button: Enter, Space or ↓ opens it on the first item,
  * ↑ on the last; ↑↓ Home End move, Enter or Space activate, Escape closes it and returns focus
  * to the button, Tab closes it), with "Copy endpoint id", "Stop endpoint…" or "Start
- * endpoint…" (power/), and "Delete endpoint…", and the dialogs they open. Closing a dialog
- * returns focus to the menu button.
+ * endpoint…" (power/), and "Delete endpoint…". The dialogs those open are `ActionDialog`s the
+ * header renders below its own content (so a dialog never splits the title from its metadata);
+ * closing one returns focus to the menu button (ui/modal.tsx).
  *
  * Listeners on the document (a click outside closes the menu) and the notice timer live in
  * layout effects, whose cleanups Preact runs as the view unmounts.
@@ -30,9 +31,13 @@ interface EndpointActionsProps {
   rpc: Rpc | undefined;
   /** For the stop or start item; without it neither is offered. */
   snapshot?: Snapshot | undefined;
+  /** An item that opens a dialog was chosen (the menu has closed and focused its button). */
+  onOpenDialog: (kind: ActionDialogKind) => void;
 }
 
-type ItemKey = "copy" | "stop" | "start" | "delete";
+export type ActionDialogKind = "delete" | "stop" | "start";
+
+type ItemKey = "copy" | ActionDialogKind;
 
 interface Item {
   key: ItemKey;
@@ -49,13 +54,13 @@ export function EndpointActions({
   deleted,
   rpc,
   snapshot,
+  onOpenDialog,
 }: EndpointActionsProps) {
   const [idPrefix] = useState(() => {
     actionsCounter += 1;
     return `sp-actions${actionsCounter}`;
   });
   const [menuOpen, setMenuOpen] = useState(false);
-  const [dialog, setDialog] = useState<"delete" | "stop" | "start" | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const wrapRef = useRef<HTMLSpanElement>(null);
   const buttonRef = useRef<HTMLButtonElement>(null);
@@ -130,16 +135,11 @@ export function EndpointActions({
     buttonRef.current?.focus();
   };
 
-  const closeDialog = (): void => {
-    setDialog(null);
-    buttonRef.current?.focus();
-  };
-
   const activate = (item: Item): void => {
     if (item.disabled) return;
     closeMenu();
     if (item.key !== "copy") {
-      setDialog(item.key);
+      onOpenDialog(item.key);
       return;
     }
     copyText(endpointId).then(
@@ -254,19 +254,33 @@ export function EndpointActions({
           </span>
         )}
       </span>
-      {dialog === "delete" && rpc !== undefined && (
-        <DeleteDialog name={name} rpc={rpc} idPrefix={idPrefix} onClose={closeDialog} />
-      )}
-      {(dialog === "stop" || dialog === "start") && rpc !== undefined && snapshot !== undefined && (
-        <PowerDialog
-          action={dialog}
-          name={name}
-          snapshot={snapshot}
-          rpc={rpc}
-          idPrefix={idPrefix}
-          onClose={closeDialog}
-        />
-      )}
     </>
+  );
+}
+
+interface ActionDialogProps {
+  kind: ActionDialogKind;
+  name: string;
+  rpc: Rpc;
+  snapshot: Snapshot;
+  /** Prefix for element ids, unique per panel view. */
+  idPrefix: string;
+  onClose: () => void;
+}
+
+/** The dialog an actions menu item opens. */
+export function ActionDialog({ kind, name, rpc, snapshot, idPrefix, onClose }: ActionDialogProps) {
+  if (kind === "delete") {
+    return <DeleteDialog name={name} rpc={rpc} idPrefix={idPrefix} onClose={onClose} />;
+  }
+  return (
+    <PowerDialog
+      action={kind}
+      name={name}
+      snapshot={snapshot}
+      rpc={rpc}
+      idPrefix={idPrefix}
+      onClose={onClose}
+    />
   );
 }

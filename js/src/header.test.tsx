@@ -211,7 +211,7 @@ describe("Header", () => {
     expect(items[2]?.getAttribute("aria-disabled")).toBe("true");
   });
 
-  it("opens the delete dialog below the title row when given the view's rpc", () => {
+  it("opens the delete dialog below the header's own content when given the view's rpc", () => {
     const model = new FakeModel(panelStateFixture());
     const rpc = new Rpc(new ScopedModel<PanelState>(model));
     const snapshot = snapshotFixture();
@@ -233,8 +233,14 @@ describe("Header", () => {
     const del = el.querySelector<HTMLElement>("[data-testid=action-delete]");
     expect(del?.hasAttribute("aria-disabled")).toBe(false);
     act(() => del?.click());
-    const dialog = el.querySelector(".sp-title-row > [role=dialog]");
+    const header = el.querySelector("header");
+    const dialog = header?.lastElementChild;
+    expect(dialog?.getAttribute("role")).toBe("dialog");
     expect(dialog?.getAttribute("aria-modal")).toBe("true");
+    expect(el.querySelector(".sp-title-row [role=dialog]")).toBeNull();
+    // The title row and its metadata stay together, above the dialog.
+    const children = [...(header?.children ?? [])].map((c) => c.className);
+    expect(children.indexOf("sp-meta")).toBeLessThan(children.length - 1);
     expect(model.requestCount("delete.summary")).toBe(1);
     act(() => render(null, el));
     expect(rpc.outstanding).toBe(0);

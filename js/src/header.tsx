@@ -4,7 +4,8 @@
  * error. Server strings are rendered as text.
  */
 import { type ComponentChildren, Fragment } from "preact";
-import { EndpointActions } from "./actions";
+import { useState } from "preact/hooks";
+import { ActionDialog, type ActionDialogKind, EndpointActions } from "./actions";
 import type { Rpc } from "./bridge/rpc";
 import { type Wait, waitText } from "./bridge/waiting";
 import { isUpdating, type Snapshot, stateTone } from "./model";
@@ -55,8 +56,15 @@ function refreshTitle(snapshot: Snapshot, now: number): string {
     : `Refresh (last read ${relativeTime(snapshot.fetched_at, now)})`;
 }
 
+let headerCounter = 0;
+
 export function Header(props: HeaderProps) {
   const { name, snapshot, now, busy, autoRefresh, requestError } = props;
+  const [dialog, setDialog] = useState<ActionDialogKind | null>(null);
+  const [idPrefix] = useState(() => {
+    headerCounter += 1;
+    return `sp-header${headerCounter}`;
+  });
   const { config, pending, error } = snapshot;
   const deleted = snapshot.deleted === true;
   const tone = deleted ? "stopped" : stateTone(snapshot.state);
@@ -140,6 +148,7 @@ export function Header(props: HeaderProps) {
           deleted={deleted}
           rpc={props.rpc}
           snapshot={snapshot}
+          onOpenDialog={setDialog}
         />
       </div>
       {meta.length > 0 && (
@@ -188,6 +197,16 @@ export function Header(props: HeaderProps) {
             codeClass="sp-muted"
           />
         </div>
+      )}
+      {dialog !== null && props.rpc !== undefined && (
+        <ActionDialog
+          kind={dialog}
+          name={name}
+          rpc={props.rpc}
+          snapshot={snapshot}
+          idPrefix={idPrefix}
+          onClose={() => setDialog(null)}
+        />
       )}
     </header>
   );

@@ -5,13 +5,14 @@
  * it mounts EndpointActions itself.
  */
 import { render } from "preact";
+import { useState } from "preact/hooks";
 import { act } from "preact/test-utils";
-import { EndpointActions } from "../src/actions";
+import { ActionDialog, type ActionDialogKind, EndpointActions } from "../src/actions";
 import { Rpc } from "../src/bridge/rpc";
 import { ScopedModel } from "../src/bridge/scoped-model";
 import type { PanelState, Snapshot } from "../src/model";
 import type { WireError } from "../src/ui/errors";
-import { FakeModel, panelStateFixture } from "./fake-model";
+import { FakeModel, panelStateFixture, snapshotFixture } from "./fake-model";
 import { flush } from "./tab-harness";
 
 export { flush };
@@ -59,6 +60,32 @@ interface Options {
   snapshot?: Snapshot | undefined;
 }
 
+/** The menu and the dialog it opens, as the header composes them. */
+function MenuAndDialog(props: {
+  name: string;
+  endpointId: string;
+  deleted: boolean;
+  rpc: Rpc | undefined;
+  snapshot: Snapshot | undefined;
+}) {
+  const [dialog, setDialog] = useState<ActionDialogKind | null>(null);
+  return (
+    <>
+      <EndpointActions {...props} onOpenDialog={setDialog} />
+      {dialog !== null && props.rpc !== undefined && (
+        <ActionDialog
+          kind={dialog}
+          name={props.name}
+          rpc={props.rpc}
+          snapshot={props.snapshot ?? snapshotFixture({ name: props.name })}
+          idPrefix="sp-test"
+          onClose={() => setDialog(null)}
+        />
+      )}
+    </>
+  );
+}
+
 export class Harness {
   readonly model: FakeModel<PanelState>;
   readonly rpc: Rpc;
@@ -84,13 +111,14 @@ export class Harness {
   draw(options: Options = {}): void {
     this.props = { ...this.props, ...options };
     const { name, endpointId, deleted, withRpc, snapshot } = this.props;
+    const rpc = withRpc ? this.rpc : undefined;
     act(() => {
       render(
-        <EndpointActions
+        <MenuAndDialog
           name={name}
           endpointId={endpointId}
           deleted={deleted}
-          rpc={withRpc ? this.rpc : undefined}
+          rpc={rpc}
           snapshot={snapshot}
         />,
         this.el,
