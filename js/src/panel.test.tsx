@@ -397,3 +397,41 @@ describe("Panel links between tabs", () => {
     expect(asked[0]?.payload).toMatchObject({ entity: "ads1-9", kind: "build", config_version: 5 });
   });
 });
+
+describe("Panel in a frontend that drops widget messages", () => {
+  it("says so once when a refresh is answered but hello never is", async () => {
+    const model = new FakeModel(panelStateFixture({ revision: 1 }));
+    const el = document.createElement("div");
+    document.body.append(el);
+    if (typeof widget === "function" || widget.render === undefined) throw new Error("no render");
+    const cleanup = widget.render({
+      model,
+      el,
+    } as unknown as RenderProps<PanelState>) as () => void;
+    mounted = { el, model, cleanup };
+    await flush();
+    expect(model.requestCount("hello")).toBe(1); // sent, never answered below
+    expect(q(el, "messages-blocked")).toBeNull();
+    q(el, "refresh")?.click();
+    await flush();
+    await pythonRefreshes(model);
+    await flush();
+    const note = q(el, "messages-blocked");
+    expect(note?.textContent).toContain("does not pass the panel's messages to Python");
+    q(el, "refresh")?.click();
+    await flush();
+    await pythonRefreshes(model);
+    await flush();
+    expect(el.querySelectorAll("[data-testid=messages-blocked]")).toHaveLength(1);
+  });
+
+  it("says nothing when hello was answered, even with an error", async () => {
+    mounted = await mount({ revision: 1 });
+    const { el, model } = mounted;
+    q(el, "refresh")?.click();
+    await flush();
+    await pythonRefreshes(model);
+    await flush();
+    expect(q(el, "messages-blocked")).toBeNull();
+  });
+});

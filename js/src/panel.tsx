@@ -9,7 +9,7 @@
  */
 import { useEffect, useLayoutEffect, useMemo, useRef, useState } from "preact/hooks";
 import { useModelValue, useWait } from "./bridge/hooks";
-import type { Rpc } from "./bridge/rpc";
+import { type Rpc, RpcFailure } from "./bridge/rpc";
 import type { ScopedModel } from "./bridge/scoped-model";
 import { waitText } from "./bridge/waiting";
 import { Header } from "./header";
@@ -60,6 +60,10 @@ export function Panel({ model, rpc }: PanelProps) {
   const now = Date.now();
   const live = useRef(true);
   const wait = useWait(rpc.waits);
+  // Whether the frontend passes the panel's messages at all: a refresh (a trait change) answered
+  // while "hello" (a message sent first) never was means messages are dropped on the way.
+  const helloAnswered = useRef(false);
+  const [messagesBlocked, setMessagesBlocked] = useState(false);
 
   // The one refresh road (refresh.ts): the refresh button and the poller both bump the trait.
   const road = useMemo(() => new RefreshTrait(model, undefined, rpc.waits), [model, rpc]);
@@ -68,7 +72,9 @@ export function Panel({ model, rpc }: PanelProps) {
       new AutoRefresh(() =>
         road.request().then(
           () => {
-            if (live.current) setRequestError(null);
+            if (!live.current) return;
+            setRequestError(null);
+            if (!helloAnswered.current) setMessagesBlocked(true);
           },
           (reason: unknown) => {
             if (live.current) setRequestError(toErrorView(reason));
@@ -102,8 +108,16 @@ export function Panel({ model, rpc }: PanelProps) {
     let current = true;
     rpc
       .request<unknown>("hello")
-      .then((raw) => current && setVersion(normalizeHello(raw).version))
-      .catch((reason: unknown) => current && setHelloError(toErrorView(reason)));
+      .then((raw) => {
+        helloAnswered.current = true;
+        if (!current) return;
+        setMessagesBlocked(false);
+        setVersion(normalizeHello(raw).version);
+      })
+      .catch((reason: unknown) => {
+        if (reason instanceof RpcFailure) helloAnswered.current = true; // an answer, if an error
+        if (current) setHelloError(toErrorView(reason));
+      });
     return () => {
       current = false;
     };
@@ -138,6 +152,14 @@ export function Panel({ model, rpc }: PanelProps) {
         onAutoRefresh={(enabled) => model.update("auto_refresh", enabled)}
         rpc={rpc}
       />
+      {messagesBlocked && (
+        <div class="sp-note" role="status" data-testid="messages-blocked">
+          This notebook frontend does not pass the panel's messages to Python, so Logs, Permissions
+          and the ⋮ actions cannot load here. The header and the Overview still refresh; from
+          Python, <code>panel.logs_df(...)</code>, <code>panel.permissions_df()</code> and the
+          client's methods all work.
+        </div>
+      )}
       <Tabs
         idPrefix={idPrefix}
         label="Endpoint views"
