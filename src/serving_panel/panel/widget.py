@@ -26,6 +26,7 @@ from serving_panel.panel.delete import install as install_delete
 from serving_panel.panel.logs import install as install_logs
 from serving_panel.panel.permissions import install as install_permissions
 from serving_panel.panel.protocol import Handler, RequestRouter
+from serving_panel.panel.triage import install as install_triage
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -104,6 +105,7 @@ class EndpointPanel(anywidget.AnyWidget):
         install_logs(self)
         install_permissions(self)
         install_delete(self)
+        self._triage = install_triage(self)
         self.on_msg(self._on_custom_message)
         try:
             self.refresh()
@@ -182,7 +184,7 @@ class EndpointPanel(anywidget.AnyWidget):
 
     def _publish(self, endpoint: Endpoint) -> None:
         self._endpoint = endpoint
-        self.publish(snapshots.of(endpoint, self.snapshot))
+        self.publish(snapshots.of(endpoint, self.snapshot, self._triage.views(endpoint)))
 
     # From the browser ----------------------------------------------------------------------
 
