@@ -206,3 +206,21 @@ def test_a_model_server_over_its_memory_limit(hungry: ServingClient) -> None:
     assert "memory limit exceeded: resident memory" in line
     assert f"is over the limit of {HUNGRY_LIMIT_MB} MB" in line
     assert "out-of-memory" in str(error)
+
+
+def test_a_dependency_conflict_replayed_by_the_workspace(
+    workspace: LocalWorkspace, client: ServingClient
+) -> None:
+    """The local workspace resolves nothing, so it cannot conflict; its failing_build scenario
+    replays pip's words (tests/unit/sample_logs) into a real build log, line by line."""
+    name = unique("triage-conflict")
+    sample = Path(__file__).parents[1] / "unit" / "sample_logs" / "pip-conflict.build.log"
+    workspace.faults.failing_build(name, sample.read_text(encoding="utf-8"), times=1)
+    client.create(name, [entity("ads1", "1")])
+    found = failure(client, name).diagnosis
+    assert found is not None
+    assert (found.cause, found.log) == ("dependency-conflict", "build")
+    line = check_quote(client, name, found)
+    assert "because these package versions have conflicting dependencies" in line
+    assert found.evidence[-1].source == "state"  # the scenario's message is the state message
+    client.delete(name)
