@@ -34,6 +34,28 @@ export type ConfigView = {
 
 export type Tag = { key: string; value: string | null };
 
+/** A quoted line of a diagnosis: which log (or the entity's state message), its 1-based line
+ * number in that log (null for the state message), and its text (terminal escapes removed). */
+export type TriageLine = { log: "build" | "server" | "state"; line: number | null; text: string };
+
+/**
+ * Why a served entity failed, as serving_panel/triage.py's Diagnosis.to_json() gives it
+ * (serving_panel/panel/triage.py reads the logs once per failed entity and config version).
+ * `log` and `line` point at the first quoted log line (null when only the state message shows
+ * the cause). Every string is server text: render it as text, never as HTML.
+ */
+export type TriageView = {
+  entity: string | null;
+  config_version: number | null;
+  /** A signature id, e.g. "missing-module", "out-of-memory" (triage.SIGNATURES). */
+  cause: string;
+  title: string;
+  advice: string;
+  log: "build" | "server" | null;
+  line: number | null;
+  lines: TriageLine[];
+};
+
 export type Snapshot = {
   /** Endpoint name the snapshot describes. */
   name: string;
@@ -57,6 +79,9 @@ export type Snapshot = {
   error: ErrorView | null;
   /** Set (true) by Python once the panel deleted the endpoint (serving_panel/panel/delete.py). */
   deleted?: boolean;
+  /** Diagnoses of the failed served entities, pending config's first; the key is present only
+   * while there is one (serving_panel/panel/triage.py). normalizeSnapshot does not read it yet. */
+  triage?: TriageView[];
 };
 
 /**

@@ -41,6 +41,7 @@ if TYPE_CHECKING:
 
     from serving_panel.logs import LogRecord
     from serving_panel.metrics import EntityMetrics, MetricSample
+    from serving_panel.triage import Diagnosis
 
 API = "/api/2.0/serving-endpoints"
 PERMISSIONS = "/api/2.0/permissions/serving-endpoints"
@@ -54,6 +55,8 @@ _SEARCHES = (
 _T = TypeVar("_T")
 _ENDPOINT_ID = re.compile(r"^[0-9a-f]{32}$")
 _WAIT_UNTIL = ("not_updating", "ready")
+#: Failed entities whose logs an UpdateFailed reads, at most, looking for the cause.
+_DIAGNOSED_ENTITIES = 3
 
 
 class ServingClient:
@@ -328,9 +331,10 @@ class ServingClient:
     ) -> Endpoint:
         """Polls until the endpoint's update is over (`not_updating`) or it is `ready`.
 
-        Raises `UpdateFailed` with each failed entity's message and the tail of its build log
-        when the update fails, and `WaitTimedOut` naming the last state seen; never waits past
-        `timeout`. `progress` shows a tqdm bar (default: only inside a notebook).
+        Raises `UpdateFailed` with each failed entity's message, the tail of its build log and
+        the likely cause (`diagnosis`, named in the message) when the update fails, and
+        `WaitTimedOut` naming the last state seen; never waits past `timeout`. `progress` shows
+        a tqdm bar (default: only inside a notebook).
         """
         if until not in _WAIT_UNTIL:
             raise ClientValidationError(f"until: must be one of {', '.join(_WAIT_UNTIL)}")
@@ -369,6 +373,7 @@ class ServingClient:
 
     def _update_failed(self, endpoint: Endpoint) -> UpdateFailed:
         config = endpoint.pending_config or endpoint.config
+        version = config.config_version if config else None
         failed = [
             e
             for e in (config.served_entities if config else ())
@@ -376,21 +381,76 @@ class ServingClient:
         ]
         lines = [f"{endpoint.name}: update {endpoint.config_update} ({endpoint.state})"]
         tail = ""
+        build_log: str | None = None
         for entity in failed:
             lines.append(f"  {entity.name}: {entity.deployment_message or entity.deployment_state}")
         if failed:
             try:
-                log = self.build_logs(
-                    endpoint.name,
-                    failed[0].name,
-                    config_version=config.config_version if config else None,
-                )
-                tail = "\n".join(log.rstrip("\n").splitlines()[-20:])
+                build_log = self.build_logs(endpoint.name, failed[0].name, config_version=version)
+                tail = "\n".join(build_log.rstrip("\n").splitlines()[-20:])
                 lines.append(f"  last build log lines of {failed[0].name}:")
                 lines.extend(f"    {line}" for line in tail.splitlines())
-            except ApiError as error:
-                lines.append(f"  (build log unavailable: {error.error_code})")
-        return UpdateFailed("\n".join(lines), endpoint=endpoint, build_log_tail=tail)
+            except ServingError as error:
+                lines.append(f"  (build log unavailable: {_error_code(error)})")
+        diagnosis = None
+        # The failed ones first: an aborted entity was stopped because another one failed.
+        failed.sort(key=lambda e: e.deployment_state != "DEPLOYMENT_FAILED")
+        for entity in failed[:_DIAGNOSED_ENTITIES]:
+            diagnosis = self._diagnose(
+                endpoint.name,
+                entity.name,
+                version,
+                entity.deployment_message,
+                build_log if entity is failed[0] and build_log is not None else None,
+            )
+            if diagnosis is not None:
+                lines.insert(1, f"  likely cause ({entity.name}): {diagnosis.summary()}")
+                break
+        return UpdateFailed(
+            "\n".join(lines), endpoint=endpoint, build_log_tail=tail, diagnosis=diagnosis
+        )
+
+    def diagnose(
+        self,
+        name: str,
+        served_entity: str,
+        *,
+        config_version: int | None = None,
+        state_message: str = "",
+    ) -> Diagnosis | None:
+        """The likely cause of a served entity's failed deployment (`serving_panel.triage`):
+        read from its build log and, when that shows none (the build passed), its server log,
+        with its `state_message` (`deployment_state_message`) as more evidence. A log that
+        cannot be read is skipped; None when nothing known shows."""
+        _checks.endpoint_name(name)
+        _checks.served_entity_name(served_entity, "served_entity")
+        return self._diagnose(name, served_entity, config_version, state_message, None)
+
+    def _diagnose(
+        self,
+        name: str,
+        served: str,
+        version: int | None,
+        message: str,
+        build_log: str | None,
+    ) -> Diagnosis | None:
+        from serving_panel import triage
+
+        if build_log is None:
+            build_log = self._log_or_empty(self.build_logs, name, served, version)
+        found = triage.diagnose(build_log, "", message)
+        if found is None or found.log is None:
+            server_log = self._log_or_empty(self.logs, name, served, version)
+            found = triage.diagnose(build_log, server_log, message) or found
+        return None if found is None else found.about(served, version)
+
+    @staticmethod
+    def _log_or_empty(read: Callable[..., str], name: str, served: str, version: int | None) -> str:
+        """A log for triage: a failing read must not hide the failure being explained."""
+        try:
+            return read(name, served, config_version=version)
+        except ServingError:
+            return ""
 
     # Permissions ---------------------------------------------------------------------------
 
@@ -681,3 +741,7 @@ def _progress_bar(name: str, progress: bool | None) -> Any:
     except ImportError:
         return None
     return tqdm(desc=f"waiting for {name}", unit="poll", leave=False)
+
+
+def _error_code(error: ServingError) -> str:
+    return error.error_code if isinstance(error, ApiError) else type(error).__name__

@@ -17,7 +17,7 @@ the ones that are also a `ValueError` or `TimeoutError` keep that second base fo
     │   ├── ConnectionFailed                 could not connect
     │   └── RequestTimedOut                  connected, no answer in time
     ├── WaitTimedOut (TimeoutError)          wait() gave up; says the last state seen
-    ├── UpdateFailed                         wait() saw the update fail; says why
+    ├── UpdateFailed                         wait() saw the update fail; says why (`diagnosis`)
     └── ApiError                             the service answered with an error
         ├── BadRequest                       400
         │   ├── InvalidParameterValue        INVALID_PARAMETER_VALUE
@@ -40,7 +40,10 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from serving_panel.triage import Diagnosis
 
 
 class ServingError(Exception):
@@ -89,12 +92,21 @@ class WaitTimedOut(ServingError, TimeoutError):
 
 
 class UpdateFailed(ServingError):
-    """An endpoint update ended UPDATE_FAILED or UPDATE_CANCELED."""
+    """An endpoint update ended UPDATE_FAILED or UPDATE_CANCELED. `diagnosis` is the likely
+    cause read from the failed entity's logs (`serving_panel.triage`), None when none is known."""
 
-    def __init__(self, message: str, *, endpoint: Any = None, build_log_tail: str = "") -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        endpoint: Any = None,
+        build_log_tail: str = "",
+        diagnosis: Diagnosis | None = None,
+    ) -> None:
         super().__init__(message)
         self.endpoint = endpoint
         self.build_log_tail = build_log_tail
+        self.diagnosis = diagnosis
 
 
 class ApiError(ServingError):

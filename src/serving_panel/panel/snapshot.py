@@ -57,8 +57,12 @@ def config_view(config: EndpointConfig | None) -> dict[str, Any] | None:
     }
 
 
-def of(endpoint: Endpoint, after: dict[str, Any]) -> dict[str, Any]:
-    """The endpoint as read, following the snapshot `after`."""
+def of(
+    endpoint: Endpoint, after: dict[str, Any], triage: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    """The endpoint as read, following the snapshot `after`; with `triage`, the diagnoses of
+    its failed entities (panel/triage.py: a list of `Diagnosis.to_json()`), a key present only
+    while there is one."""
     return {
         "name": endpoint.name,
         "id": endpoint.id,
@@ -76,6 +80,7 @@ def of(endpoint: Endpoint, after: dict[str, Any]) -> dict[str, Any]:
         "config": config_view(endpoint.config),
         "pending": config_view(endpoint.pending_config),
         "error": None,
+        **({"triage": triage} if triage else {}),
     }
 
 

@@ -27,6 +27,7 @@ from serving_panel.panel.logs import install as install_logs
 from serving_panel.panel.permissions import install as install_permissions
 from serving_panel.panel.power import install as install_power
 from serving_panel.panel.protocol import Handler, RequestRouter
+from serving_panel.panel.triage import install as install_triage
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -106,6 +107,7 @@ class EndpointPanel(anywidget.AnyWidget):
         install_permissions(self)
         install_delete(self)
         install_power(self)
+        self._triage = install_triage(self)
         self.on_msg(self._on_custom_message)
         try:
             self.refresh()
@@ -194,7 +196,7 @@ class EndpointPanel(anywidget.AnyWidget):
 
     def _publish(self, endpoint: Endpoint) -> None:
         self._endpoint = endpoint
-        self.publish(snapshots.of(endpoint, self.snapshot))
+        self.publish(snapshots.of(endpoint, self.snapshot, self._triage.views(endpoint)))
 
     # From the browser ----------------------------------------------------------------------
 
