@@ -91,3 +91,40 @@ describe("normalizeHello", () => {
     expect(normalizeHello(null)).toEqual({ version: "unknown" });
   });
 });
+
+describe("normalizeSnapshot's triage", () => {
+  it("keeps well-formed diagnoses and drops junk", () => {
+    const snapshot = normalizeSnapshot({
+      name: "a",
+      triage: [
+        {
+          entity: "e",
+          config_version: 3,
+          cause: "timeout",
+          title: "T",
+          advice: "A",
+          log: "server",
+          line: 4,
+          lines: [{ log: "server", line: 4, text: "timed out" }, { log: "nonsense", text: 5 }, 7],
+        },
+        "junk",
+      ],
+    });
+    expect(snapshot.triage).toEqual([
+      {
+        entity: "e",
+        config_version: 3,
+        cause: "timeout",
+        title: "T",
+        advice: "A",
+        log: "server",
+        line: 4,
+        lines: [
+          { log: "server", line: 4, text: "timed out" },
+          { log: "state", line: null, text: "" },
+        ],
+      },
+    ]);
+    expect(normalizeSnapshot({ name: "a" }).triage).toBeUndefined();
+  });
+});

@@ -80,7 +80,7 @@ export type Snapshot = {
   /** Set (true) by Python once the panel deleted the endpoint (serving_panel/panel/delete.py). */
   deleted?: boolean;
   /** Diagnoses of the failed served entities, pending config's first; the key is present only
-   * while there is one (serving_panel/panel/triage.py). normalizeSnapshot does not read it yet. */
+   * while there is one (serving_panel/panel/triage.py). */
   triage?: TriageView[];
 };
 
@@ -112,8 +112,13 @@ export type LogRequest = {
   entity: string;
   version: number | null;
   kind: "build" | "server";
+  /** A 1-based line to show (a quoted line of a diagnosis), if any. */
+  line?: number | undefined;
   at: number;
 };
+
+/** Opens the Logs tab at one log (the panel gives this to tabs that link to logs). */
+export type ShowLog = (request: Omit<LogRequest, "at">) => void;
 
 /** The five states the Databricks UI shows, as types.py labels them. */
 export const UI_STATES = [
@@ -229,6 +234,28 @@ export function normalizeSnapshot(raw: unknown, fallbackName = ""): Snapshot {
     pending: configView(s.pending),
     error,
     ...(s.deleted === true ? { deleted: true } : {}),
+    ...(Array.isArray(s.triage) ? { triage: list(s.triage).filter(isObject).map(triageView) } : {}),
+  };
+}
+
+const LOGS = ["build", "server"] as const;
+
+function logName(value: unknown): "build" | "server" | null {
+  return LOGS.find((log) => log === value) ?? null;
+}
+
+function triageView(t: Record<string, unknown>): TriageView {
+  return {
+    entity: strOrNull(t.entity),
+    config_version: num(t.config_version),
+    cause: str(t.cause),
+    title: str(t.title),
+    advice: str(t.advice),
+    log: logName(t.log),
+    line: num(t.line),
+    lines: list(t.lines)
+      .filter(isObject)
+      .map((l) => ({ log: logName(l.log) ?? "state", line: num(l.line), text: str(l.text) })),
   };
 }
 

@@ -63,10 +63,13 @@ beforeEach(() => {
   vi.setSystemTime(T0);
 });
 
-afterEach(() => {
+afterEach(async () => {
   mounted?.cleanup();
   mounted?.el.remove();
   mounted = undefined;
+  // Preact runs effects after paint on a timer: one still pending when the fake clock goes
+  // would stay queued for good, and every later test's effects behind it would never run.
+  await vi.advanceTimersByTimeAsync(200);
   vi.useRealTimers();
 });
 

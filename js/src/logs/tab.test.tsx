@@ -543,3 +543,32 @@ describe("LogsTab errors and cleanup", () => {
     expect(h.model.listenerCount()).toBe(0);
   });
 });
+
+describe("LogsTab asked for a line by another tab", () => {
+  it("selects that log and brings the line into view once its page arrives", async () => {
+    const request = { entity: "ads1-1", version: 1, kind: "build" as const, line: 4_000, at: 1 };
+    const h = new TabHarness((props) => <LogsTab {...props} goTo={request} />);
+    const asked = h.requests("logs.page");
+    expect(asked).toHaveLength(1);
+    expect(asked[0]?.payload).toMatchObject({ entity: "ads1-1", kind: "build", config_version: 1 });
+    const all = lines(5_000);
+    for (;;) {
+      const offset = h.requests("logs.page").at(-1)?.payload.offset as number;
+      await h.reply("logs.page", {
+        lines: all.slice(offset, offset + PAGE_LINES),
+        total: all.length,
+        offset,
+        source_revision: 1,
+      });
+      if (h.openCount("logs.page") === 0) break;
+    }
+    await flush();
+    const scroller = h.el.querySelector<HTMLElement>(".sp-log-scroller");
+    expect(scroller?.scrollTop ?? 0).toBeGreaterThan(3_000 * 18);
+    const shown = [...h.el.querySelectorAll<HTMLLIElement>("ol.sp-log-window > li")].map((row) =>
+      Number(row.dataset.line),
+    );
+    expect(shown).toContain(4_000);
+    h.close();
+  });
+});

@@ -76,9 +76,12 @@ export function LogsTab({ model, rpc, snapshot, active, goTo = null }: LogsTabPr
   // Until that selection is made, nothing loads: the log shown before is not worth a request.
   const appliedGoTo = useRef<number | null>(null);
   const goToPending = goTo !== null && goTo.at !== appliedGoTo.current;
+  /** A line asked for that is not in view yet: revealed once the log holds it. */
+  const wantedLine = useRef<number | null>(null);
   useLayoutEffect(() => {
     if (goTo === null) return;
     appliedGoTo.current = goTo.at;
+    wantedLine.current = goTo.line ?? null;
     setWanted({ entity: goTo.entity, version: goTo.version });
     setKind(goTo.kind);
   }, [goTo?.at]);
@@ -178,6 +181,16 @@ export function LogsTab({ model, rpc, snapshot, active, goTo = null }: LogsTabPr
     const next = revealTop(layout, position, top, box.height);
     if (next !== top) scrollTo(next);
   };
+
+  // A line another tab asked for (a diagnosis' quote): revealed once its page has arrived.
+  useEffect(() => {
+    const line = wantedLine.current;
+    if (line === null) return;
+    const index = buffer.lineNo.indexOf(line);
+    if (index < 0) return;
+    wantedLine.current = null;
+    reveal(view === null ? index : view.indexOf(index));
+  }, [buffer, version, view, layout]);
 
   // A new query (or level) jumps to the first match at or below the top of the view.
   useEffect(() => {

@@ -297,3 +297,66 @@ describe("Overview of a failed update", () => {
     expect(q("entities")?.textContent).toContain("see evil⟦U+202E⟧txt.exe");
   });
 });
+
+describe("Overview triage cards", () => {
+  const diagnosis = {
+    entity: "broken-1",
+    config_version: 2,
+    cause: "missing-module",
+    title: "A module the model imports is missing",
+    advice: "Add the package to the model's requirements.",
+    log: "build" as const,
+    line: 11,
+    lines: [
+      {
+        log: "build" as const,
+        line: 11,
+        text: "ModuleNotFoundError: No module named 'torchx'<img src=x onerror=alert(1)>",
+      },
+      { log: "state" as const, line: null, text: "model failed to load" },
+    ],
+  };
+
+  it("names the cause, quotes the lines as text and opens the log at the first", () => {
+    const asked: unknown[] = [];
+    render(
+      <Overview
+        snapshot={snapshotFixture({ triage: [diagnosis] })}
+        now={NOW}
+        onShowLog={(request) => asked.push(request)}
+      />,
+      el,
+    );
+    const card = q("triage");
+    expect(card?.getAttribute("data-cause")).toBe("missing-module");
+    expect(card?.querySelector("h4")?.textContent).toBe(
+      "Likely cause: A module the model imports is missing",
+    );
+    expect(card?.textContent).toContain("broken-1 · config v2");
+    const quotes = [...(q("triage-lines")?.querySelectorAll("li") ?? [])].map(
+      (li) => li.textContent,
+    );
+    expect(quotes).toEqual([
+      "build log, line 11ModuleNotFoundError: No module named 'torchx'<img src=x onerror=alert(1)>",
+      "state messagemodel failed to load",
+    ]);
+    expect(card?.querySelector("img")).toBeNull();
+    const open = q("triage-open-log") as HTMLButtonElement;
+    expect(open.textContent).toBe("Open the build log at line 11");
+    open.click();
+    expect(asked).toEqual([{ entity: "broken-1", version: 2, kind: "build", line: 11 }]);
+  });
+
+  it("shows no link when only the state message names the cause", () => {
+    render(
+      <Overview
+        snapshot={snapshotFixture({ triage: [{ ...diagnosis, log: null, line: null }] })}
+        now={NOW}
+        onShowLog={() => undefined}
+      />,
+      el,
+    );
+    expect(q("triage")).not.toBeNull();
+    expect(q("triage-open-log")).toBeNull();
+  });
+});

@@ -8,16 +8,14 @@ import {
   type ConfigView,
   deploymentTone,
   type EntityView,
-  type LogRequest,
   type RouteView,
+  type ShowLog,
   type Snapshot,
 } from "../model";
 import { percent, relativeTime, version, yesNo } from "../ui/format";
 import { Visible } from "../ui/visible";
 import { type ComparedField, type ConfigDiff, describeChanges, diffConfigs } from "./diff";
-
-/** Opens the Logs tab at one log. */
-export type ShowLog = (request: Omit<LogRequest, "at">) => void;
+import { TriageCards } from "./triage";
 
 interface OverviewProps {
   snapshot: Snapshot;
@@ -43,6 +41,9 @@ export function Overview({ snapshot, now, onShowLog }: OverviewProps) {
   const failed = snapshot.config_update === "UPDATE_FAILED";
   return (
     <div class="sp-overview" data-testid="overview">
+      {snapshot.triage !== undefined && snapshot.triage.length > 0 && (
+        <TriageCards triage={snapshot.triage} onShowLog={onShowLog} />
+      )}
       {config === null ? (
         <p class="sp-empty" data-testid="no-config">
           {noConfigText(snapshot)}
