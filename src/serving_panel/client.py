@@ -7,6 +7,7 @@
     client.find_principals("jsm")                 # SCIM: users, groups, service principals
     client.set_traffic("ads-endpoint", {"ads1-1": 80, "ads1-2": 20})
     client.rollback("ads-endpoint", 3)            # a config version this client has seen
+    client.restore(json.load(open("ads-endpoint-backup.json")))   # the delete dialog's backup
 
 Every method that takes an endpoint accepts its name; permission methods also accept its id.
 Everything raised on purpose is a `serving_panel.errors.ServingError`.
@@ -22,7 +23,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from serving_panel import _checks, acl, config_edits
+from serving_panel import _checks, acl, config_edits, restore
 from serving_panel._acl_writes import AclWrites, Planner, grant_planner, revoke_planner
 from serving_panel._history import ConfigHistory
 from serving_panel._http import RetryPolicy, Timeout, Transport
@@ -32,6 +33,7 @@ from serving_panel.errors import (
     ClientValidationError,
     NotFound,
     ResourceDoesNotExist,
+    RestoreRefused,
     ServingError,
     UnexpectedResponse,
     UpdateFailed,
@@ -292,6 +294,51 @@ class ServingClient:
         self._json("DELETE", f"{API}/{name}", accept="*/*")
         self._ids.pop(name, None)
         self._history.forget(name)
+
+    def restore(
+        self, backup: Mapping[str, Any] | str, *, name: str | None = None
+    ) -> restore.RestoreReport:
+        """Re-creates an endpoint from the backup the panel's delete dialog saves (the object
+        or its JSON text), under its own name or `name`: its config, tags, AI gateway, rate
+        limits, notifications and settings in one create, then each direct grant (a PATCH
+        each, so one that fails does not stop the others). Inherited grants are the
+        workspace's and are not sent.
+
+        Refuses before doing anything (`RestoreRefused`): a malformed backup, or an endpoint
+        of that name existing already. Returns a `RestoreReport` of what was restored and what
+        was not, and why (`.to_frame()`); the endpoint builds in the background (see `wait`)."""
+        planned = restore.plan(backup, name=name)
+        try:
+            self.get(planned.name)
+        except ResourceDoesNotExist:
+            pass
+        else:
+            raise RestoreRefused(
+                f"name: an endpoint named {planned.name!r} exists already; nothing was "
+                "restored. Restore under another name (name=...) or delete that one first"
+            )
+        endpoint = self._seen(Endpoint.from_json(self._json("POST", API, planned.body)))
+        items = list(planned.items)
+        for grant in planned.grants:
+            what = restore.describe_grant(grant)
+            try:
+                self.grant(
+                    endpoint.id,
+                    grant.level,
+                    user=grant.name if grant.kind == "user" else None,
+                    group=grant.name if grant.kind == "group" else None,
+                    service_principal=grant.name if grant.kind == "service_principal" else None,
+                )
+            except ServingError as error:
+                items.append(restore.RestoreItem("grant", what, False, str(error)))
+            else:
+                items.append(restore.RestoreItem("grant", what, True))
+        return restore.RestoreReport(
+            name=planned.name,
+            source_name=planned.source_name,
+            endpoint=endpoint,
+            items=tuple(items),
+        )
 
     def update_tags(
         self,
