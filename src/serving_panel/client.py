@@ -5,6 +5,9 @@
     client.grant("ads-endpoint", "CAN_QUERY", user="jsmith@example.com")
     client.wait("ads-endpoint", until="ready")
     client.find_principals("jsm")                 # SCIM: users, groups, service principals
+    client.set_traffic("ads-endpoint", {"ads1-1": 80, "ads1-2": 20})
+    client.rollback("ads-endpoint", 3)            # a config version this client has seen
+    client.restore(json.load(open("ads-endpoint-backup.json")))   # the delete dialog's backup
 
 Every method that takes an endpoint accepts its name; permission methods also accept its id.
 Everything raised on purpose is a `serving_panel.errors.ServingError`.
@@ -20,8 +23,9 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from serving_panel import _checks, acl
+from serving_panel import _checks, acl, config_edits, restore
 from serving_panel._acl_writes import AclWrites, Planner, grant_planner, revoke_planner
+from serving_panel._history import ConfigHistory
 from serving_panel._http import RetryPolicy, Timeout, Transport
 from serving_panel.config import Connection, from_sdk, resolve
 from serving_panel.errors import (
@@ -29,12 +33,21 @@ from serving_panel.errors import (
     ClientValidationError,
     NotFound,
     ResourceDoesNotExist,
+    RestoreRefused,
     ServingError,
     UnexpectedResponse,
     UpdateFailed,
+    UpdateInProgress,
     WaitTimedOut,
 )
-from serving_panel.types import Endpoint, PermissionLevel, Permissions, Principal, QueryResult
+from serving_panel.types import (
+    Endpoint,
+    EndpointConfig,
+    PermissionLevel,
+    Permissions,
+    Principal,
+    QueryResult,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -83,6 +96,7 @@ class ServingClient:
         self._ids: dict[str, str] = {}
         self._me: Principal | None = None
         self._acl = AclWrites(self._read_permissions, self._send_permissions)
+        self._history = ConfigHistory()
 
     @classmethod
     def from_sdk(cls, workspace_client_or_config: object, **options: Any) -> ServingClient:
@@ -110,6 +124,13 @@ class ServingClient:
 
     def _json(self, method: str, path: str, body: Any = None, **kwargs: Any) -> Any:
         return self._transport.request(method, path, json_body=body, **kwargs).json()
+
+    def _seen(self, endpoint: Endpoint) -> Endpoint:
+        """Remembers the endpoint's id and configs (for permissions and rollback)."""
+        if endpoint.id:
+            self._ids[endpoint.name] = endpoint.id
+        self._history.record(endpoint)
+        return endpoint
 
     def endpoint_id(self, endpoint: str) -> str:
         """The id the permissions API needs, from an endpoint's name (or the id itself)."""
@@ -142,14 +163,11 @@ class ServingClient:
     def list(self) -> builtins.list[Endpoint]:
         """Every endpoint the caller can see (the API returns them in one page)."""
         answer = self._json("GET", API)
-        return [Endpoint.from_json(item) for item in answer.get("endpoints") or []]
+        return [self._seen(Endpoint.from_json(item)) for item in answer.get("endpoints") or []]
 
     def get(self, name: str) -> Endpoint:
         _checks.endpoint_name(name)
-        endpoint = Endpoint.from_json(self._json("GET", f"{API}/{name}"))
-        if endpoint.id:
-            self._ids[endpoint.name] = endpoint.id
-        return endpoint
+        return self._seen(Endpoint.from_json(self._json("GET", f"{API}/{name}")))
 
     def create(
         self,
@@ -174,9 +192,7 @@ class ServingClient:
             body["tags"] = [_tag(key, value) for key, value in tags.items()]
         if description is not None:
             body["description"] = description
-        endpoint = Endpoint.from_json(self._json("POST", API, body))
-        self._ids[endpoint.name] = endpoint.id
-        return endpoint
+        return self._seen(Endpoint.from_json(self._json("POST", API, body)))
 
     def update_config(
         self,
@@ -189,7 +205,72 @@ class ServingClient:
         """Replaces the endpoint's config (PUT); the new one builds in the background."""
         _checks.endpoint_name(name)
         body = {**_checks.config(served_entities, traffic, ""), **fields}
-        return Endpoint.from_json(self._json("PUT", f"{API}/{name}/config", body))
+        return self._put_config(name, body)
+
+    def _put_config(self, name: str, body: Mapping[str, Any]) -> Endpoint:
+        return self._seen(Endpoint.from_json(self._json("PUT", f"{API}/{name}/config", body)))
+
+    def set_traffic(self, name: str, traffic: Mapping[str, int]) -> Endpoint:
+        """Routes traffic as `traffic` says ({served entity name: percentage}), keeping every
+        served entity as it is: a PUT config of the current config with new routes
+        (`config_edits.traffic_body`, the body the panel previews). The update builds like any
+        other (see `wait`).
+
+        Refuses, sending nothing: a percentage that is not an integer from 0 to 100, a name
+        that is not a served entity of the current config, a total other than 100
+        (`ClientValidationError`, naming the field); an update in progress (`UpdateInProgress`).
+        An entity left out gets no route."""
+        endpoint = self._editable(name)
+        assert endpoint.config is not None
+        body = config_edits.traffic_body(endpoint.config.to_json(), traffic)
+        return self._put_config(name, body)
+
+    def rollback(self, name: str, config_version: int) -> Endpoint:
+        """Sends a config this client has seen again (its served entities and traffic), as a
+        new config version: the API keeps no history, so only versions seen in this session
+        (`seen_configs`) can come back, the current one after a failed update included.
+        `ClientValidationError` naming the known versions for any other;
+        `UpdateInProgress` while an update runs."""
+        if isinstance(config_version, bool) or not isinstance(config_version, int):
+            raise ClientValidationError(
+                f"config_version: must be an integer, got {config_version!r}"
+            )
+        self._editable(name)
+        config = self._history.config(name, config_version)
+        if config is None:
+            known = ", ".join(str(v) for v in self._history.versions(name)) or "none"
+            raise ClientValidationError(
+                f"config_version: {name} config {config_version} was not seen by this client "
+                f"(the API returns only the current and pending configs); known: {known}"
+            )
+        return self._put_config(name, config_edits.config_body(config))
+
+    def seen_configs(self, name: str) -> dict[int, EndpointConfig]:
+        """The configs of `name` this client has seen in its session, by config_version: what
+        `rollback` can send again."""
+        found = {}
+        for version in self._history.versions(name):
+            config = self._history.config(name, version)
+            if config is not None:
+                found[version] = EndpointConfig.from_json(config)
+        return found
+
+    def _editable(self, name: str) -> Endpoint:
+        """The endpoint read fresh, when its config can be changed now."""
+        endpoint = self.get(name)
+        if endpoint.updating:
+            pending = endpoint.pending_config
+            version = f" to config {pending.config_version}" if pending is not None else ""
+            raise UpdateInProgress(
+                f"{name}: an update{version} is in progress, and the service refuses another "
+                "until it ends (409); nothing was sent. Wait for it (client.wait) and try again"
+            )
+        if endpoint.config is None or not endpoint.config.served_entities:
+            raise ClientValidationError(
+                f"{name}: the endpoint has no current config to change ({endpoint.state}); "
+                "nothing was sent"
+            )
+        return endpoint
 
     def stop(self, name: str) -> Endpoint:
         """Stops a custom-model endpoint (`POST .../config:stop`): it keeps its config and
@@ -208,13 +289,59 @@ class ServingClient:
         answer = self._json("POST", f"{API}/{name}/config:{action}", {})
         # The service's answer body is not documented: when it is not the endpoint, read it.
         if isinstance(answer, Mapping) and isinstance(answer.get("state"), Mapping):
-            return Endpoint.from_json(answer)
+            return self._seen(Endpoint.from_json(answer))
         return self.get(name)
 
     def delete(self, name: str) -> None:
         _checks.endpoint_name(name)
         self._json("DELETE", f"{API}/{name}", accept="*/*")
         self._ids.pop(name, None)
+        self._history.forget(name)
+
+    def restore(
+        self, backup: Mapping[str, Any] | str, *, name: str | None = None
+    ) -> restore.RestoreReport:
+        """Re-creates an endpoint from the backup the panel's delete dialog saves (the object
+        or its JSON text), under its own name or `name`: its config, tags, AI gateway, rate
+        limits, notifications and settings in one create, then each direct grant (a PATCH
+        each, so one that fails does not stop the others). Inherited grants are the
+        workspace's and are not sent.
+
+        Refuses before doing anything (`RestoreRefused`): a malformed backup, or an endpoint
+        of that name existing already. Returns a `RestoreReport` of what was restored and what
+        was not, and why (`.to_frame()`); the endpoint builds in the background (see `wait`)."""
+        planned = restore.plan(backup, name=name)
+        try:
+            self.get(planned.name)
+        except ResourceDoesNotExist:
+            pass
+        else:
+            raise RestoreRefused(
+                f"name: an endpoint named {planned.name!r} exists already; nothing was "
+                "restored. Restore under another name (name=...) or delete that one first"
+            )
+        endpoint = self._seen(Endpoint.from_json(self._json("POST", API, planned.body)))
+        items = list(planned.items)
+        for grant in planned.grants:
+            what = restore.describe_grant(grant)
+            try:
+                self.grant(
+                    endpoint.id,
+                    grant.level,
+                    user=grant.name if grant.kind == "user" else None,
+                    group=grant.name if grant.kind == "group" else None,
+                    service_principal=grant.name if grant.kind == "service_principal" else None,
+                )
+            except ServingError as error:
+                items.append(restore.RestoreItem("grant", what, False, str(error)))
+            else:
+                items.append(restore.RestoreItem("grant", what, True))
+        return restore.RestoreReport(
+            name=planned.name,
+            source_name=planned.source_name,
+            endpoint=endpoint,
+            items=tuple(items),
+        )
 
     def update_tags(
         self,

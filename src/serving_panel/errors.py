@@ -6,10 +6,12 @@ the ones that are also a `ValueError` or `TimeoutError` keep that second base fo
     ServingError
     ├── ConfigurationError (ValueError)      no usable host or credentials (config.py)
     ├── ClientValidationError (ValueError)   refused before sending: names the field and rule
-    │   └── AclError                         a permission plan that can't be made (acl.py)
-    │       ├── StaleAclError                the ACL changed since it was shown; nothing sent
-    │       ├── NotGrantedError              revoke of a principal with no direct grant
-    │       └── LockoutError                 would take CAN_MANAGE from you or the last manager
+    │   ├── AclError                         a permission plan that can't be made (acl.py)
+    │   │   ├── StaleAclError                the ACL changed since it was shown; nothing sent
+    │   │   ├── NotGrantedError              revoke of a principal with no direct grant
+    │   │   └── LockoutError                 would take CAN_MANAGE from you or the last manager
+    │   ├── UpdateInProgress                 a config change while another update runs
+    │   └── RestoreRefused                   a backup that can't be restored; nothing was done
     ├── AclWriteLostError (acl.py)           a concurrent write undid ours; retrying did not hold
     ├── MetricsParseError (ValueError)       metrics text breaks the format (metrics.py)
     ├── UnexpectedResponse                   a 2xx answer that is not the JSON the API promises
@@ -52,6 +54,17 @@ class ServingError(Exception):
 
 class ClientValidationError(ServingError, ValueError):
     """Input refused before anything was sent; the message names the field and the rule."""
+
+
+class UpdateInProgress(ClientValidationError):
+    """A config change asked for while the endpoint's update is IN_PROGRESS: refused before
+    sending, since the service would answer 409 and the change would be made against a config
+    about to be replaced. Wait for the update (`ServingClient.wait`) and ask again."""
+
+
+class RestoreRefused(ClientValidationError):
+    """`ServingClient.restore` refused a backup before doing anything: not a backup the panel
+    saves, or an endpoint of that name exists already. The message names the field."""
 
 
 class UnexpectedResponse(ServingError):

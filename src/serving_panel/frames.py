@@ -6,7 +6,7 @@ module only when a DataFrame is asked for."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import pandas as pd
 
@@ -235,5 +235,29 @@ def metrics_summary_frame(entities: Sequence[EntityMetrics]) -> pd.DataFrame:
         "queue_time_ms_mean": floats(
             [e.queue_time_ms.mean if e.queue_time_ms else None for e in entities]
         ),
+    }
+    return _frame(columns, list(columns))
+
+
+class _RestoreRow(Protocol):
+    """A `restore.RestoreItem`, by shape (restore sits above this module)."""
+
+    @property
+    def part(self) -> str: ...
+    @property
+    def item(self) -> str: ...
+    @property
+    def restored(self) -> bool: ...
+    @property
+    def reason(self) -> str: ...
+
+
+def restore_frame(items: Sequence[_RestoreRow]) -> pd.DataFrame:
+    """One row per part of a restored backup: part, item, restored, and why not."""
+    columns: dict[str, pd.Series] = {
+        "part": pd.Series([i.part for i in items], dtype="string").astype("category"),
+        "item": pd.Series([i.item for i in items], dtype="string"),
+        "restored": pd.Series([i.restored for i in items], dtype="boolean"),
+        "reason": pd.Series([i.reason for i in items], dtype="string"),
     }
     return _frame(columns, list(columns))

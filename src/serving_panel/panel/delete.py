@@ -15,9 +15,9 @@ permission_level, permissions_error, export}``
     ``inherited`` when it holds that level only through inheritance. ``can_manage`` says
     whether the caller's ``permission_level`` (also given) is CAN_MANAGE, which deleting needs.
     ``export`` is ``{endpoint, permissions}``: the GET answers exactly as the service gave
-    them (the endpoint's GET holds no token). When reading the ACL fails, ``permissions`` is
-    null, ``export.permissions_note`` and ``permissions_error`` say why, and ``who_can_query``
-    is null (unknown, not nobody).
+    them (the endpoint's GET holds no token); ``ServingClient.restore`` takes it back. When
+    reading the ACL fails, ``permissions`` is null, ``export.permissions_note`` and
+    ``permissions_error`` say why, and ``who_can_query`` is null (unknown, not nobody).
 
 ``delete.confirm``  ``{typed_name}`` → ``{deleted: true}``
     Deletes only when ``typed_name`` is the endpoint's name exactly (case-sensitive); otherwise
