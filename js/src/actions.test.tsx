@@ -36,7 +36,11 @@ describe("the actions menu button", () => {
     expect(t.button.getAttribute("aria-expanded")).toBe("true");
     expect(t.menu?.id).toBe(t.button.getAttribute("aria-controls"));
     expect(t.menu?.getAttribute("aria-labelledby")).toBe(t.button.id);
-    expect(t.items.map((i) => i.textContent)).toEqual(["Copy endpoint id", "Delete endpoint…"]);
+    expect(t.items.map((i) => i.textContent)).toEqual([
+      "Copy endpoint id",
+      "Delete endpoint…",
+      "Restore from backup…",
+    ]);
     expect(t.items.every((i) => i.getAttribute("tabindex") === "-1")).toBe(true);
     expect(t.active).toBe(t.items[0]);
   });
@@ -44,23 +48,25 @@ describe("the actions menu button", () => {
   it("opens on ArrowUp with focus on the last item", () => {
     const t = harness();
     t.key(t.button, "ArrowUp");
-    expect(t.active).toBe(t.items[1]);
+    expect(t.active).toBe(t.items.at(-1));
   });
 
   it("moves between items with the arrow keys (wrapping), Home and End", () => {
     const t = harness();
     t.key(t.button, "Enter");
-    const [copy, del] = t.items;
+    const [copy, del, restore] = t.items;
     t.key(copy as HTMLElement, "ArrowDown");
     expect(t.active).toBe(del);
     t.key(del as HTMLElement, "ArrowDown");
+    expect(t.active).toBe(restore);
+    t.key(restore as HTMLElement, "ArrowDown");
     expect(t.active).toBe(copy);
     t.key(copy as HTMLElement, "ArrowUp");
-    expect(t.active).toBe(del);
-    t.key(del as HTMLElement, "Home");
+    expect(t.active).toBe(restore);
+    t.key(restore as HTMLElement, "Home");
     expect(t.active).toBe(copy);
     t.key(copy as HTMLElement, "End");
-    expect(t.active).toBe(del);
+    expect(t.active).toBe(restore);
   });
 
   it("closes on Escape and returns focus to the button", () => {

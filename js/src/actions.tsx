@@ -2,7 +2,7 @@
  * The header's "⋮" actions menu (a menu button: Enter, Space or ↓ opens it on the first item,
  * ↑ on the last; ↑↓ Home End move, Enter or Space activate, Escape closes it and returns focus
  * to the button, Tab closes it), with "Copy endpoint id", "Stop endpoint…" or "Start
- * endpoint…" (power/), and "Delete endpoint…". The dialogs those open are `ActionDialog`s the
+ * endpoint…" (power/), "Restore from backup…" (restore/) and "Delete endpoint…". The dialogs those open are `ActionDialog`s the
  * header renders below its own content (so a dialog never splits the title from its metadata);
  * closing one returns focus to the menu button (ui/modal.tsx).
  *
@@ -15,6 +15,7 @@ import { DeleteDialog } from "./delete/dialog";
 import type { Snapshot } from "./model";
 import { powerAction } from "./power/availability";
 import { PowerDialog } from "./power/dialog";
+import { RestoreDialog } from "./restore/dialog";
 import { copyText } from "./ui/clipboard";
 import "./delete/delete.css";
 
@@ -22,7 +23,6 @@ import "./delete/delete.css";
 export const NOTICE_MS = 2_500;
 
 interface EndpointActionsProps {
-  name: string;
   /** The endpoint's id ("" before the first read). */
   endpointId: string;
   /** The panel deleted the endpoint: nothing left to delete. */
@@ -35,7 +35,7 @@ interface EndpointActionsProps {
   onOpenDialog: (kind: ActionDialogKind) => void;
 }
 
-export type ActionDialogKind = "delete" | "stop" | "start";
+export type ActionDialogKind = "delete" | "stop" | "start" | "restore";
 
 type ItemKey = "copy" | ActionDialogKind;
 
@@ -49,7 +49,6 @@ interface Item {
 let actionsCounter = 0;
 
 export function EndpointActions({
-  name,
   endpointId,
   deleted,
   rpc,
@@ -91,6 +90,12 @@ export function EndpointActions({
       label: "Delete endpoint…",
       disabled: rpc === undefined || deleted,
       title: deleted ? "This endpoint was deleted" : undefined,
+    },
+    {
+      key: "restore",
+      label: "Restore from backup…",
+      disabled: rpc === undefined,
+      title: undefined,
     },
   ];
 
@@ -272,6 +277,9 @@ interface ActionDialogProps {
 export function ActionDialog({ kind, name, rpc, snapshot, idPrefix, onClose }: ActionDialogProps) {
   if (kind === "delete") {
     return <DeleteDialog name={name} rpc={rpc} idPrefix={idPrefix} onClose={onClose} />;
+  }
+  if (kind === "restore") {
+    return <RestoreDialog rpc={rpc} idPrefix={idPrefix} onClose={onClose} />;
   }
   return (
     <PowerDialog

@@ -205,6 +205,7 @@ describe("Header", () => {
       "Copy endpoint id",
       "Stop endpoint…",
       "Delete endpoint…",
+      "Restore from backup…",
     ]);
     // This test renders the header without an rpc: stopping and deleting cannot be offered.
     expect(items[1]?.getAttribute("aria-disabled")).toBe("true");

@@ -143,7 +143,6 @@ export function Header(props: HeaderProps) {
           </span>
         </button>
         <EndpointActions
-          name={name}
           endpointId={snapshot.id}
           deleted={deleted}
           rpc={props.rpc}

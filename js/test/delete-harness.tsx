@@ -71,7 +71,13 @@ function MenuAndDialog(props: {
   const [dialog, setDialog] = useState<ActionDialogKind | null>(null);
   return (
     <>
-      <EndpointActions {...props} onOpenDialog={setDialog} />
+      <EndpointActions
+        endpointId={props.endpointId}
+        deleted={props.deleted}
+        rpc={props.rpc}
+        snapshot={props.snapshot}
+        onOpenDialog={setDialog}
+      />
       {dialog !== null && props.rpc !== undefined && (
         <ActionDialog
           kind={dialog}

@@ -82,3 +82,16 @@ def test_stop_and_start_from_python(
     token = workspace.add_user(viewer)
     with workspace.client(token) as theirs, pytest.raises(PermissionDenied):
         EndpointPanel(endpoint, client=theirs).stop()
+
+
+def test_the_preview_gives_copy_as_equivalents_without_a_token(
+    workspace: LocalWorkspace, client: ServingClient, endpoint: str, comms: CommLog
+) -> None:
+    view = PanelView(EndpointPanel(endpoint, client=client), comms)
+    snippets = view.result("power.preview", action="stop")["snippets"]
+    assert set(snippets) == {"curl", "sdk", "cli"}
+    assert f"/api/2.0/serving-endpoints/{endpoint}/config:stop" in snippets["curl"]
+    assert all(workspace.token not in text for text in snippets.values())
+    assert client.get(endpoint).state == "Ready"  # a preview sends nothing
+    error = view.error("power.preview", action="pause")
+    assert error["status"] == 400 and error["message"].startswith("action: ")

@@ -12,6 +12,7 @@ import { useLayoutEffect, useRef, useState } from "preact/hooks";
 import { useWait } from "../bridge/hooks";
 import type { Rpc } from "../bridge/rpc";
 import { waitText } from "../bridge/waiting";
+import { CopyAs } from "../ui/copy-as";
 import { ErrorLine, type ErrorView, toErrorView } from "../ui/errors";
 import { Modal } from "../ui/modal";
 import { saveBackup } from "./backup";
@@ -172,7 +173,16 @@ export function DeleteDialog({ name, rpc, idPrefix, onClose }: DeleteDialogProps
               saved {saved}
             </span>
           )}
+          <span class="sp-muted sp-delete-restore-note" data-testid="delete-restore-note">
+            {" "}
+            The file can bring the endpoint back: "Restore from backup…" in this menu, or{" "}
+            <code>client.restore(backup)</code>.
+          </span>
         </p>
+      )}
+
+      {summary !== null && !deleted && (
+        <CopyAs snippets={summary.snippets} testId="delete-copy-as" />
       )}
 
       {summary !== null && !deleted && !canManage && (

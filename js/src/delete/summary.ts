@@ -3,6 +3,7 @@
  * not throw on a partial answer, and every string in it came from the server (shown as text).
  */
 import { isObject, str } from "../bridge/wire";
+import { normalizeSnippets } from "../ui/copy-as";
 import { type ErrorView, errorFromWire } from "../ui/errors";
 
 export type QueryPrincipal = {
@@ -27,6 +28,8 @@ export type DeleteSummary = {
   permissions_error: ErrorView | null;
   /** What "Save config and permissions as JSON" writes, exactly as Python sent it. */
   export: unknown;
+  /** The delete's curl, databricks-sdk and CLI equivalents (no token). */
+  snippets: Record<string, string>;
 };
 
 /** The typed DeleteSummary from `delete.summary`'s raw result, with defaults for what is missing. */
@@ -56,5 +59,6 @@ export function normalizeDeleteSummary(raw: unknown): DeleteSummary {
     permission_level: typeof s.permission_level === "string" ? s.permission_level : null,
     permissions_error: error,
     export: s.export ?? null,
+    snippets: normalizeSnippets(s.snippets),
   };
 }

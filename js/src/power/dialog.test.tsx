@@ -29,7 +29,20 @@ describe("the stop and start items and their dialog", () => {
     const entities = h.byTestId("power-entities").textContent ?? "";
     for (const entity of snapshotFixture().config?.entities ?? [])
       expect(entities).toContain(entity.name);
-    expect(h.model.requests()).toEqual([]);
+    // Only the preview (its Copy-as equivalents) was asked for: nothing stops before confirm.
+    expect(h.model.requests().map((r) => [r.kind, r.payload])).toEqual([
+      ["power.preview", { action: "stop" }],
+    ]);
+  });
+
+  it("offers the stop's curl, SDK and CLI equivalents once Python sends them", async () => {
+    const h = open("Stop endpoint…");
+    await h.reply("power.preview", {
+      snippets: {
+        curl: 'curl -X POST "$DATABRICKS_HOST/api/2.0/serving-endpoints/ads/config:stop"',
+      },
+    });
+    expect(h.byTestId("power-copy-as").textContent).toContain("curl");
   });
 
   it("sends power.stop on confirm and closes once Python answers", async () => {

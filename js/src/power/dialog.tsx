@@ -8,6 +8,7 @@
 import { useLayoutEffect, useRef, useState } from "preact/hooks";
 import type { Rpc } from "../bridge/rpc";
 import type { Snapshot } from "../model";
+import { CopyAs, normalizeSnippets } from "../ui/copy-as";
 import { ErrorLine, type ErrorView, toErrorView } from "../ui/errors";
 import { version } from "../ui/format";
 import { Modal } from "../ui/modal";
@@ -29,7 +30,22 @@ export function PowerDialog({ action, name, snapshot, rpc, idPrefix, onClose }: 
   const [sending, setSending] = useState(false);
   const [error, setError] = useState<ErrorView | null>(null);
   const request = useRef<AbortController | null>(null);
+  const [snippets, setSnippets] = useState<Record<string, string>>({});
   useLayoutEffect(() => () => request.current?.abort(), []);
+
+  // The request's Copy-as equivalents, shown before anything is sent (none if Python fails).
+  useLayoutEffect(() => {
+    const controller = new AbortController();
+    rpc.request("power.preview", { action }, { signal: controller.signal }).then(
+      (raw) => {
+        if (!controller.signal.aborted && raw !== null && typeof raw === "object") {
+          setSnippets(normalizeSnippets((raw as { snippets?: unknown }).snippets));
+        }
+      },
+      () => undefined,
+    );
+    return () => controller.abort();
+  }, [rpc, action]);
 
   const titleId = `${idPrefix}-power-title`;
   const leadId = `${idPrefix}-power-lead`;
@@ -94,6 +110,7 @@ export function PowerDialog({ action, name, snapshot, rpc, idPrefix, onClose }: 
           ))}
         </ul>
       )}
+      <CopyAs snippets={snippets} testId="power-copy-as" />
       {error !== null && (
         <div class="sp-delete-alert" role="alert" data-testid="power-error">
           <strong>{action === "stop" ? "Stop" : "Start"} failed:</strong>{" "}

@@ -7,7 +7,7 @@ the ACL as JSON to save, and deletes only when the endpoint's name is typed exac
 Requests (the envelope is `protocol`'s):
 
 ``delete.summary``  ``{}`` → ``{name, id, entities, routes, who_can_query, can_manage,
-permission_level, permissions_error, export}``
+permission_level, permissions_error, export, snippets}``
     Read fresh (GET the endpoint, GET its permissions). ``entities`` are the served entity
     names of the current config, then any only in the pending one; ``routes`` are the current
     config's ``{entity, percentage}``; ``who_can_query`` lists each principal that can query
@@ -34,6 +34,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from serving_panel import snippets
 from serving_panel.errors import ApiError, ServingError
 from serving_panel.panel.protocol import ErrorView, error_view, invalid, request_error
 from serving_panel.panel.snapshot import deleted
@@ -91,6 +92,7 @@ class PanelDelete:
             "permission_level": endpoint.permission_level,
             "permissions_error": permissions_error,
             "export": export,
+            "snippets": snippets.delete(endpoint.name),
         }
 
     def confirm(self, payload: Mapping[str, Any]) -> dict[str, bool]:

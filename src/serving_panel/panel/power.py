@@ -7,6 +7,10 @@ confirmation that says so before it sends either request.
 
 Requests (the envelope is `protocol`'s):
 
+``power.preview``  ``{action}`` → ``{snippets}``
+    The request's curl, databricks-sdk and CLI equivalents (snippets.py: no token), for the
+    confirmation to show before anything is sent.
+
 ``power.stop``   ``{}`` → ``{state}``
 ``power.start``  ``{}`` → ``{state}``
     Sends the request, then re-reads and publishes the endpoint (so the badge shows
@@ -20,8 +24,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from serving_panel import snippets
 from serving_panel.errors import ServingError
-from serving_panel.panel.protocol import request_error
+from serving_panel.panel.protocol import invalid, request_error
 
 if TYPE_CHECKING:
     from serving_panel.panel.protocol import PanelHost
@@ -34,6 +39,14 @@ class PanelPower:
 
     def __init__(self, panel: PanelHost) -> None:
         self._panel = panel
+
+    def preview(self, payload: Mapping[str, Any]) -> dict[str, dict[str, str]]:
+        action = payload.get("action")
+        if action == "stop":
+            return {"snippets": snippets.stop(self._panel.endpoint_name)}
+        if action == "start":
+            return {"snippets": snippets.start(self._panel.endpoint_name)}
+        raise invalid("action", f"must be 'stop' or 'start', got {action!r}")
 
     def stop(self, payload: Mapping[str, Any]) -> dict[str, str]:
         return self._send("stop")
@@ -57,6 +70,7 @@ class PanelPower:
 def install(panel: PanelHost) -> PanelPower:
     """Registers the stop and start request kinds on `panel`."""
     handlers = PanelPower(panel)
+    panel.register_request("power.preview", handlers.preview)
     panel.register_request("power.stop", handlers.stop)
     panel.register_request("power.start", handlers.start)
     return handlers
