@@ -25,4 +25,19 @@ describe("logs.css", () => {
       expect(css).toMatch(new RegExp(`--sp-log-${name}: var\\(--jp-[\\w-]+, `));
     }
   });
+
+  it("styles bold and the 16 ANSI colours (ansi.ts), text and background, from the theme", () => {
+    const all = new Set(selectors(css));
+    expect(all).toContain(".serving-panel .sp-logs .sp-ansi-bold");
+    for (let i = 0; i < 16; i++) {
+      expect(all).toContain(`.serving-panel .sp-logs .sp-ansi-fg${i}`);
+      expect(all).toContain(`.serving-panel .sp-logs .sp-ansi-bg${i}`);
+      // Mixed with the theme's text colour, or taken from it: readable on light and dark.
+      expect(css).toMatch(
+        new RegExp(
+          `--sp-ansi-${i}: (color-mix\\(in srgb, #[0-9a-f]{6} \\d+%, var\\(--sp-log-fg\\)\\)|var\\(--sp-log-(fg|muted)\\));`,
+        ),
+      );
+    }
+  });
 });

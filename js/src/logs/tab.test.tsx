@@ -297,6 +297,58 @@ describe("LogsTab virtualized list", () => {
   });
 });
 
+describe("LogsTab colours and hidden characters", () => {
+  const ESC = "\u001b";
+  const payload = "<img src=x onerror=alert(1)>";
+  const raw = `${ESC}[31m${payload}${ESC}[0m from evil\u202Eexe.txt ${ESC}]0;title\u0007done`;
+
+  it("renders a server string with markup, ANSI colours and an RTL override as text", async () => {
+    const h = new Harness();
+    await h.loadAll([[1, T0, "ERROR", raw, false]]);
+    const message = h.rows()[0]?.querySelector(".sp-log-msg");
+    expect(h.el.querySelector("img, script")).toBeNull();
+    expect(message?.textContent).toBe(`${payload} from evil⟦U+202E⟧exe.txt done`);
+    expect(message?.querySelector(".sp-ansi-fg1")?.textContent).toBe(payload);
+    expect(message?.querySelector("[data-testid=invisible-char]")?.getAttribute("title")).toBe(
+      "U+202E RIGHT-TO-LEFT OVERRIDE: an invisible character",
+    );
+    expect(h.el.innerHTML).not.toContain(ESC);
+    expect(h.el.querySelector("[style*=color]")).toBeNull();
+    h.unmount();
+  });
+
+  it("searches the text as shown, never the escape codes", async () => {
+    const h = new Harness();
+    await h.loadAll([
+      [1, T0, "WARNING", `${ESC}[33mWARNING${ESC}[0m: disk`, false],
+      [2, T0, "INFO", "plain", false],
+    ]);
+    h.search("[33m");
+    expect(h.text("[data-testid=log-match-count]")).toBe("0/0");
+    h.search("warning: d");
+    expect(h.text("[data-testid=log-match-count]")).toBe("1/1");
+    expect(h.rows()[0]?.querySelector("mark")?.textContent).toBe("WARNING");
+    expect([...(h.rows()[0]?.querySelectorAll("mark") ?? [])].map((m) => m.textContent)).toEqual([
+      "WARNING",
+      ": d",
+    ]);
+    h.unmount();
+  });
+
+  it("copies the plain text: no escape codes", async () => {
+    const writeText = vi.fn(async (_text: string) => undefined);
+    vi.stubGlobal("navigator", { clipboard: { writeText } });
+    const h = new Harness();
+    await h.loadAll([[1, T0, "ERROR", `${ESC}[1;31mfailed${ESC}[0m ${ESC}[2Kbadly`, false]]);
+    await act(async () => {
+      h.button("copy").click();
+      await flush();
+    });
+    expect(writeText).toHaveBeenCalledWith("2026-11-24T20:13:00.000Z ERROR failed badly\n");
+    h.unmount();
+  });
+});
+
 describe("LogsTab search", () => {
   const needle = (n: number) => (n % 50_000 === 0 ? `request ${n} hit a NeedLe` : `request ${n}`);
 
