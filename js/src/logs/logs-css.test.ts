@@ -1,6 +1,6 @@
 /** logs.css is injected into the page globally too: every rule must be scoped to the Logs tab. */
 import { beforeAll, describe, expect, it } from "vitest";
-import { readCss, selectors } from "../../test/css";
+import { declarations, readCss, selectors } from "../../test/css";
 import { ROW_HEIGHT } from "./layout";
 
 let css = "";
@@ -39,5 +39,24 @@ describe("logs.css", () => {
         ),
       );
     }
+  });
+
+  it("lays the toolbar out in groups that wrap as units, the search taking the room left", () => {
+    const rule = (name: string) => declarations(css, `.serving-panel .sp-logs ${name}`);
+    expect(rule(".sp-log-toolbar")).toMatchObject({ display: "flex", "flex-wrap": "wrap" });
+    // A group wraps inside itself only when it is wider than the panel.
+    expect(rule(".sp-log-group")).toMatchObject({
+      display: "flex",
+      "flex-wrap": "wrap",
+      "min-width": "0",
+    });
+    // Copy and download stay at the end of their row, together.
+    expect(rule(".sp-log-export")).toMatchObject({ "margin-left": "auto" });
+    // The search counts as 10em when rows are filled, then grows into what is left.
+    expect(rule(".sp-log-search")).toMatchObject({ flex: "1 1 10em", "min-width": "10em" });
+    // The match count sits inside the search box: it takes the row no width.
+    expect(rule(".sp-log-count")).toMatchObject({ position: "absolute" });
+    // A long entity name is cut rather than pushing the row wider.
+    expect(rule(".sp-log-entity")["max-width"]).toMatch(/^\d+em$/);
   });
 });

@@ -210,6 +210,21 @@ describe("LogsTab paging", () => {
     h.unmount();
   });
 
+  it("keeps copy and download in one toolbar group, and marks invisible characters in names", () => {
+    const name = "evil\u202Eexe.txt";
+    const h = new Harness({ config: configFixture({ entities: [entityFixture({ name })] }) });
+    const option = h.el.querySelector("select[aria-label='Served entity'] option");
+    expect(option?.textContent).toBe("evil⟦U+202E⟧exe.txt (v1)");
+    expect((option as HTMLOptionElement | null)?.value).toBe(name);
+    expect(h.el.querySelector("ol[aria-label]")?.getAttribute("aria-label")).toBe(
+      "server log of evil⟦U+202E⟧exe.txt (v1)",
+    );
+    const group = h.button("copy").parentElement;
+    expect(group?.classList.contains("sp-log-group")).toBe(true);
+    expect(group?.contains(h.button("download"))).toBe(true);
+    h.unmount();
+  });
+
   it("says so when the endpoint has no served entities", () => {
     const h = new Harness({ config: null, pending: null });
     expect(h.text(".sp-log-empty")).toContain("no served entities");
