@@ -315,6 +315,32 @@ describe("PermissionsTab preview and apply", () => {
     return h;
   }
 
+  it("says each change once: the diff list, then only the API calls in the <pre>", async () => {
+    const h = await staged();
+    h.click(h.get("perms-preview"));
+    const calls = [
+      `1. GET ${PATH}`,
+      "   re-read; stop unless the direct ACL still has fingerprint fp-1",
+      `2. PUT ${PATH}  (replaces the whole direct ACL)`,
+      '{\n  "access_control_list": [\n    {"user_name": "bob@example.com"}\n  ]\n}',
+    ].join("\n");
+    const warning = "PUT replaces every direct grant";
+    await h.reply(
+      "acl.preview",
+      preview({
+        method: "PUT",
+        describe: `${calls}\nChanges:\n  user ${BOB}: CAN_QUERY -> CAN_VIEW\nWarnings:\n  ! ${warning}`,
+        warnings: [warning],
+      }),
+    );
+    expect(h.get("perms-describe").textContent).toBe(calls);
+    const dialog = h.get("perms-dialog").textContent ?? "";
+    expect(dialog.match(/CAN_QUERY/g)).toHaveLength(1);
+    expect(dialog.split(warning)).toHaveLength(2);
+    expect(h.text("perms-diff")).toContain("CAN_QUERY → CAN_VIEW");
+    h.close();
+  });
+
   it("previews the exact diff and API call in a modal dialog", async () => {
     const h = await staged();
     const opener = h.get("perms-preview");
@@ -341,6 +367,7 @@ describe("PermissionsTab preview and apply", () => {
     expect(pre.tagName).toBe("PRE");
     expect(pre.textContent).toBe(preview().describe);
     expect(h.text("perms-warnings")).toContain(warning);
+    expect(h.el.querySelectorAll("[data-testid=perms-diff] li")).toHaveLength(1);
     expect(h.q("perms-ack")).toBeNull();
     expect(h.get("perms-dialog-apply").hasAttribute("disabled")).toBe(false);
 
