@@ -34,4 +34,9 @@ describe("permissions.css", () => {
       overflow: "auto",
     });
   });
+
+  it("has no disabled-select style left: read-only levels are text", () => {
+    expect(css).not.toContain(".sp-perms-select:disabled");
+    expect(selectors(css)).toContain(".serving-panel .sp-perms .sp-perms-level-text");
+  });
 });

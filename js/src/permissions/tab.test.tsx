@@ -233,7 +233,11 @@ describe("PermissionsTab loading", () => {
     );
     expect(h.q("perms-add")).toBeNull();
     expect(h.q("perms-remove")).toBeNull();
-    expect(h.row("Bob").querySelector("select")?.disabled).toBe(true);
+    // Levels the caller can't change read as text, not as disabled selects.
+    expect(h.el.querySelector("[data-testid=perms-table] select")).toBeNull();
+    const bob = h.row("Bob").querySelector("[data-testid=perms-level-text]");
+    expect(bob?.textContent).toBe(`Level of user ${BOB}: CAN_QUERY`);
+    expect(bob?.querySelector(".sp-perms-sr")?.textContent).toBe(`Level of user ${BOB}: `);
     h.close();
   });
 });
@@ -251,7 +255,10 @@ describe("PermissionsTab staging", () => {
     const ada = h.row("Ada Admin");
     expect(ada.dataset.mark).toBe("removed");
     expect(ada.textContent).toContain("removed");
-    expect(ada.querySelector("select")?.disabled).toBe(true);
+    expect(ada.querySelector("select")).toBeNull();
+    expect(ada.querySelector("[data-testid=perms-level-text]")?.textContent).toContain(
+      "CAN_MANAGE",
+    );
     expect(h.text("perms-count")).toBe("2 changes");
 
     h.add("carol@example.com", "user", "CAN_QUERY");
@@ -684,6 +691,36 @@ describe("PermissionsTab safety", () => {
     await h.fail("acl.apply", { message: XSS, error_code: "<i>X</i>", status: 400 });
     expect(h.el.querySelector("img, script, b, i")).toBeNull();
     expect(h.text("perms-dialog-error")).toContain(XSS);
+    expect((window as unknown as { __pwned?: number }).__pwned).toBeUndefined();
+    h.close();
+  });
+
+  it("shows markup, escape codes and invisible characters in names as text, marked", async () => {
+    vi.useFakeTimers();
+    const h = new Harness();
+    const ESC = "\u001b";
+    const name = `<img src=x onerror=alert(1)>${ESC}[31mevil\u202Eexe.txt@example.com`;
+    const shown = `<img src=x onerror=alert(1)>${ESC}[31mevil⟦U+202E⟧exe.txt@example.com`;
+    await h.loaded(aclRead({ rows: [direct(ADMIN, "CAN_MANAGE"), direct(name, "CAN_QUERY")] }));
+    const row = h.row("evil");
+    expect(h.el.querySelector("img")).toBeNull();
+    expect(row.querySelector(".sp-perms-display")?.textContent).toBe(shown);
+    expect(row.querySelector("[data-testid=invisible-char]")?.getAttribute("title")).toBe(
+      "U+202E RIGHT-TO-LEFT OVERRIDE: an invisible character",
+    );
+    expect(row.querySelector("select")?.getAttribute("aria-label")).toBe(`Level of user ${shown}`);
+    h.click(row.querySelector("[data-testid=perms-remove]"));
+    h.click(h.get("perms-preview"));
+    await h.reply(
+      "acl.preview",
+      preview({
+        changes: [
+          { kind: "user", name, before: "CAN_QUERY", after: null, kind_of_change: "revoke" },
+        ],
+      }),
+    );
+    expect(h.text("perms-diff")).toBe(`−user ${shown}: CAN_QUERY → (none) (revoke)`);
+    expect(h.el.querySelector("img, script")).toBeNull();
     expect((window as unknown as { __pwned?: number }).__pwned).toBeUndefined();
     h.close();
   });
