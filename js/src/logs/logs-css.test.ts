@@ -56,6 +56,9 @@ describe("logs.css", () => {
     expect(rule(".sp-log-search")).toMatchObject({ flex: "1 1 10em", "min-width": "10em" });
     // The match count sits inside the search box: it takes the row no width.
     expect(rule(".sp-log-count")).toMatchObject({ position: "absolute" });
+    expect(rule(".sp-log-toolbar .sp-log-query input")["padding-right"]).toContain(
+      "var(--sp-log-count-chars, 0)",
+    );
     // A long entity name is cut rather than pushing the row wider.
     expect(rule(".sp-log-entity")["max-width"]).toMatch(/^\d+em$/);
   });

@@ -398,6 +398,9 @@ describe("LogsTab search", () => {
     await h.loadAll(lines(10));
     h.search("absent");
     expect(h.text("[data-testid=log-match-count]")).toBe("0/0");
+    // The search box keeps room for the count at its right end (logs.css).
+    const query = h.el.querySelector<HTMLElement>(".sp-log-query");
+    expect(query?.style.getPropertyValue("--sp-log-count-chars")).toBe("3");
     expect(h.button("Next match").disabled).toBe(true);
     h.unmount();
   });

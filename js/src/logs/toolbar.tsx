@@ -117,7 +117,7 @@ export function Toolbar(props: ToolbarProps) {
         </select>
       </div>
       <span class="sp-log-search">
-        <span class="sp-log-query">
+        <span class="sp-log-query" style={{ "--sp-log-count-chars": count.length }}>
           <input
             type="search"
             aria-label="Search the log"
