@@ -36,3 +36,25 @@ export function selectors(text: string): string[] {
   }
   return found.map((s) => s.trim().replace(/\s+/g, " "));
 }
+
+/**
+ * The declarations of every rule whose selector list names `selector` exactly, merged in
+ * source order (later wins), with whitespace collapsed: `{ "flex-wrap": "wrap", ... }`.
+ */
+export function declarations(text: string, selector: string): Record<string, string> {
+  const found: Record<string, string> = {};
+  for (const rule of text.matchAll(/([^{}]+)\{([^{}]*)\}/g)) {
+    const names = (rule[1] ?? "").split(",").map((s) => s.trim().replace(/\s+/g, " "));
+    if (!names.includes(selector)) continue;
+    for (const declaration of (rule[2] ?? "").split(";")) {
+      const colon = declaration.indexOf(":");
+      if (colon < 0) continue;
+      const property = declaration.slice(0, colon).trim();
+      found[property] = declaration
+        .slice(colon + 1)
+        .trim()
+        .replace(/\s+/g, " ");
+    }
+  }
+  return found;
+}

@@ -155,3 +155,48 @@ def test_the_logs_tab_shows_build_and_server_logs_and_searches(
     root.get_by_role("searchbox", name="Search the log").fill("requirement")
     expect(root.get_by_test_id("log-match-count")).to_have_text(re.compile(r"^1/\d+$"))
     expect(root.locator(".sp-log-window mark").first).to_contain_text("requirement")
+
+
+def toolbar_rows(toolbar: Locator) -> list[list[str]]:
+    """The toolbar's controls by row: names of the controls whose boxes share a line."""
+    rows: list[list[str]] = toolbar.evaluate(
+        """(bar) => {
+          const rows = [];
+          for (const control of bar.querySelectorAll("select, input, button")) {
+            const box = control.getBoundingClientRect();
+            const name = control.getAttribute("aria-label") || control.textContent.trim();
+            const row = rows.find((r) => box.top < r.bottom && box.bottom > r.top);
+            if (row) row.names.push(name);
+            else rows.push({ top: box.top, bottom: box.bottom, names: [name] });
+          }
+          return rows.sort((a, b) => a.top - b.top).map((r) => r.names);
+        }"""
+    )
+    return rows
+
+
+def test_the_logs_toolbar_keeps_one_row_at_1400_px_and_wraps_by_group_when_narrow(
+    lab: JupyterLab, notebook: NotebookPage, client: ServingClient
+) -> None:
+    name = unique("e2e-logs-bar")
+    client.create(name, [entity("main.default.sentiment", "1", name="sentiment-classifier-1")])
+    client.wait(name)
+    notebook.page.set_viewport_size({"width": 1400, "height": 900})
+    root = open_panel(lab, notebook, name)
+    root.get_by_test_id("tab-logs").click()
+    expect(root.get_by_test_id("log-status")).to_contain_text("lines")
+    toolbar = root.locator(".sp-log-toolbar")
+    rows = toolbar_rows(toolbar)
+    assert len(rows) == 1, rows  # with JupyterLab's file browser open beside the notebook
+    # Narrow: the controls wrap in their groups; copy and download stay with each other.
+    groups = [
+        ["Served entity", "build", "server", "Config version"],
+        ["Search the log", "Previous match", "Next match"],
+        ["Reload", "copy", "download"],
+    ]
+    for width in (1100, 900):
+        notebook.page.set_viewport_size({"width": width, "height": 900})
+        rows = toolbar_rows(toolbar)
+        assert len(rows) > 1, (width, rows)
+        for group in groups:
+            assert any(set(group) <= set(row) for row in rows), (width, group, rows)

@@ -3,14 +3,21 @@
  *
  * Columns keep filtering cheap: the level filter scans one Uint8Array, the search one array of
  * lower-case strings computed once per line as its page arrives (never per keystroke).
+ *
+ * Messages are kept as plain text, their ANSI escape sequences stripped on arrival; the few
+ * lines that had any keep their raw text aside, so the list can colour them while in view.
  */
+import { stripAnsi } from "./ansi";
 import { levelRank, type WireLine } from "./types";
 
 export class LogBuffer {
   lineNo: number[] = [];
   time: Array<number | null> = [];
   level: Array<string | null> = [];
+  /** The message as shown: without escape sequences. */
   message: string[] = [];
+  /** The raw message of each line that held escape sequences, by index (ansi.ts). */
+  styled = new Map<number, string>();
   /** `message.toLowerCase()`, for case-insensitive search. */
   lower: string[] = [];
   continuation: boolean[] = [];
@@ -39,7 +46,9 @@ export class LogBuffer {
     let longest = this.longest;
     for (let i = 0; i < lines.length; i++) {
       const line = lines[i] as WireLine;
-      const message = typeof line[3] === "string" ? line[3] : String(line[3] ?? "");
+      const raw = typeof line[3] === "string" ? line[3] : String(line[3] ?? "");
+      const message = stripAnsi(raw);
+      if (message !== raw) this.styled.set(start + i, raw);
       const level = typeof line[2] === "string" ? line[2] : null;
       this.lineNo.push(typeof line[0] === "number" ? line[0] : start + i + 1);
       this.time.push(typeof line[1] === "number" ? line[1] : null);
@@ -59,6 +68,7 @@ export class LogBuffer {
     this.time = [];
     this.level = [];
     this.message = [];
+    this.styled = new Map();
     this.lower = [];
     this.continuation = [];
     this.rank = new Uint8Array(1024);

@@ -5,7 +5,7 @@ import {
   levelView,
   lineAt,
   matchFrom,
-  splitHighlights,
+  matchRanges,
   stepMatch,
   viewLength,
 } from "./filter";
@@ -129,27 +129,24 @@ describe("match navigation", () => {
   });
 });
 
-describe("splitHighlights", () => {
-  it("cuts text into plain and matching segments, keeping the original case", () => {
+describe("matchRanges", () => {
+  it("finds every occurrence, ignoring case, as offsets into the text", () => {
     const text = "Error: error in ERROR handler";
-    expect(splitHighlights(text, text.toLowerCase(), "error")).toEqual([
-      { text: "Error", match: true },
-      { text: ": ", match: false },
-      { text: "error", match: true },
-      { text: " in ", match: false },
-      { text: "ERROR", match: true },
-      { text: " handler", match: false },
+    expect(matchRanges(text, text.toLowerCase(), "error")).toEqual([
+      [0, 5],
+      [7, 12],
+      [16, 21],
     ]);
   });
 
-  it("returns the text whole when nothing matches", () => {
-    expect(splitHighlights("abc", "abc", "x")).toEqual([{ text: "abc", match: false }]);
-    expect(splitHighlights("abc", "abc", "")).toEqual([{ text: "abc", match: false }]);
+  it("finds nothing for no match or an empty query", () => {
+    expect(matchRanges("abc", "abc", "x")).toEqual([]);
+    expect(matchRanges("abc", "abc", "")).toEqual([]);
   });
 
-  it("marks the whole line when lower-casing changed its length", () => {
+  it("covers the whole line when lower-casing changed its length", () => {
     const text = "İstanbul";
-    expect(splitHighlights(text, text.toLowerCase(), "stanbul")).toEqual([{ text, match: true }]);
+    expect(matchRanges(text, text.toLowerCase(), "stanbul")).toEqual([[0, text.length]]);
   });
 });
 
@@ -172,5 +169,20 @@ describe("LogBuffer", () => {
     buffer.clear();
     expect(buffer.length).toBe(0);
     expect(buffer.longest).toBe(0);
+  });
+
+  it("keeps messages without escape sequences, and the raw text aside for lines that had any", () => {
+    const buffer = new LogBuffer();
+    const raw = "\u001b[33mWARNING\u001b[0m: Disk \u001b[1mFull\u001b[0m";
+    buffer.append([
+      [1, null, null, "plain line", false],
+      [2, null, null, raw, false],
+    ]);
+    expect(buffer.message).toEqual(["plain line", "WARNING: Disk Full"]);
+    expect(buffer.lower[1]).toBe("warning: disk full");
+    expect(buffer.longest).toBe("WARNING: Disk Full".length);
+    expect([...buffer.styled]).toEqual([[1, raw]]);
+    buffer.clear();
+    expect(buffer.styled.size).toBe(0);
   });
 });

@@ -82,31 +82,20 @@ export function stepMatch(current: number, total: number, delta: 1 | -1): number
   return (((current + delta) % total) + total) % total;
 }
 
-export interface Segment {
-  text: string;
-  match: boolean;
-}
-
 /**
- * `text` cut into plain and matching pieces (every occurrence of `query`, ignoring case), to be
- * rendered as text nodes and <mark> elements: never as HTML.
+ * Where `query` occurs in a line (every occurrence, ignoring case), as `[start, end)` pairs
+ * into its text; the whole line when lower-casing changed its length (e.g. "İ"), since the
+ * offsets would not line up.
  */
-export function splitHighlights(text: string, lower: string, query: string): Segment[] {
+export function matchRanges(text: string, lower: string, query: string): Array<[number, number]> {
   const needle = query.toLowerCase();
-  if (needle === "" || !lower.includes(needle)) return [{ text, match: false }];
-  if (lower.length !== text.length) {
-    // Lower-casing changed the length (e.g. "İ"): offsets would not line up; mark the line.
-    return [{ text, match: true }];
-  }
-  const segments: Segment[] = [];
-  let from = 0;
+  if (needle === "" || !lower.includes(needle)) return [];
+  if (lower.length !== text.length) return [[0, text.length]];
+  const ranges: Array<[number, number]> = [];
   let at = lower.indexOf(needle);
   while (at >= 0) {
-    if (at > from) segments.push({ text: text.slice(from, at), match: false });
-    segments.push({ text: text.slice(at, at + needle.length), match: true });
-    from = at + needle.length;
-    at = lower.indexOf(needle, from);
+    ranges.push([at, at + needle.length]);
+    at = lower.indexOf(needle, at + needle.length);
   }
-  if (from < text.length) segments.push({ text: text.slice(from), match: false });
-  return segments;
+  return ranges;
 }

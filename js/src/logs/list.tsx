@@ -1,12 +1,14 @@
 /**
  * The virtualized list: a scroll container whose inner "sizer" is as tall as every row would
  * be, holding only the rows in view (plus OVERSCAN on each side) shifted down to where they
- * belong. Rows are text nodes and <mark> elements built from the server's strings; never HTML.
+ * belong. Rows are text nodes and elements built from the server's strings (line.tsx); never
+ * HTML.
  */
 import type { Ref } from "preact";
 import type { LogBuffer } from "./buffer";
-import { type LineView, lineAt, splitHighlights } from "./filter";
+import { type LineView, lineAt } from "./filter";
 import type { Layout } from "./layout";
+import { LineText } from "./line";
 import { levelClass } from "./types";
 
 /** Characters taken by everything but the message: gutter padding, time and level columns. */
@@ -73,11 +75,12 @@ export function LogList(props: LogListProps) {
         </span>
         <span class="sp-log-level">{continuation || level === null ? "" : level}</span>
         <span class="sp-log-msg">
-          {hit
-            ? splitHighlights(message, lower, needle).map((segment, i) =>
-                segment.match ? <mark key={i}>{segment.text}</mark> : segment.text,
-              )
-            : message}
+          <LineText
+            text={message}
+            lower={lower}
+            query={hit ? needle : ""}
+            raw={buffer.styled.get(index)}
+          />
         </span>
       </li>,
     );

@@ -210,6 +210,21 @@ describe("LogsTab paging", () => {
     h.unmount();
   });
 
+  it("keeps copy and download in one toolbar group, and marks invisible characters in names", () => {
+    const name = "evil\u202Eexe.txt";
+    const h = new Harness({ config: configFixture({ entities: [entityFixture({ name })] }) });
+    const option = h.el.querySelector("select[aria-label='Served entity'] option");
+    expect(option?.textContent).toBe("evil⟦U+202E⟧exe.txt (v1)");
+    expect((option as HTMLOptionElement | null)?.value).toBe(name);
+    expect(h.el.querySelector("ol[aria-label]")?.getAttribute("aria-label")).toBe(
+      "server log of evil⟦U+202E⟧exe.txt (v1)",
+    );
+    const group = h.button("copy").parentElement;
+    expect(group?.classList.contains("sp-log-group")).toBe(true);
+    expect(group?.contains(h.button("download"))).toBe(true);
+    h.unmount();
+  });
+
   it("says so when the endpoint has no served entities", () => {
     const h = new Harness({ config: null, pending: null });
     expect(h.text(".sp-log-empty")).toContain("no served entities");
@@ -297,6 +312,58 @@ describe("LogsTab virtualized list", () => {
   });
 });
 
+describe("LogsTab colours and hidden characters", () => {
+  const ESC = "\u001b";
+  const payload = "<img src=x onerror=alert(1)>";
+  const raw = `${ESC}[31m${payload}${ESC}[0m from evil\u202Eexe.txt ${ESC}]0;title\u0007done`;
+
+  it("renders a server string with markup, ANSI colours and an RTL override as text", async () => {
+    const h = new Harness();
+    await h.loadAll([[1, T0, "ERROR", raw, false]]);
+    const message = h.rows()[0]?.querySelector(".sp-log-msg");
+    expect(h.el.querySelector("img, script")).toBeNull();
+    expect(message?.textContent).toBe(`${payload} from evil⟦U+202E⟧exe.txt done`);
+    expect(message?.querySelector(".sp-ansi-fg1")?.textContent).toBe(payload);
+    expect(message?.querySelector("[data-testid=invisible-char]")?.getAttribute("title")).toBe(
+      "U+202E RIGHT-TO-LEFT OVERRIDE: an invisible character",
+    );
+    expect(h.el.innerHTML).not.toContain(ESC);
+    expect(h.el.querySelector("[style*=color]")).toBeNull();
+    h.unmount();
+  });
+
+  it("searches the text as shown, never the escape codes", async () => {
+    const h = new Harness();
+    await h.loadAll([
+      [1, T0, "WARNING", `${ESC}[33mWARNING${ESC}[0m: disk`, false],
+      [2, T0, "INFO", "plain", false],
+    ]);
+    h.search("[33m");
+    expect(h.text("[data-testid=log-match-count]")).toBe("0/0");
+    h.search("warning: d");
+    expect(h.text("[data-testid=log-match-count]")).toBe("1/1");
+    expect(h.rows()[0]?.querySelector("mark")?.textContent).toBe("WARNING");
+    expect([...(h.rows()[0]?.querySelectorAll("mark") ?? [])].map((m) => m.textContent)).toEqual([
+      "WARNING",
+      ": d",
+    ]);
+    h.unmount();
+  });
+
+  it("copies the plain text: no escape codes", async () => {
+    const writeText = vi.fn(async (_text: string) => undefined);
+    vi.stubGlobal("navigator", { clipboard: { writeText } });
+    const h = new Harness();
+    await h.loadAll([[1, T0, "ERROR", `${ESC}[1;31mfailed${ESC}[0m ${ESC}[2Kbadly`, false]]);
+    await act(async () => {
+      h.button("copy").click();
+      await flush();
+    });
+    expect(writeText).toHaveBeenCalledWith("2026-11-24T20:13:00.000Z ERROR failed badly\n");
+    h.unmount();
+  });
+});
+
 describe("LogsTab search", () => {
   const needle = (n: number) => (n % 50_000 === 0 ? `request ${n} hit a NeedLe` : `request ${n}`);
 
@@ -331,6 +398,9 @@ describe("LogsTab search", () => {
     await h.loadAll(lines(10));
     h.search("absent");
     expect(h.text("[data-testid=log-match-count]")).toBe("0/0");
+    // The search box keeps room for the count at its right end (logs.css).
+    const query = h.el.querySelector<HTMLElement>(".sp-log-query");
+    expect(query?.style.getPropertyValue("--sp-log-count-chars")).toBe("3");
     expect(h.button("Next match").disabled).toBe(true);
     h.unmount();
   });

@@ -15,6 +15,7 @@ import { waitText } from "../bridge/waiting";
 import type { LogRequest, PanelState, Snapshot } from "../model";
 import { copyText } from "../ui/clipboard";
 import { ErrorLine, toErrorView } from "../ui/errors";
+import { visibleText } from "../ui/visible";
 import { formatLines, logFileName, saveText } from "./export";
 import { findMatches, levelView, matchFrom, stepMatch, viewLength } from "./filter";
 import {
@@ -267,12 +268,14 @@ export function LogsTab({ model, rpc, snapshot, active, goTo = null }: LogsTabPr
   }
 
   const versionTag = selection.version === null ? "current config" : `v${selection.version}`;
-  const label = `${kind} log of ${selection.entity} (${versionTag})`;
+  // The entity's name as text with its invisible characters written out (ui/visible.tsx).
+  const entityName = visibleText(selection.entity);
+  const label = `${kind} log of ${entityName} (${versionTag})`;
   const error = loader.error;
   const loading = loader.phase === "loading";
   let empty = "";
   if (loader.phase === "ready" && buffer.length === 0) {
-    empty = `The ${kind} log of ${selection.entity} in ${versionTag} has no lines yet.`;
+    empty = `The ${kind} log of ${entityName} in ${versionTag} has no lines yet.`;
   } else if (buffer.length > 0 && rows === 0) {
     empty = `None of the ${count(buffer.length)} lines is at this level or above.`;
   }

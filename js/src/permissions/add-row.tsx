@@ -13,6 +13,7 @@ import { useWait } from "../bridge/hooks";
 import type { Rpc } from "../bridge/rpc";
 import { waitText } from "../bridge/waiting";
 import { toErrorView } from "../ui/errors";
+import { Visible } from "../ui/visible";
 import {
   isKind,
   KIND_LABELS,
@@ -242,9 +243,13 @@ export function AddRow({ rpc, levels, idPrefix, onAdd }: AddRowProps) {
                 pick(hit);
               }}
             >
-              <span class="sp-perms-option-name">{hit.display_name}</span>
+              <span class="sp-perms-option-name">
+                <Visible text={hit.display_name} />
+              </span>
               {hit.display_name !== hit.name ? (
-                <span class="sp-perms-muted">{hit.name}</span>
+                <span class="sp-perms-muted">
+                  <Visible text={hit.name} />
+                </span>
               ) : null}
               <span class="sp-perms-kind">{KIND_LABELS[hit.kind]}</span>
             </div>

@@ -1,7 +1,7 @@
 /**
  * The review dialog: the exact diff, the API call(s) `acl.apply` will make (the planner's own
- * text, in a <pre>, as text), the warnings, and, when the plan can take away the ability to
- * manage the endpoint, a checkbox the user must tick before Apply is enabled.
+ * text, in a <pre>, as text; see calls.ts), the warnings, and, when the plan can take away the
+ * ability to manage the endpoint, a checkbox the user must tick before Apply is enabled.
  *
  * Modal (ui/modal.tsx): role="dialog" with aria-modal, Tab and Shift+Tab kept inside, Escape
  * closes, the focus goes back to where it was when the dialog opened; the tab makes the
@@ -9,6 +9,8 @@
  */
 import { ErrorLine } from "../ui/errors";
 import { Modal } from "../ui/modal";
+import { Visible } from "../ui/visible";
+import { apiCalls } from "./calls";
 import { type DialogState, needsAcknowledgement } from "./controller";
 import { KIND_LABELS, type PlannedChange } from "./types";
 
@@ -71,8 +73,14 @@ export function ReviewDialog(props: ReviewDialogProps) {
                       {MARKS[change.kind_of_change] ?? "·"}
                     </span>
                     <span class="sp-perms-diff-who">
-                      {KIND_LABELS[change.kind] ?? change.kind} {change.name}
-                      {name !== undefined && name !== change.name ? ` (${name})` : ""}
+                      {KIND_LABELS[change.kind] ?? change.kind} <Visible text={change.name} />
+                      {name !== undefined && name !== change.name ? (
+                        <>
+                          {" ("}
+                          <Visible text={name} />
+                          {")"}
+                        </>
+                      ) : null}
                     </span>
                     {": "}
                     {change.before ?? "(none)"} → {change.after ?? "(none)"}{" "}
@@ -83,7 +91,7 @@ export function ReviewDialog(props: ReviewDialogProps) {
             </ul>
             <h4 class="sp-perms-dialog-h">{preview.method === "PUT" ? "API calls" : "API call"}</h4>
             <pre class="sp-perms-describe" data-testid="perms-describe">
-              {preview.describe}
+              {apiCalls(preview.describe)}
             </pre>
             {preview.warnings.length > 0 ? (
               <div class="sp-perms-warnings" data-testid="perms-warnings">

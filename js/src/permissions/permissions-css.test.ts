@@ -1,6 +1,6 @@
 /** permissions.css is injected into the page globally: every rule must be scoped to the tab. */
 import { beforeAll, describe, expect, it } from "vitest";
-import { readCss, selectors } from "../../test/css";
+import { declarations, readCss, selectors } from "../../test/css";
 
 let css = "";
 
@@ -23,5 +23,20 @@ describe("permissions.css", () => {
     expect(css).toContain("var(--sp-border)");
     expect(css).toContain("var(--sp-fg-muted)");
     expect(css).not.toMatch(/color: #[0-9a-f]{3,6};/i);
+  });
+
+  it("wraps the API call text at spaces only, scrolling a token wider than the box", () => {
+    const pre = declarations(css, ".serving-panel .sp-perms .sp-perms-describe");
+    expect(pre).toMatchObject({
+      "white-space": "pre-wrap",
+      "overflow-wrap": "normal",
+      "word-break": "normal",
+      overflow: "auto",
+    });
+  });
+
+  it("has no disabled-select style left: read-only levels are text", () => {
+    expect(css).not.toContain(".sp-perms-select:disabled");
+    expect(selectors(css)).toContain(".serving-panel .sp-perms .sp-perms-level-text");
   });
 });

@@ -4,6 +4,7 @@
  * mark what is added, changed or removed, and a reload can keep the user's intentions.
  * Pure functions over immutable maps; nothing here talks to Python.
  */
+import { visibleText } from "../ui/visible";
 import { type AclRead, type AclRow, KIND_LABELS, type Principal, type WireChange } from "./types";
 
 export interface StagedChange extends Principal {
@@ -24,8 +25,9 @@ export const principalKey = (principal: Principal): string =>
 export const isAdmins = (principal: Principal): boolean =>
   principal.kind === "group" && principal.name === "admins";
 
+/** "user ada@example.com", for labels and messages; invisible characters written out. */
 export const who = (principal: Principal): string =>
-  `${KIND_LABELS[principal.kind] ?? principal.kind} ${principal.name}`;
+  `${KIND_LABELS[principal.kind] ?? principal.kind} ${visibleText(principal.name)}`;
 
 /** Direct levels by principal key, as the read lists them. */
 export function directLevels(read: AclRead | null): Map<string, string> {
@@ -87,7 +89,10 @@ export function rowMark(row: AclRow, staged: Staged): { mark: RowMark; level: st
 /** Why a row can't be edited here, or null when it can. */
 export function lockedReason(row: AclRow): string | null {
   if (row.inherited) {
-    const from = row.inherited_from.length > 0 ? row.inherited_from.join(", ") : "a parent object";
+    const from =
+      row.inherited_from.length > 0
+        ? visibleText(row.inherited_from.join(", "))
+        : "a parent object";
     return `Inherited from ${from}: it can't be changed or removed here, only where it is granted.`;
   }
   if (isAdmins(row)) {

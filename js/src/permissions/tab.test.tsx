@@ -233,7 +233,11 @@ describe("PermissionsTab loading", () => {
     );
     expect(h.q("perms-add")).toBeNull();
     expect(h.q("perms-remove")).toBeNull();
-    expect(h.row("Bob").querySelector("select")?.disabled).toBe(true);
+    // Levels the caller can't change read as text, not as disabled selects.
+    expect(h.el.querySelector("[data-testid=perms-table] select")).toBeNull();
+    const bob = h.row("Bob").querySelector("[data-testid=perms-level-text]");
+    expect(bob?.textContent).toBe(`Level of user ${BOB}: CAN_QUERY`);
+    expect(bob?.querySelector(".sp-perms-sr")?.textContent).toBe(`Level of user ${BOB}: `);
     h.close();
   });
 });
@@ -251,7 +255,10 @@ describe("PermissionsTab staging", () => {
     const ada = h.row("Ada Admin");
     expect(ada.dataset.mark).toBe("removed");
     expect(ada.textContent).toContain("removed");
-    expect(ada.querySelector("select")?.disabled).toBe(true);
+    expect(ada.querySelector("select")).toBeNull();
+    expect(ada.querySelector("[data-testid=perms-level-text]")?.textContent).toContain(
+      "CAN_MANAGE",
+    );
     expect(h.text("perms-count")).toBe("2 changes");
 
     h.add("carol@example.com", "user", "CAN_QUERY");
@@ -315,6 +322,32 @@ describe("PermissionsTab preview and apply", () => {
     return h;
   }
 
+  it("says each change once: the diff list, then only the API calls in the <pre>", async () => {
+    const h = await staged();
+    h.click(h.get("perms-preview"));
+    const calls = [
+      `1. GET ${PATH}`,
+      "   re-read; stop unless the direct ACL still has fingerprint fp-1",
+      `2. PUT ${PATH}  (replaces the whole direct ACL)`,
+      '{\n  "access_control_list": [\n    {"user_name": "bob@example.com"}\n  ]\n}',
+    ].join("\n");
+    const warning = "PUT replaces every direct grant";
+    await h.reply(
+      "acl.preview",
+      preview({
+        method: "PUT",
+        describe: `${calls}\nChanges:\n  user ${BOB}: CAN_QUERY -> CAN_VIEW\nWarnings:\n  ! ${warning}`,
+        warnings: [warning],
+      }),
+    );
+    expect(h.get("perms-describe").textContent).toBe(calls);
+    const dialog = h.get("perms-dialog").textContent ?? "";
+    expect(dialog.match(/CAN_QUERY/g)).toHaveLength(1);
+    expect(dialog.split(warning)).toHaveLength(2);
+    expect(h.text("perms-diff")).toContain("CAN_QUERY → CAN_VIEW");
+    h.close();
+  });
+
   it("previews the exact diff and API call in a modal dialog", async () => {
     const h = await staged();
     const opener = h.get("perms-preview");
@@ -341,6 +374,7 @@ describe("PermissionsTab preview and apply", () => {
     expect(pre.tagName).toBe("PRE");
     expect(pre.textContent).toBe(preview().describe);
     expect(h.text("perms-warnings")).toContain(warning);
+    expect(h.el.querySelectorAll("[data-testid=perms-diff] li")).toHaveLength(1);
     expect(h.q("perms-ack")).toBeNull();
     expect(h.get("perms-dialog-apply").hasAttribute("disabled")).toBe(false);
 
@@ -657,6 +691,36 @@ describe("PermissionsTab safety", () => {
     await h.fail("acl.apply", { message: XSS, error_code: "<i>X</i>", status: 400 });
     expect(h.el.querySelector("img, script, b, i")).toBeNull();
     expect(h.text("perms-dialog-error")).toContain(XSS);
+    expect((window as unknown as { __pwned?: number }).__pwned).toBeUndefined();
+    h.close();
+  });
+
+  it("shows markup, escape codes and invisible characters in names as text, marked", async () => {
+    vi.useFakeTimers();
+    const h = new Harness();
+    const ESC = "\u001b";
+    const name = `<img src=x onerror=alert(1)>${ESC}[31mevil\u202Eexe.txt@example.com`;
+    const shown = `<img src=x onerror=alert(1)>${ESC}[31mevil⟦U+202E⟧exe.txt@example.com`;
+    await h.loaded(aclRead({ rows: [direct(ADMIN, "CAN_MANAGE"), direct(name, "CAN_QUERY")] }));
+    const row = h.row("evil");
+    expect(h.el.querySelector("img")).toBeNull();
+    expect(row.querySelector(".sp-perms-display")?.textContent).toBe(shown);
+    expect(row.querySelector("[data-testid=invisible-char]")?.getAttribute("title")).toBe(
+      "U+202E RIGHT-TO-LEFT OVERRIDE: an invisible character",
+    );
+    expect(row.querySelector("select")?.getAttribute("aria-label")).toBe(`Level of user ${shown}`);
+    h.click(row.querySelector("[data-testid=perms-remove]"));
+    h.click(h.get("perms-preview"));
+    await h.reply(
+      "acl.preview",
+      preview({
+        changes: [
+          { kind: "user", name, before: "CAN_QUERY", after: null, kind_of_change: "revoke" },
+        ],
+      }),
+    );
+    expect(h.text("perms-diff")).toBe(`−user ${shown}: CAN_QUERY → (none) (revoke)`);
+    expect(h.el.querySelector("img, script")).toBeNull();
     expect((window as unknown as { __pwned?: number }).__pwned).toBeUndefined();
     h.close();
   });

@@ -1,9 +1,12 @@
 /**
  * The ACL as a table: one row per principal, level and origin, then the staged additions.
  * Direct rows get a level select and a remove button; inherited rows (and the admins group)
- * show their level as text, no remove button, and say why. Staged edits are marked: a changed
- * level with what it was, a removed row struck through with an undo, an added row tagged new.
+ * show their level as text, no remove button, and say why. A level the caller can't change
+ * (read-only, or a row staged for removal) is text too: a disabled select reads as broken.
+ * Staged edits are marked: a changed level with what it was, a removed row struck through
+ * with an undo, an added row tagged new. Names show invisible characters marked.
  */
+import { Visible } from "../ui/visible";
 import {
   lockedReason,
   principalKey,
@@ -44,11 +47,27 @@ function PrincipalCell({
   const shown = displayName !== null && displayName !== "" ? displayName : principal.name;
   return (
     <th scope="row" class="sp-perms-principal">
-      <span class="sp-perms-display">{shown}</span>
+      <span class="sp-perms-display">
+        <Visible text={shown} />
+      </span>
       {you ? <span class="sp-perms-you">you</span> : null}
       {tag !== undefined ? <span class={`sp-perms-tag ${tag.className}`}>{tag.text}</span> : null}
-      {shown !== principal.name ? <span class="sp-perms-name">{principal.name}</span> : null}
+      {shown !== principal.name ? (
+        <span class="sp-perms-name">
+          <Visible text={principal.name} />
+        </span>
+      ) : null}
     </th>
+  );
+}
+
+/** A level that can't be changed here, as text; screen readers hear whose level it is. */
+function LevelText({ principal, value }: { principal: Principal; value: string }) {
+  return (
+    <span class="sp-perms-level-text" data-testid="perms-level-text">
+      <span class="sp-perms-sr">Level of {who(principal)}: </span>
+      <Visible text={value} />
+    </span>
   );
 }
 
@@ -56,31 +75,32 @@ function LevelSelect({
   principal,
   value,
   levels,
-  disabled,
   onChange,
 }: {
   principal: Principal;
   value: string;
   levels: string[];
-  disabled: boolean;
   onChange: (level: string) => void;
 }) {
   // A level this version doesn't know is kept as an option, so the select can show it.
   const options = levels.includes(value) ? levels : [value, ...levels];
+  // In a span: when a staged removal turns the select into text, the span is what leaves the
+  // DOM (happy-dom, which the tests run in, fails to remove a bare <select> from its parent).
   return (
-    <select
-      class="sp-perms-select"
-      aria-label={`Level of ${who(principal)}`}
-      value={value}
-      disabled={disabled}
-      onChange={(event) => onChange((event.currentTarget as HTMLSelectElement).value)}
-    >
-      {options.map((level) => (
-        <option key={level} value={level}>
-          {level}
-        </option>
-      ))}
-    </select>
+    <span class="sp-perms-level-edit">
+      <select
+        class="sp-perms-select"
+        aria-label={`Level of ${who(principal)}`}
+        value={value}
+        onChange={(event) => onChange((event.currentTarget as HTMLSelectElement).value)}
+      >
+        {options.map((level) => (
+          <option key={level} value={level}>
+            {level}
+          </option>
+        ))}
+      </select>
+    </span>
   );
 }
 
@@ -110,9 +130,15 @@ export function AclTable(props: AclTableProps) {
                 <tr key={key} class="sp-perms-row sp-perms-inherited" data-testid="perms-row">
                   <PrincipalCell principal={row} displayName={row.display_name} you={you} />
                   <td>{KIND_LABELS[row.kind] ?? row.kind}</td>
-                  <td class="sp-perms-level">{row.level}</td>
+                  <td class="sp-perms-level">
+                    <LevelText principal={row} value={row.level} />
+                  </td>
                   <td class="sp-perms-from">
-                    {row.inherited ? row.inherited_from.join(", ") || "a parent object" : "—"}
+                    {row.inherited ? (
+                      <Visible text={row.inherited_from.join(", ") || "a parent object"} />
+                    ) : (
+                      "—"
+                    )}
                   </td>
                   <td class="sp-perms-action">
                     <span class="sp-perms-locked" title={locked} data-testid="perms-locked">
@@ -142,13 +168,16 @@ export function AclTable(props: AclTableProps) {
                 />
                 <td>{KIND_LABELS[row.kind] ?? row.kind}</td>
                 <td class="sp-perms-level">
-                  <LevelSelect
-                    principal={row}
-                    value={level}
-                    levels={levels}
-                    disabled={readOnly || removed}
-                    onChange={(next) => props.onLevel(row, next)}
-                  />
+                  {readOnly || removed ? (
+                    <LevelText principal={row} value={level} />
+                  ) : (
+                    <LevelSelect
+                      principal={row}
+                      value={level}
+                      levels={levels}
+                      onChange={(next) => props.onLevel(row, next)}
+                    />
+                  )}
                   {mark === "changed" ? <span class="sp-perms-was">was {row.level}</span> : null}
                 </td>
                 <td class="sp-perms-from">—</td>
@@ -195,13 +224,16 @@ export function AclTable(props: AclTableProps) {
               />
               <td>{KIND_LABELS[change.kind] ?? change.kind}</td>
               <td class="sp-perms-level">
-                <LevelSelect
-                  principal={change}
-                  value={change.level ?? levels[0] ?? ""}
-                  levels={levels}
-                  disabled={readOnly}
-                  onChange={(next) => props.onLevel(change, next)}
-                />
+                {readOnly ? (
+                  <LevelText principal={change} value={change.level ?? ""} />
+                ) : (
+                  <LevelSelect
+                    principal={change}
+                    value={change.level ?? levels[0] ?? ""}
+                    levels={levels}
+                    onChange={(next) => props.onLevel(change, next)}
+                  />
+                )}
               </td>
               <td class="sp-perms-from">—</td>
               <td class="sp-perms-action">
