@@ -142,6 +142,11 @@ def test_preview_of_a_grant_is_a_patch_of_just_that_entry(
     assert preview["fingerprint"] == shown["fingerprint"]
     assert preview["lockout_warnings"] == []
     endpoint_id = client.endpoint_id(endpoint)
+    # Copy as: the same PATCH, replayable outside the notebook, with no token in it.
+    assert set(preview["snippets"]) == {"curl", "sdk", "cli"}
+    assert f"/api/2.0/permissions/serving-endpoints/{endpoint_id}" in preview["snippets"]["curl"]
+    assert "-X PATCH" in preview["snippets"]["curl"]
+    assert all(workspace.token not in text for text in preview["snippets"].values())
     assert preview["describe"].startswith(f"PATCH {ACL}/{endpoint_id}  (merges")
     assert f"+ user {alice}: (none) -> CAN_QUERY (grant)" in preview["describe"]
     assert (("user", alice)) not in direct(client, endpoint)  # a preview sends nothing

@@ -7,6 +7,8 @@
  * closes, the focus goes back to where it was when the dialog opened; the tab makes the
  * content behind it inert.
  */
+
+import { CopyAs } from "../ui/copy-as";
 import { ErrorLine } from "../ui/errors";
 import { Modal } from "../ui/modal";
 import { Visible } from "../ui/visible";
@@ -93,6 +95,7 @@ export function ReviewDialog(props: ReviewDialogProps) {
             <pre class="sp-perms-describe" data-testid="perms-describe">
               {apiCalls(preview.describe)}
             </pre>
+            <CopyAs snippets={preview.snippets} testId="perms-copy-as" />
             {preview.warnings.length > 0 ? (
               <div class="sp-perms-warnings" data-testid="perms-warnings">
                 <h4 class="sp-perms-dialog-h">Warnings</h4>

@@ -57,6 +57,7 @@ function aclRead(overrides: Partial<AclRead> = {}): AclRead {
 
 function preview(overrides: Partial<AclPreview> = {}): AclPreview {
   return {
+    snippets: {},
     method: "PATCH",
     body: { access_control_list: [{ user_name: BOB, permission_level: "CAN_VIEW" }] },
     describe: `PATCH ${PATH}  (merges; other principals untouched)\n{\n  "access_control_list": []\n}`,

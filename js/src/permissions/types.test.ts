@@ -65,6 +65,7 @@ describe("normalizeAclPreview", () => {
       lockout_warnings: [],
       stale: false,
       fingerprint: "fp-1",
+      snippets: { curl: "curl -X PATCH ...", sdk: "w.serving_endpoints.update_permissions(...)" },
     };
     expect(normalizeAclPreview(structuredClone(raw))).toEqual(raw);
     expect(normalizeAclPreview({ method: "DELETE", stale: true })).toMatchObject({

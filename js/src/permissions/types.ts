@@ -6,6 +6,7 @@
  * is missing. Every string here comes from the server and reaches the DOM as text only.
  */
 import { fields, isObject, list, str, strings } from "../bridge/wire";
+import { normalizeSnippets } from "../ui/copy-as";
 
 export type PrincipalKind = "user" | "group" | "service_principal";
 
@@ -72,6 +73,8 @@ export interface AclPreview {
   /** The ACL changed since it was shown: review the current list first. */
   stale: boolean;
   fingerprint: string;
+  /** The write's curl, databricks-sdk and CLI equivalents (no token); empty when none. */
+  snippets: Record<string, string>;
 }
 
 export interface LookupHit extends Principal {
@@ -167,6 +170,7 @@ export function normalizeAclPreview(raw: unknown): AclPreview {
     lockout_warnings: strings(r.lockout_warnings),
     stale: r.stale === true,
     fingerprint: str(r.fingerprint),
+    snippets: normalizeSnippets(r.snippets),
   };
 }
 

@@ -15,11 +15,12 @@ Requests (the envelope is `protocol`'s):
 
 ``acl.preview``  ``{fingerprint, changes: [{kind, name, level|null}]}`` →
 ``{method, body, describe, changes: [{kind, name, before, after, kind_of_change}], warnings,
-lockout_warnings, stale, fingerprint}``
+lockout_warnings, stale, fingerprint, snippets}``
     The plan against a fresh read (null removes a direct grant). ``stale`` says the fresh
     fingerprint (returned) differs from the one shown; ``lockout_warnings`` are the plan's
     `AclPlan.lockouts`, which `acl.apply` wants confirmed. A plan `acl` refuses is a 400 with
-    its message.
+    its message. ``snippets`` are the write's curl, databricks-sdk and CLI equivalents
+    (snippets.py; no token), empty for a plan that sends nothing.
 
 ``acl.apply``  ``{fingerprint, changes, confirm_warnings}`` → the new ``acl.read`` result
     Plans against a fresh read and sends through `ServingClient.apply_plan` with the shown
@@ -44,7 +45,7 @@ import contextlib
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from serving_panel import acl
+from serving_panel import acl, snippets
 from serving_panel._checks import MAX_PRINCIPAL_QUERY
 from serving_panel.errors import ServingError
 from serving_panel.panel.protocol import RequestError, invalid, request_error
@@ -79,10 +80,16 @@ class PanelPermissions:
         desired = _changes(payload)
         current = self._read()
         plan = self._plan(current, desired)
+        endpoint_id = self._endpoint_id(current)
+        copies = (
+            snippets.permissions_write(endpoint_id, plan.method, plan.body)
+            if plan.method is not None
+            else {}
+        )
         return {
             "method": plan.method,
             "body": plan.body,
-            "describe": plan.describe(self._endpoint_id(current)),
+            "describe": plan.describe(endpoint_id),
             "changes": [
                 {
                     "kind": change.principal[0],
@@ -97,6 +104,7 @@ class PanelPermissions:
             "lockout_warnings": list(plan.lockouts),
             "stale": current.fingerprint != shown,
             "fingerprint": current.fingerprint,
+            "snippets": copies,
         }
 
     def apply(self, payload: Mapping[str, Any]) -> dict[str, Any]:
