@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Locator, expect
@@ -135,6 +136,47 @@ def test_stop_then_start_from_the_actions_menu(
     root.get_by_test_id("power-dialog").get_by_test_id("power-confirm").click()
     expect(root.get_by_test_id("power-dialog")).to_be_hidden()
     assert client.wait(name).state == "Ready"
+    client.delete(name)
+
+
+def test_delete_then_restore_from_the_saved_backup(
+    lab: JupyterLab,
+    notebook: NotebookPage,
+    client: ServingClient,
+    workspace: LocalWorkspace,
+    tmp_path: Path,
+) -> None:
+    name = unique("e2e-restore")
+    client.create(name, [entity("ads1", "1")], tags={"team": "ads"})
+    client.wait(name)
+    querier = f"{unique('querier')}@example.com"
+    workspace.add_user(querier)
+    client.grant(name, "CAN_QUERY", user=querier)
+    root = open_panel(lab, notebook, name)
+    root.get_by_test_id("actions").click()
+    root.get_by_test_id("action-delete").click()
+    dialog = root.get_by_test_id("delete-dialog")
+    expect(dialog.get_by_test_id("delete-restore-note")).to_contain_text("Restore from backup")
+    with notebook.page.expect_download() as saving:
+        dialog.get_by_test_id("delete-save").click()
+    backup = tmp_path / "backup.json"
+    saving.value.save_as(backup)
+    dialog.get_by_test_id("delete-input").fill(name)
+    dialog.get_by_test_id("delete-confirm").click()
+    expect(root.get_by_test_id("state-badge")).to_have_text("Deleted")
+    dialog.get_by_test_id("delete-cancel").click()
+
+    root.get_by_test_id("actions").click()
+    root.get_by_test_id("action-restore").click()
+    restore = root.get_by_test_id("restore-dialog")
+    restore.get_by_test_id("restore-file").set_input_files(str(backup))
+    expect(restore.get_by_test_id("restore-name")).to_have_value(name)
+    restore.get_by_test_id("restore-confirm").click()
+    expect(restore.get_by_test_id("restore-report")).to_contain_text(f"Restored {name}")
+    expect(root.get_by_test_id("state-badge")).not_to_have_text("Deleted")
+    after = client.wait(name)
+    assert after.tags == {"team": "ads"}
+    assert client.permissions(name).level_of("user", querier) == "CAN_QUERY"
     client.delete(name)
 
 
