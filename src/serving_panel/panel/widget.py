@@ -27,6 +27,7 @@ from serving_panel.panel.logs import install as install_logs
 from serving_panel.panel.permissions import install as install_permissions
 from serving_panel.panel.power import install as install_power
 from serving_panel.panel.protocol import Handler, RequestRouter
+from serving_panel.panel.query import install as install_query
 from serving_panel.panel.triage import install as install_triage
 
 if TYPE_CHECKING:
@@ -107,6 +108,7 @@ class EndpointPanel(anywidget.AnyWidget):
         install_permissions(self)
         install_delete(self)
         install_power(self)
+        self.query_history_df = install_query(self).history_df
         self._triage = install_triage(self)
         self.on_msg(self._on_custom_message)
         try:
