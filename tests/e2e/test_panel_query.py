@@ -1,6 +1,6 @@
 """The Query tab in JupyterLab: a query sent from the tab, then its "Copy as curl" snippet run
 in a shell against the local workspace, with only DATABRICKS_HOST and DATABRICKS_TOKEN set,
-gets the same answer; the snippet holds no token."""
+gets the same answer; the snippet holds no token. And a streamed answer shows in the tab."""
 
 from __future__ import annotations
 
@@ -86,4 +86,34 @@ def test_a_query_and_its_copied_curl_get_the_same_answer(
     )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == shown
+    client.delete(name)
+
+
+def test_a_streamed_answer_shows_in_the_tab(
+    lab: JupyterLab, notebook: NotebookPage, client: ServingClient
+) -> None:
+    name = unique("e2e-stream")
+    client.create(name, [entity("streamer", "1")])
+    client.wait(name, until="ready", poll_s=0.2, progress=False)
+    path = lab.add_notebook(
+        f"{name}.ipynb",
+        [
+            "from serving_panel import EndpointPanel\n"
+            f"panel = EndpointPanel({name!r}, auto_refresh=False)\n"
+            "panel"
+        ],
+    )
+    notebook.open(path)
+    notebook.run_all()
+    root = notebook.locator(".serving-panel")
+    root.get_by_test_id("tab-query").click()
+    tab = root.get_by_test_id("query-tab")
+    expect(tab.get_by_test_id("query-source")).to_be_visible()
+    tab.get_by_test_id("query-editor").fill(
+        '{"dataframe_records": [{"prompt": "one two three"}], "stream": true}'
+    )
+    tab.get_by_test_id("query-send").click()
+    expect(tab.get_by_test_id("query-status")).to_have_text("200")
+    expect(tab.get_by_test_id("query-stream")).to_have_text("three two one")
+    expect(tab.get_by_test_id("query-entity")).to_contain_text("streamer-1")
     client.delete(name)
