@@ -17,6 +17,7 @@ import { LogsTab } from "./logs/tab";
 import { type LogRequest, normalizeHello, normalizeSnapshot, type PanelState } from "./model";
 import { Overview } from "./overview/tab";
 import { PermissionsTab } from "./permissions/tab";
+import { QueryTab } from "./query/tab";
 import { AutoRefresh, RefreshTrait } from "./refresh";
 import { ErrorLine, type ErrorView, toErrorView } from "./ui/errors";
 import { Tabs } from "./ui/tabs";
@@ -189,6 +190,13 @@ export function Panel({ model, rpc }: PanelProps) {
             label: "Permissions",
             render: (active) => (
               <PermissionsTab model={model} rpc={rpc} snapshot={snapshot} active={active} />
+            ),
+          },
+          {
+            key: "query",
+            label: "Query",
+            render: (active) => (
+              <QueryTab model={model} rpc={rpc} snapshot={snapshot} active={active} />
             ),
           },
         ]}

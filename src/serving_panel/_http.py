@@ -24,7 +24,7 @@ import json
 import random
 import socket
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -115,6 +115,20 @@ class Response:
     method: str = "GET"
     path: str = ""
     redact: Callable[[str], str] = _no_redaction
+    raw: requests.Response | None = None
+    """The open answer of a `stream=True` request (its `content` is then empty)."""
+
+    def lines(self) -> Iterator[bytes]:
+        """A streamed answer's lines as they arrive (a whole answer's lines otherwise)."""
+        if self.raw is None:
+            yield from self.content.splitlines()
+            return
+        yield from self.raw.iter_lines()
+
+    def close(self) -> None:
+        """Gives a streamed answer's connection back (a no-op for a whole answer)."""
+        if self.raw is not None:
+            self.raw.close()
 
     def json(self) -> Any:
         """The answer's JSON (an empty body reads as {}), or `UnexpectedResponse` saying what
@@ -186,8 +200,13 @@ class Transport:
         json_body: Any = None,
         accept: str = "application/json",
         extra_headers: Mapping[str, str] | None = None,
+        stream: bool = False,
     ) -> Response:
-        """Sends one API call (retrying as the policy allows) and returns a 2xx response."""
+        """Sends one API call (retrying as the policy allows) and returns a 2xx response.
+
+        With `stream`, a 2xx answer's body is left unread: `Response.lines()` reads it as it
+        arrives and `Response.close()` gives the connection back. Errors are read whole, as
+        always (retries happen before any of the body is handed out)."""
         method = method.upper()
         headers = {"Accept": accept, **(extra_headers or {})}
         data: bytes | None = None
@@ -207,6 +226,7 @@ class Transport:
                     data=data,
                     headers=headers,
                     timeout=self.timeout.as_requests(),
+                    stream=stream,
                 )
             except requests.exceptions.ConnectTimeout as error:
                 failure: TransportError = ConnectionFailed(
@@ -239,6 +259,10 @@ class Transport:
                 retryable = False
                 cause = None  # its text is the one not to show, in a traceback too
             else:
+                if stream and raw.status_code < 400:
+                    return Response(
+                        raw.status_code, dict(raw.headers), b"", method, path, self.redact, raw
+                    )
                 response = Response(
                     raw.status_code, dict(raw.headers), raw.content, method, path, self.redact
                 )

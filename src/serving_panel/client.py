@@ -16,6 +16,7 @@ Everything raised on purpose is a `serving_panel.errors.ServingError`.
 from __future__ import annotations
 
 import builtins
+import json
 import re
 import sys
 import time
@@ -426,23 +427,28 @@ class ServingClient:
 
         Give the body as `payload` or as keywords: dataframe_split=, dataframe_records=,
         instances=, inputs=, or a DataFrame as `dataframe=` (sent as dataframe_split).
+        A body asking for `"stream": true` goes through `query_stream`.
         """
-        _checks.endpoint_name(name)
-        body = dict(payload or {})
-        frame = inputs.pop("dataframe", None)
-        if frame is not None:
-            body["dataframe_split"] = frame.to_dict(orient="split")
-        body.update(inputs)
-        if not body:
-            raise ClientValidationError(
-                "query: give an input (dataframe_split, dataframe_records, instances or inputs)"
-            )
-        path = f"/serving-endpoints/{name}/invocations"
-        if served_entity is not None:
-            _checks.served_entity_name(served_entity, "served_entity")
-            path = f"/serving-endpoints/{name}/served-models/{served_entity}/invocations"
+        path, body = _query_request(name, payload, served_entity, inputs)
         response = self._transport.request("POST", path, json_body=body)
         return QueryResult.from_json(response.json(), response.headers.get("served-model-name"))
+
+    def query_stream(
+        self,
+        name: str,
+        payload: Mapping[str, Any] | None = None,
+        *,
+        served_entity: str | None = None,
+        **inputs: Any,
+    ) -> QueryStream:
+        """Invokes the endpoint with `"stream": true` (added to the body) and returns the
+        answer's chunks as they arrive: iterate the `QueryStream` (each chunk is the JSON of
+        one `data:` line, up to `data: [DONE]`), or use it as a context manager to close the
+        connection early. Errors before the stream starts raise as `query`'s do."""
+        path, body = _query_request(name, payload, served_entity, inputs)
+        body["stream"] = True
+        response = self._transport.request("POST", path, json_body=body, stream=True)
+        return QueryStream(response.lines(), response.close, response.headers)
 
     # Waiting -------------------------------------------------------------------------------
 
@@ -820,6 +826,73 @@ class ServingClient:
         from serving_panel import frames
 
         return frames.metrics_summary_frame(self.metrics_summary(name))
+
+
+def _query_request(
+    name: str,
+    payload: Mapping[str, Any] | None,
+    served_entity: str | None,
+    inputs: dict[str, Any],
+) -> tuple[str, dict[str, Any]]:
+    """The path and body of a query: the endpoint's (its traffic split) or one entity's."""
+    _checks.endpoint_name(name)
+    body = dict(payload or {})
+    frame = inputs.pop("dataframe", None)
+    if frame is not None:
+        body["dataframe_split"] = frame.to_dict(orient="split")
+    body.update(inputs)
+    if not body:
+        raise ClientValidationError(
+            "query: give an input (dataframe_split, dataframe_records, instances or inputs)"
+        )
+    if served_entity is None:
+        return f"/serving-endpoints/{name}/invocations", body
+    _checks.served_entity_name(served_entity, "served_entity")
+    return f"/serving-endpoints/{name}/served-models/{served_entity}/invocations", body
+
+
+class QueryStream:
+    """A streamed query's answer: iterate it for the chunks (the JSON of each `data:` line)
+    as they arrive; `served_entity` is the entity that answers (the `served-model-name`
+    header). The connection closes at `data: [DONE]`, at the end of the body, or on `close()`
+    (a `with` block closes it too)."""
+
+    def __init__(
+        self, lines: Iterable[bytes], close: Callable[[], None], headers: Mapping[str, str]
+    ) -> None:
+        self._lines = iter(lines)
+        self._close = close
+        self.served_entity: str | None = headers.get("served-model-name")
+        self.status = 200
+
+    def __iter__(self) -> QueryStream:
+        return self
+
+    def __next__(self) -> Any:
+        for line in self._lines:
+            if not line.startswith(b"data:"):
+                continue  # blank separators, `event:` and `:` comment lines
+            data = line[5:].strip()
+            if data == b"[DONE]":
+                break
+            try:
+                return json.loads(data)
+            except ValueError:
+                return data.decode("utf-8", errors="replace")
+        self.close()
+        raise StopIteration
+
+    def close(self) -> None:
+        self._close()
+
+    def __enter__(self) -> QueryStream:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"QueryStream(served_entity={self.served_entity!r})"
 
 
 def _mapping(answer: Any, method: str, path: str) -> Mapping[str, Any]:

@@ -98,11 +98,21 @@ class PanelView:
         self.log = log
 
     def ask(self, kind: str, /, **payload: Any) -> dict[str, Any]:
+        reply, _ = self.ask_in_pieces(kind, **payload)
+        return reply
+
+    def ask_in_pieces(
+        self, kind: str, /, **payload: Any
+    ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        """The reply, and the partial messages sent for the request before it (in order)."""
         request_id = f"test-{next(self._ids)}"
         message = {"type": "request", "kind": kind, "id": request_id, "payload": payload}
         self.panel._handle_msg(front_end_message(message))
-        [reply] = [m for m in self.log.custom() if m.get("id") == request_id]
-        return reply
+        mine = [m for m in self.log.custom() if m.get("id") == request_id]
+        [reply] = [m for m in mine if m.get("type") == "reply"]
+        partials = [m for m in mine if m.get("type") == "partial"]
+        assert mine.index(reply) == len(mine) - 1, "partials after the reply"
+        return reply, partials
 
     def result(self, kind: str, /, **payload: Any) -> dict[str, Any]:
         """The result of a request that must succeed."""

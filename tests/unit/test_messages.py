@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from serving_panel.panel.protocol import MAX_REPLY_BYTES, RequestError, RequestRouter
+from serving_panel.panel.protocol import MAX_REPLY_BYTES, RequestError, RequestRouter, send_partial
 
 
 def echo(payload: Mapping[str, Any]) -> dict[str, Any]:
@@ -99,3 +99,38 @@ def test_replies_over_the_message_limit_are_refused(router: RequestRouter) -> No
 def test_a_kind_registers_once(router: RequestRouter) -> None:
     with pytest.raises(ValueError, match="'echo' is already registered"):
         router.register("echo", echo)
+
+
+class _Host:
+    """Just the `send` of a PanelHost: what `send_partial` uses."""
+
+    def __init__(self) -> None:
+        self.sent: list[dict[str, Any]] = []
+
+    def send(self, content: dict[str, Any], buffers: list[Any] | None = None) -> None:
+        self.sent.append(content)
+
+
+def test_partials_go_out_under_the_request_id_before_the_reply(router: RequestRouter) -> None:
+    host = _Host()
+
+    def pieces(payload: Mapping[str, Any]) -> int:
+        for n in range(3):
+            send_partial(host, {"n": n})  # type: ignore[arg-type]
+        return 3
+
+    router.register("pieces", pieces)
+    reply = router.handle(request("pieces", request_id="r-9"))
+    assert host.sent == [{"type": "partial", "id": "r-9", "data": {"n": n}} for n in range(3)]
+    assert reply == {"type": "reply", "id": "r-9", "ok": True, "result": 3}
+    with pytest.raises(RuntimeError):  # outside a handler there is no request to answer
+        send_partial(host, {"n": 4})  # type: ignore[arg-type]
+
+
+def test_a_partial_over_the_size_cap_fails_the_request(router: RequestRouter) -> None:
+    host = _Host()
+    router.register("huge", lambda payload: send_partial(host, "x" * MAX_REPLY_BYTES))  # type: ignore[arg-type]
+    reply = router.handle(request("huge"))
+    assert reply is not None and not reply["ok"]
+    assert reply["error"]["error_code"] == "RESPONSE_TOO_LARGE"
+    assert host.sent == []

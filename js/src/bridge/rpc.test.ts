@@ -51,6 +51,26 @@ describe("Rpc", () => {
     expect(theirs.outstanding).toBe(0);
   });
 
+  it("hands partial answers to onPartial in order, each restarting the timeout", async () => {
+    vi.useFakeTimers();
+    const model = new FakeModel({});
+    const rpc = new Rpc(new ScopedModel(model), 1_000);
+    const seen: unknown[] = [];
+    const answer = rpc.request("stream", {}, { onPartial: (data) => seen.push(data) });
+    const id = model.requests()[0]?.id;
+    for (const n of [0, 1, 2]) {
+      vi.advanceTimersByTime(900);
+      model.receive({ type: "partial", id, data: { n } });
+    }
+    model.receive({ type: "partial", id: "someone-else", data: { n: 9 } });
+    expect(seen).toEqual([{ n: 0 }, { n: 1 }, { n: 2 }]);
+    expect(rpc.outstanding).toBe(1);
+    model.receive({ type: "reply", id, ok: true, result: "done" });
+    await expect(answer).resolves.toBe("done");
+    model.receive({ type: "partial", id, data: { n: 3 } }); // after the reply: ignored
+    expect(seen).toHaveLength(3);
+  });
+
   it("gives up after the timeout with a message naming the request", async () => {
     vi.useFakeTimers();
     const rpc = new Rpc(new ScopedModel(new FakeModel({})));

@@ -7,6 +7,10 @@
  *
  * Each request holds a ticket of the view's WaitWatch (waiting.ts) until it settles, so a view
  * can say "waiting for the kernel" once one goes unanswered for about a second.
+ *
+ * A handler whose answer comes in pieces (a streamed query) sends `{type: "partial", id, data}`
+ * messages before its reply (serving_panel/panel/protocol.py): each goes to the request's
+ * `onPartial`, in order, and restarts its timeout (the kernel is alive); only the reply settles.
  */
 import { type ErrorView, errorFromWire } from "../ui/errors";
 import type { ScopedModel } from "./scoped-model";
@@ -39,14 +43,28 @@ interface Pending {
   reject: (reason: Error) => void;
   timer: ReturnType<typeof setTimeout>;
   done: () => void;
+  onPartial: ((data: unknown) => void) | undefined;
+  expire: () => void;
+  timeoutMs: number;
 }
 
 export interface RequestOptions {
   timeoutMs?: number;
   signal?: AbortSignal;
+  /** Called with each partial answer Python sends before the reply, in order. */
+  onPartial?: (data: unknown) => void;
 }
 
 let viewCounter = 0;
+
+function isPartial(msg: unknown): msg is { type: "partial"; id: string; data: unknown } {
+  return (
+    typeof msg === "object" &&
+    msg !== null &&
+    (msg as { type?: unknown }).type === "partial" &&
+    typeof (msg as { id?: unknown }).id === "string"
+  );
+}
 
 function isReply(msg: unknown): msg is RpcReply {
   return (
@@ -99,7 +117,15 @@ export class Rpc {
       };
       const timer = setTimeout(expire, timeoutMs);
       const done = this.waits.begin();
-      this.pending.set(id, { resolve: resolve as (value: unknown) => void, reject, timer, done });
+      this.pending.set(id, {
+        resolve: resolve as (value: unknown) => void,
+        reject,
+        timer,
+        done,
+        onPartial: options.onPartial,
+        expire,
+        timeoutMs,
+      });
       options.signal?.addEventListener("abort", () => this.settle(id, new Error("aborted")), {
         once: true,
       });
@@ -121,6 +147,14 @@ export class Rpc {
   }
 
   private handle(msg: unknown): void {
+    if (isPartial(msg)) {
+      const entry = this.pending.get(msg.id);
+      if (entry === undefined) return;
+      clearTimeout(entry.timer);
+      entry.timer = setTimeout(entry.expire, entry.timeoutMs);
+      entry.onPartial?.(msg.data);
+      return;
+    }
     if (!isReply(msg) || !this.pending.has(msg.id)) {
       return;
     }

@@ -6,6 +6,11 @@ and its answer goes back as ``{"type": "reply", "id", "ok": true, "result"}`` or
 handler raises, ``{"type": "reply", "id", "ok": false, "error": ErrorView}``. Errors become
 data for the view to show inline, never a traceback in the kernel.
 
+A handler whose answer comes in pieces (a streamed query) may send, before its reply, any
+number of ``{"type": "partial", "id", "data"}`` messages for the same id, in order, through
+`send_partial`; the browser hands each to the request's ``onPartial`` and keeps waiting for
+the reply, which alone settles the request. A browser that knows no partials ignores them.
+
 An ``ErrorView`` is ``{"message", "error_code", "status"}`` wherever the browser sees an error
 (a reply, ``snapshot.error``, a feature's partial failure), built by `error_view` only.
 
@@ -18,6 +23,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Mapping
+from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, Protocol
 
 from serving_panel.errors import ApiError, ServingError
@@ -64,6 +70,33 @@ class PanelHost(Protocol):
     def register_request(self, kind: str, handler: Handler) -> None:
         """Adds a request kind the browser may send; each kind has one handler."""
         ...
+
+    def send(self, content: dict[str, Any], buffers: list[Any] | None = None) -> None:
+        """Sends a custom message to every view (the widget's own `send`)."""
+        ...
+
+
+#: The id of the request whose handler runs now (set by `RequestRouter.handle`).
+_handling: ContextVar[str | None] = ContextVar("serving_panel_request", default=None)
+
+
+def send_partial(host: PanelHost, data: Any) -> None:
+    """Sends one piece of the answer to the request being handled, ahead of its reply.
+
+    Only inside a handler (`RuntimeError` elsewhere); a piece over `MAX_REPLY_BYTES` is
+    refused with `RequestError`, as a reply would be."""
+    request_id = _handling.get()
+    if request_id is None:
+        raise RuntimeError("send_partial is for request handlers, while they run")
+    message = {"type": "partial", "id": request_id, "data": data}
+    size = len(json.dumps(message, separators=(",", ":")).encode())
+    if size > MAX_REPLY_BYTES:
+        raise RequestError(
+            f"a piece of the answer is {size} bytes, over the {MAX_REPLY_BYTES}-byte limit",
+            error_code="RESPONSE_TOO_LARGE",
+            status=413,
+        )
+    host.send(message)
 
 
 class RequestError(Exception):
@@ -134,6 +167,7 @@ class RequestRouter:
             )
         if not isinstance(payload, Mapping):
             return _failure(request_id, RequestError("payload must be a JSON object"))
+        token = _handling.set(request_id)
         try:
             result = handler(payload)
         except RequestError as error:
@@ -146,6 +180,8 @@ class RequestRouter:
                     f"{type(error).__name__}: {error}", error_code="INTERNAL_ERROR", status=500
                 ),
             )
+        finally:
+            _handling.reset(token)
         reply = {"type": "reply", "id": request_id, "ok": True, "result": result}
         size = len(json.dumps(reply, separators=(",", ":")).encode())
         if size > MAX_REPLY_BYTES:

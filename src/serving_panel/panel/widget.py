@@ -27,6 +27,7 @@ from serving_panel.panel.logs import install as install_logs
 from serving_panel.panel.permissions import install as install_permissions
 from serving_panel.panel.power import install as install_power
 from serving_panel.panel.protocol import Handler, RequestRouter
+from serving_panel.panel.query import install as install_query
 from serving_panel.panel.restore import install as install_restore
 from serving_panel.panel.triage import install as install_triage
 
@@ -109,6 +110,7 @@ class EndpointPanel(anywidget.AnyWidget):
         install_delete(self)
         install_power(self)
         install_restore(self)
+        self._query = install_query(self)
         self._triage = install_triage(self)
         self.on_msg(self._on_custom_message)
         try:
@@ -177,6 +179,10 @@ class EndpointPanel(anywidget.AnyWidget):
     def revoke(self, **principal: Any) -> Permissions:
         """`panel.revoke(user="jsmith@example.com")`: see ServingClient.revoke."""
         return self._client.revoke(self.endpoint_name, **principal)
+
+    def query_history_df(self) -> pd.DataFrame:
+        """The queries sent from this panel's Query tab this session, newest last."""
+        return self._query.history_df()
 
     def stop(self) -> Endpoint:
         """Stops the endpoint (see ServingClient.stop) and shows it stopped."""
