@@ -14,6 +14,7 @@ import type { ScopedModel } from "./bridge/scoped-model";
 import { waitText } from "./bridge/waiting";
 import { Header } from "./header";
 import { LogsTab } from "./logs/tab";
+import { MetricsTab } from "./metrics/tab";
 import { type LogRequest, normalizeHello, normalizeSnapshot, type PanelState } from "./model";
 import { Overview } from "./overview/tab";
 import { PermissionsTab } from "./permissions/tab";
@@ -190,6 +191,11 @@ export function Panel({ model, rpc }: PanelProps) {
             render: (active) => (
               <PermissionsTab model={model} rpc={rpc} snapshot={snapshot} active={active} />
             ),
+          },
+          {
+            key: "metrics",
+            label: "Metrics",
+            render: (active) => <MetricsTab rpc={rpc} active={active} />,
           },
         ]}
       />
