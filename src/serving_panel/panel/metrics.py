@@ -10,9 +10,11 @@ sends the next request only after the last reply came back). Each request reads
 only carries what the view has not seen. So sampling pauses by itself when no view is open,
 two views cost one read per interval, and the kernel runs no thread and no timer. The price: a
 kernel busy with a long cell answers no request, so no sample is taken until it is free (the
-charts show the gap). A Python thread would sample through busy cells, but it needs a lease the
-view renews, a lock around the history and its own shutdown, for a chart that nobody is
-looking at while the cell runs.
+charts show the gap; JupyterLab 4.6 with ipykernel 7 handles widget messages on a subshell,
+so there sampling goes on). A Python thread would sample through busy cells everywhere, but it
+needs a lease the view renews and its own shutdown, for a chart that nobody is looking at
+while the cell runs. The history has a lock all the same: on a subshell the handler and a cell
+calling `metrics_history_df()` run at once.
 
 **What a sample holds.** The service reports every figure over **the last minute** (gauges and
 histograms alike; shared/reference/wire-fidelity-2026.md §3, docs/local-workspace.md "How close
@@ -56,6 +58,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Mapping
@@ -137,6 +140,7 @@ class PanelMetrics:
         self._numbers = itertools.count(1)
         self._started_at: int | None = None
         self._error: ErrorView | None = None
+        self._lock = threading.Lock()
 
     @property
     def interval_s(self) -> float:
@@ -150,8 +154,12 @@ class PanelMetrics:
 
     def sample(self) -> None:
         """Reads the metrics now and keeps the read; raises what the read raised."""
+        self._read_at = self._monotonic()  # a failed read counts too: retried an interval on
         summary = self._panel.client.metrics_summary(self._panel.endpoint_name)
-        self._read_at = self._monotonic()
+        with self._lock:
+            self._keep(summary)
+
+    def _keep(self, summary: list[EntityMetrics]) -> None:
         now_ms = round(self._clock() * 1000)
         previous = self._reads[-1] if self._reads else None
         if previous is not None:  # the times stay increasing if the wall clock steps back
@@ -189,23 +197,22 @@ class PanelMetrics:
                 self._error = None
             except ServingError as failure:
                 self._error = error_view(failure)
-        oldest = self._reads[0].number if self._reads else 1
-        reset = after is None or after < oldest - 1 or after > self.last
-        reads = [r for r in self._reads if reset or r.number > after]  # type: ignore[operator]
+        with self._lock:
+            kept = list(self._reads)
+        oldest = kept[0].number if kept else 1
+        last = kept[-1].number if kept else 0
+        reset = after is None or after < oldest - 1 or after > last
+        reads = [r for r in kept if reset or r.number > after]  # type: ignore[operator]
         return {
             "interval_s": self._interval_s,
             "history_s": HISTORY_S,
             "started_at": self._started_at,
-            "last": self.last,
+            "last": last,
             "reset": reset,
             **columns(reads),
-            "window": self._reads[-1].window if self._reads else "last_minute",
+            "window": kept[-1].window if kept else "last_minute",
             "error": self._error,
         }
-
-    @property
-    def last(self) -> int:
-        return self._reads[-1].number if self._reads else 0
 
     # From Python ---------------------------------------------------------------------------
 
@@ -213,9 +220,11 @@ class PanelMetrics:
         """Every kept value, tidy: one row per (time, entity, metric) with a value."""
         import pandas as pd
 
+        with self._lock:
+            kept = list(self._reads)
         rows = [
             (read.time_ms, entity, metric, value)
-            for read in self._reads
+            for read in kept
             for entity, values in read.values.items()
             for metric, value in values.items()
             if value is not None
