@@ -113,7 +113,7 @@ describe("chart data", () => {
     expect(formatValue(0.1, "req/s")).toBe("0.1 req/s");
     expect(formatValue(12.34, "ms")).toBe("12.3 ms");
     expect(formatValue(37.04, "%")).toBe("37%");
-    expect(formatValue(4, "requests")).toBe("4 requests");
+    expect(formatValue(4, "req")).toBe("4 req");
     expect(formatValue(null, "ms")).toBe("–");
   });
 });

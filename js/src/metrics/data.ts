@@ -33,7 +33,7 @@ export const METRICS: MetricSpec[] = [
   { key: "rate_5xx", label: "5xx rate", unit: "req/s" },
   { key: "cpu_percent", label: "CPU", unit: "%" },
   { key: "mem_percent", label: "Memory", unit: "%" },
-  { key: "provisioned_concurrency", label: "Provisioned concurrency", unit: "requests" },
+  { key: "provisioned_concurrency", label: "Provisioned concurrency", unit: "req" },
   { key: "queue_p50_ms", label: "Queue time p50", unit: "ms" },
 ];
 
@@ -179,7 +179,7 @@ export function maxValue(data: ChartData): number {
   return max > 0 ? max : 1;
 }
 
-/** A value with its unit, short: "0.1 req/s", "12.5 ms", "37%", "4 requests"; "–" for none. */
+/** A value with its unit, short: "0.1 req/s", "12.5 ms", "37%", "4 req"; "–" for none. */
 export function formatValue(value: number | null, unit: string): string {
   if (value === null) return "–";
   const abs = Math.abs(value);
