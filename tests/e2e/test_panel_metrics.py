@@ -69,5 +69,18 @@ def test_queries_show_in_the_metrics_tabs_charts(
     assert box is not None
     notebook.page.mouse.move(box["x"] + 1, box["y"] + box["height"] / 2)
     expect(readout).to_have_text(re.compile(r"^\d\d:\d\d:\d\d0 req/s$"))
+
+    # The charts follow JupyterLab's theme: text from its variables, lines from the palette.
+    title = rate.locator(".sp-chart-title")
+    colors = {}
+    try:
+        for theme in ("JupyterLab Light", "JupyterLab Dark"):
+            notebook.set_theme(theme)
+            colors[theme] = title.evaluate("e => getComputedStyle(e).color")
+            stroke = line.evaluate("e => getComputedStyle(e).stroke")
+            assert stroke not in ("none", ""), stroke
+    finally:
+        notebook.set_theme("JupyterLab Light")
+    assert colors["JupyterLab Light"] != colors["JupyterLab Dark"]
     assert notebook.widget_errors() == []
     client.delete(name)

@@ -2,7 +2,7 @@
  * One small line chart: a metric over time, one line per served entity, drawn as SVG paths
  * (no chart library: uPlot 1.6.32 adds 22.8 KB gzipped to the JS and 0.8 KB of CSS, which
  * with this tab takes the bundle from 36.0 KB to about 62 KB, past its 60 KB budget; this
- * chart costs under 1 KB). The SVG stretches to its box (`preserveAspectRatio="none"`, the
+ * chart costs about 1 KB). The SVG stretches to its box (`preserveAspectRatio="none"`, the
  * strokes kept thin by `vector-effect`), so it needs no measuring; a gap in a line is a read
  * where the entity had no value. Hovering shows the values at the nearest read; otherwise the
  * line under the chart shows the newest.
