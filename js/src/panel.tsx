@@ -1,6 +1,7 @@
 /**
- * The panel's root component: header (state, refresh, auto-refresh), then the tabs
- * Overview | Logs | Permissions, then a footer with the package version (the "hello" request).
+ * The panel's root component: header (state, refresh, auto-refresh, the ⋮ actions), then the
+ * tabs Overview | Logs | Permissions | Query | Metrics, then a footer with the package version
+ * (the "hello" request). A link in one tab may open another (`showLog`: the Logs tab at a log).
  * Refreshing goes through the `_refresh_request` trait only (refresh.ts says why).
  *
  * Timers (the auto-refresh scheduler, the clock for relative times) live in layout effects:
@@ -14,6 +15,7 @@ import type { ScopedModel } from "./bridge/scoped-model";
 import { waitText } from "./bridge/waiting";
 import { Header } from "./header";
 import { LogsTab } from "./logs/tab";
+import { MetricsTab } from "./metrics/tab";
 import { type LogRequest, normalizeHello, normalizeSnapshot, type PanelState } from "./model";
 import { Overview } from "./overview/tab";
 import { PermissionsTab } from "./permissions/tab";
@@ -198,6 +200,11 @@ export function Panel({ model, rpc }: PanelProps) {
             render: (active) => (
               <QueryTab model={model} rpc={rpc} snapshot={snapshot} active={active} />
             ),
+          },
+          {
+            key: "metrics",
+            label: "Metrics",
+            render: (active) => <MetricsTab rpc={rpc} active={active} />,
           },
         ]}
       />

@@ -12,6 +12,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { readText } from "../test/files";
 import { normalizeDeleteSummary } from "./delete/summary";
 import { normalizeFollow, normalizePage } from "./logs/types";
+import { normalizeSample, type SampleReply } from "./metrics/data";
 import { normalizeHello, normalizeSnapshot } from "./model";
 import { normalizeAclPreview, normalizeAclRead, normalizeLookup } from "./permissions/types";
 import { errorFromWire } from "./ui/errors";
@@ -31,8 +32,26 @@ const NORMALIZERS: Record<string, (raw: unknown) => unknown> = {
   "principals.lookup": normalizeLookup,
   "delete.summary": normalizeDeleteSummary,
   "delete.confirm": (raw) => raw, // `{deleted: true}` is only awaited, never read
+  "metrics.sample": (raw) => sampleAsSent(normalizeSample(raw)),
   error: (raw) => errorFromWire(raw),
 };
+
+/** A read `metrics.sample` answer back in Python's field names (the view keeps columns in Maps). */
+function sampleAsSent(reply: SampleReply): unknown {
+  return {
+    interval_s: reply.intervalS,
+    history_s: reply.historyS,
+    started_at: reply.startedAt,
+    last: reply.last,
+    reset: reply.reset,
+    times: reply.times,
+    entities: Object.fromEntries(
+      [...reply.entities].map(([name, columns]) => [name, Object.fromEntries(columns)]),
+    ),
+    window: reply.window,
+    error: reply.error,
+  };
+}
 
 function isWireError(value: unknown): value is { message: unknown; error_code: unknown } {
   return typeof value === "object" && value !== null && "error_code" in value && "message" in value;

@@ -354,6 +354,26 @@ class Histogram:
     def mean(self) -> float | None:
         return self.sum / self.count if self.count else None
 
+    def quantile(self, q: float) -> float | None:
+        """The q-quantile (0..1) estimated from the buckets as Prometheus'
+        `histogram_quantile` does: linear within the bucket that holds the rank, from 0 for the
+        first; a rank in the +Inf bucket reads as the largest finite bound. None when empty."""
+        if not 0 <= q <= 1:
+            raise ValueError(f"q: must be between 0 and 1, got {q!r}")
+        finite = [(bound, count) for bound, count in self.buckets if not math.isinf(bound)]
+        total = self.buckets[-1][1] if self.buckets else 0.0
+        if total <= 0 or not finite:
+            return None
+        rank = q * total
+        lower, below = 0.0, 0.0
+        for bound, cumulative in finite:
+            if cumulative >= rank:
+                if cumulative <= below:
+                    return bound
+                return lower + (bound - lower) * (rank - below) / (cumulative - below)
+            lower, below = bound, cumulative
+        return lower
+
 
 @dataclass(frozen=True, slots=True)
 class EntityMetrics:

@@ -9,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from serving_panel.metrics import (
+    Histogram,
     Labels,
     MetricSample,
     MetricsParseError,
@@ -455,3 +456,24 @@ def test_summarize_groups_by_entity_in_order_of_appearance() -> None:
         ("a", 2.0),
         ("", 3.0),
     ]
+
+
+# --- Histogram.quantile: Prometheus' histogram_quantile over cumulative buckets ------------------
+
+
+def test_quantile_interpolates_within_the_bucket_that_holds_the_rank() -> None:
+    # 10 observations: 4 at most 10 ms, 8 at most 20, all at most 40.
+    histogram = Histogram(((10.0, 4.0), (20.0, 8.0), (40.0, 10.0), (math.inf, 10.0)), 150.0, 10.0)
+    assert histogram.quantile(0.5) == pytest.approx(12.5)  # rank 5: a quarter into 10..20
+    assert histogram.quantile(0.2) == pytest.approx(5.0)  # rank 2: from 0 in the first bucket
+    assert histogram.quantile(0.9) == pytest.approx(30.0)
+    assert histogram.quantile(1.0) == pytest.approx(40.0)
+
+
+def test_quantile_in_the_inf_bucket_is_the_largest_finite_bound_and_none_when_empty() -> None:
+    slow = Histogram(((10.0, 1.0), (100.0, 1.0), (math.inf, 4.0)), 9000.0, 4.0)
+    assert slow.quantile(0.99) == 100.0
+    assert Histogram(((10.0, 0.0), (math.inf, 0.0)), 0.0, 0.0).quantile(0.5) is None
+    assert Histogram((), 0.0, 0.0).quantile(0.5) is None
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        slow.quantile(1.5)

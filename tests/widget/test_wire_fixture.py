@@ -69,6 +69,7 @@ def play(client: ServingClient, workspace: LocalWorkspace, comms: CommLog) -> di
     sent["acl.preview"] = view.result("acl.preview", **change)
     sent["acl.apply"] = view.result("acl.apply", **change, confirm_warnings=False)
     sent["principals.lookup"] = view.result("principals.lookup", query="wire user")
+    sent["metrics.sample"] = view.result("metrics.sample", after=None)
     sent["delete.summary"] = view.result("delete.summary")
     sent["delete.confirm"] = view.result("delete.confirm", typed_name=name)
     sent["snapshot.deleted"] = panel.snapshot

@@ -24,6 +24,8 @@ from serving_panel._version import __version__
 from serving_panel.errors import ServingError
 from serving_panel.panel.delete import install as install_delete
 from serving_panel.panel.logs import install as install_logs
+from serving_panel.panel.metrics import DEFAULT_INTERVAL_S, check_interval
+from serving_panel.panel.metrics import install as install_metrics
 from serving_panel.panel.permissions import install as install_permissions
 from serving_panel.panel.power import install as install_power
 from serving_panel.panel.protocol import Handler, RequestRouter
@@ -82,6 +84,7 @@ class EndpointPanel(anywidget.AnyWidget):
         client: ServingClient | None = None,
         *,
         auto_refresh: bool = True,
+        metrics_interval_s: float = DEFAULT_INTERVAL_S,
         **connection: Any,
     ) -> None:
         if not isinstance(name, str) or not name:
@@ -91,6 +94,7 @@ class EndpointPanel(anywidget.AnyWidget):
                 f"give either client= or connection arguments, not both "
                 f"(got client and {', '.join(sorted(connection))})"
             )
+        check_interval(metrics_interval_s)
         made_client = client is None
         if client is None:
             from serving_panel.client import ServingClient
@@ -112,6 +116,7 @@ class EndpointPanel(anywidget.AnyWidget):
         install_restore(self)
         self._query = install_query(self)
         self._triage = install_triage(self)
+        self._metrics = install_metrics(self, metrics_interval_s)
         self.on_msg(self._on_custom_message)
         try:
             self.refresh()
@@ -171,6 +176,22 @@ class EndpointPanel(anywidget.AnyWidget):
         return self._client.logs_df(
             self.endpoint_name, served_entity, kind=kind, config_version=config_version
         )
+
+    @property
+    def metrics_interval_s(self) -> float:
+        """Seconds between metric samples while a view shows the Metrics tab (1 to 3600; 10 by
+        default). Open views pick a new value up at their next sample."""
+        return self._metrics.interval_s
+
+    @metrics_interval_s.setter
+    def metrics_interval_s(self, value: float) -> None:
+        self._metrics.interval_s = value
+
+    def metrics_history_df(self) -> pd.DataFrame:
+        """The metrics sampled this session while a view showed the Metrics tab, tidy: columns
+        time (UTC), entity, metric, value; see serving_panel/panel/metrics.py for each metric
+        and the window it covers. Empty until a view has sampled."""
+        return self._metrics.history_df()
 
     def grant(self, level: str, **principal: Any) -> Permissions:
         """`panel.grant("CAN_QUERY", user="jsmith@example.com")`: see ServingClient.grant."""
