@@ -41,6 +41,8 @@ Reader = Callable[[str], Permissions]
 Sender = Callable[[str, str, Mapping[str, Any]], Permissions]
 Planner = Callable[[Permissions, bool], acl.AclPlan]
 """Makes the plan from the ACL just read; the flag says whether this is the first attempt."""
+Observer = Callable[[Permissions, "acl.AclPlan | None"], None]
+"""Told each ACL a write read, then the plan made from it."""
 
 
 class AclWrites:
@@ -70,14 +72,18 @@ class AclWrites:
         expected_fingerprint: str | None,
         force: bool,
         caller: acl.PrincipalKey | None,
+        observe: Observer | None = None,
     ) -> Permissions:
         """Sends a plan the caller made, once: refused unless the ACL is still the one it was
         made from (and the reviewed one); then read back (`AclWriteLostError` if undone). Its
-        lock-outs are weighed for `caller` too, however the plan was made."""
+        lock-outs are weighed for `caller` too, however the plan was made. `observe` is told
+        the ACL read before sending, with the plan."""
         if expected_fingerprint is not None:
             acl.check_unchanged(expected_fingerprint, plan.fingerprint)
         with self.lock(endpoint_id):
             current = self._read(endpoint_id)
+            if observe is not None:
+                observe(current, plan)
             if plan.method is None:
                 return current
             acl.check_unchanged(plan.fingerprint, current.fingerprint)
@@ -95,19 +101,26 @@ class AclWrites:
         *,
         expected_fingerprint: str | None,
         force: bool,
+        observe: Observer | None = None,
     ) -> Permissions:
         """Plans from the ACL read right before each send, sends, and reads back; a change
         another writer undid is planned and sent again (`WRITE_ATTEMPTS` sends at most). With
         `expected_fingerprint` (a reviewed ACL) nothing is re-planned: a changed ACL is a
-        `StaleAclError` before sending, an undone write an `AclWriteLostError` after."""
+        `StaleAclError` before sending, an undone write an `AclWriteLostError` after.
+        `observe` is told each ACL read and the plan made from it (None before planning), so
+        a caller reporting on many writes can say what was sent, or what would have been."""
         with self.lock(endpoint_id):
             attempt = 0
             while True:
                 attempt += 1
                 current = self._read(endpoint_id)
+                if observe is not None:
+                    observe(current, None)
                 if expected_fingerprint is not None:
                     acl.check_unchanged(expected_fingerprint, current.fingerprint)
                 plan = plan_from(current, attempt == 1)
+                if observe is not None:
+                    observe(current, plan)
                 if plan.method is None:
                     return current
                 if not force:
@@ -173,13 +186,13 @@ def revoke_planner(kind: str, name: str, *, caller: acl.PrincipalKey | None) -> 
     def plan(current: Permissions, first: bool) -> acl.AclPlan:
         planned = acl.plan_revoke(current, kind, name, caller=caller)
         if planned.method is None and first:
-            raise acl.NotGrantedError(_not_granted(current, kind, name))
+            raise acl.NotGrantedError(not_granted_text(current, kind, name))
         return planned
 
     return plan
 
 
-def _not_granted(current: Permissions, kind: str, name: str) -> str:
+def not_granted_text(current: Permissions, kind: str, name: str) -> str:
     """What a principal without a direct grant holds (nothing), and who the name may mean."""
     who = _who((kind, name))
     direct = sorted({g.name for g in current.grants if g.kind == kind and not g.inherited})

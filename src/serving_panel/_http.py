@@ -2,7 +2,11 @@
 
 Retries, as the service expects of its clients:
 - 429 and 503, for every method (the service did not act), waiting for `Retry-After`
-  (seconds or an HTTP date, capped) or else exponential backoff with jitter;
+  (seconds or an HTTP date, capped) or else exponential backoff with jitter. A 429 also slows
+  the whole client down, not just the call that got it: every call to the same API family
+  (`/api/2.0/permissions`, `/api/2.0/serving-endpoints`, one endpoint's invocations...) waits
+  out that pause before it is sent, so a pool of workers reading 500 ACLs backs off together
+  instead of each spending its own retries against a limit the others keep hitting;
 - connection failures (nothing was sent), for every method; but a connection refused, or a
   host name that does not resolve, is retried only for `refused_budget_s` (1.5 s): nothing
   listens there, which is far more often a wrong host or port than a blip, and the user should
@@ -23,6 +27,7 @@ import email.utils
 import json
 import random
 import socket
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -175,6 +180,9 @@ class Transport:
         self._header_factory = connection.header_factory
         self.session.auth = _HeaderAuth(connection.header_factory)
         self.session.headers["User-Agent"] = f"serving-panel/{__version__} python-requests"
+        # API family -> the clock time before which no call to it is sent (after a 429).
+        self._paused_until: dict[str, float] = {}
+        self._pause_guard = threading.Lock()
 
     def close(self) -> None:
         self.session.close()
@@ -215,9 +223,11 @@ class Transport:
             headers["Content-Type"] = "application/json"
         started = self._clock()
         deadline = started + self.retry.budget_s
+        family = api_family(path)
         attempt = 0
         while True:
             attempt += 1
+            self._wait_out_pause(family)
             try:
                 raw = self.session.request(
                     method,
@@ -280,6 +290,8 @@ class Transport:
                 if response.status not in RETRY_STATUSES:
                     raise api_error
                 delay = self._delay(attempt, wait_hint)
+                if response.status == 429:
+                    self._pause(family, delay)
                 if not self._may_retry(attempt, delay, deadline):
                     raise api_error
                 self._sleep(delay)
@@ -290,6 +302,23 @@ class Transport:
                 raise failure from cause
             self._sleep(delay)
 
+    def _pause(self, family: str, seconds: float) -> None:
+        """Holds every call to `family` for `seconds` from now (a longer pause already set
+        stands)."""
+        until = self._clock() + seconds
+        with self._pause_guard:
+            if until > self._paused_until.get(family, 0.0):
+                self._paused_until[family] = until
+
+    def _wait_out_pause(self, family: str) -> None:
+        """Sleeps until a pause another call set on `family` (after a 429) is over."""
+        while True:
+            with self._pause_guard:
+                left = self._paused_until.get(family, 0.0) - self._clock()
+            if left <= 0:
+                return
+            self._sleep(left)
+
     def _delay(self, attempt: int, retry_after: float | None) -> float:
         if retry_after is not None:
             return min(retry_after, self.retry.max_retry_after_s) + random.uniform(0, 0.1)  # noqa: S311
@@ -298,6 +327,16 @@ class Transport:
 
     def _may_retry(self, attempt: int, delay: float, deadline: float) -> bool:
         return attempt < self.retry.attempts and self._clock() + delay <= deadline
+
+
+def api_family(path: str) -> str:
+    """What a rate limit covers, as far as the client can tell: the API a path belongs to
+    (`/api/2.0/permissions`), or, outside `/api/`, the path itself (one endpoint's
+    invocations), so a query rate-limited by one endpoint's AI gateway never slows the rest."""
+    bare = path.split("?", 1)[0]
+    if bare.startswith("/api/"):
+        return "/".join(bare.split("/")[:4])
+    return bare
 
 
 def _unreachable(error: BaseException) -> str | None:
@@ -330,4 +369,12 @@ def _reason(error: requests.exceptions.ConnectionError) -> str:
     return type(error).__name__
 
 
-__all__ = ["ApiError", "Response", "RetryPolicy", "Timeout", "Transport", "parse_retry_after"]
+__all__ = [
+    "ApiError",
+    "Response",
+    "RetryPolicy",
+    "Timeout",
+    "Transport",
+    "api_family",
+    "parse_retry_after",
+]

@@ -261,3 +261,120 @@ def restore_frame(items: Sequence[_RestoreRow]) -> pd.DataFrame:
         "reason": pd.Series([i.reason for i in items], dtype="string"),
     }
     return _frame(columns, list(columns))
+
+
+class _AccessRow(Protocol):
+    """A `bulk.AccessRow`, by shape (bulk sits above this module)."""
+
+    @property
+    def endpoint(self) -> str: ...
+    @property
+    def endpoint_id(self) -> str | None: ...
+    @property
+    def kind(self) -> str | None: ...
+    @property
+    def principal(self) -> str | None: ...
+    @property
+    def display_name(self) -> str | None: ...
+    @property
+    def level(self) -> str | None: ...
+    @property
+    def direct_level(self) -> str | None: ...
+    @property
+    def inherited(self) -> bool | None: ...
+    @property
+    def source(self) -> str | None: ...
+    @property
+    def fingerprint(self) -> str | None: ...
+    @property
+    def readable(self) -> bool: ...
+    @property
+    def error_code(self) -> str | None: ...
+    @property
+    def error(self) -> str | None: ...
+
+
+def access_frame(rows: Sequence[_AccessRow]) -> pd.DataFrame:
+    """One row per endpoint and principal: the effective level (the highest held, direct or
+    inherited), the direct one, and where the effective level comes from ("direct", or the
+    objects it is inherited from); an endpoint whose ACL could not be read has one row saying
+    why (`readable` false, `error_code`, `error`)."""
+    columns = {
+        "endpoint": pd.Series([r.endpoint for r in rows], dtype="string"),
+        "endpoint_id": pd.Series([r.endpoint_id for r in rows], dtype="string"),
+        "kind": _category([r.kind for r in rows], KINDS),
+        "principal": pd.Series([r.principal for r in rows], dtype="string"),
+        "display_name": pd.Series([r.display_name for r in rows], dtype="string"),
+        "level": _category([r.level for r in rows], LEVELS, ordered=True),
+        "direct_level": _category([r.direct_level for r in rows], LEVELS, ordered=True),
+        "inherited": pd.Series([r.inherited for r in rows], dtype="boolean"),
+        "source": pd.Series([r.source for r in rows], dtype="string"),
+        "fingerprint": pd.Series([r.fingerprint for r in rows], dtype="string"),
+        "readable": pd.Series([r.readable for r in rows], dtype="boolean"),
+        "error_code": pd.Series([r.error_code for r in rows], dtype="string"),
+        "error": pd.Series([r.error for r in rows], dtype="string"),
+    }
+    return _frame(columns, list(columns))
+
+
+class _WriteRow(Protocol):
+    """A `bulk.WriteRow`, by shape."""
+
+    @property
+    def endpoint(self) -> str: ...
+    @property
+    def endpoint_id(self) -> str | None: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def principal(self) -> str: ...
+    @property
+    def action(self) -> str: ...
+    @property
+    def outcome(self) -> str: ...
+    @property
+    def sent(self) -> bool: ...
+    @property
+    def method(self) -> str | None: ...
+    @property
+    def path(self) -> str | None: ...
+    @property
+    def body(self) -> str | None: ...
+    @property
+    def before(self) -> str | None: ...
+    @property
+    def after(self) -> str | None: ...
+    @property
+    def fingerprint(self) -> str | None: ...
+    @property
+    def warnings(self) -> str | None: ...
+    @property
+    def error_code(self) -> str | None: ...
+    @property
+    def message(self) -> str | None: ...
+
+
+def writes_frame(rows: Sequence[_WriteRow], outcomes: Sequence[str]) -> pd.DataFrame:
+    """One row per endpoint of a bulk grant or revoke (or of its preview): the outcome (or the
+    preview's status), whether the request was sent, the exact call (method, path, body as
+    JSON text), the target's direct level before and after, the fingerprint of the ACL it was
+    planned from, the plan's warnings, and the error's code and message, if any."""
+    columns = {
+        "endpoint": pd.Series([r.endpoint for r in rows], dtype="string"),
+        "endpoint_id": pd.Series([r.endpoint_id for r in rows], dtype="string"),
+        "kind": _category([r.kind for r in rows], KINDS),
+        "principal": pd.Series([r.principal for r in rows], dtype="string"),
+        "action": _category([r.action for r in rows], ("grant", "revoke")),
+        "outcome": _category([r.outcome for r in rows], outcomes),
+        "sent": pd.Series([r.sent for r in rows], dtype="boolean"),
+        "method": _category([r.method for r in rows], ("PATCH", "PUT")),
+        "path": pd.Series([r.path for r in rows], dtype="string"),
+        "body": pd.Series([r.body for r in rows], dtype="string"),
+        "before": _category([r.before for r in rows], LEVELS, ordered=True),
+        "after": _category([r.after for r in rows], LEVELS, ordered=True),
+        "fingerprint": pd.Series([r.fingerprint for r in rows], dtype="string"),
+        "warnings": pd.Series([r.warnings for r in rows], dtype="string"),
+        "error_code": pd.Series([r.error_code for r in rows], dtype="string"),
+        "message": pd.Series([r.message for r in rows], dtype="string"),
+    }
+    return _frame(columns, list(columns))
