@@ -100,7 +100,9 @@ def test_the_export_is_the_endpoint_and_permissions_json_as_the_service_gave_the
 
     text = json.dumps(summary)
     assert workspace.token not in text
-    assert "Bearer" not in text
+    assert "Bearer" not in json.dumps(export)
+    # The Copy-as snippets name the token's variable, never a token.
+    assert "Bearer $DATABRICKS_TOKEN" in summary["snippets"]["curl"]
 
 
 def test_the_summary_of_a_missing_endpoint_is_a_404_reply_error(
