@@ -12,6 +12,7 @@ import { useModelValue, useWait } from "./bridge/hooks";
 import { type Rpc, RpcFailure } from "./bridge/rpc";
 import type { ScopedModel } from "./bridge/scoped-model";
 import { waitText } from "./bridge/waiting";
+import { ConfigTab } from "./config/tab";
 import { Header } from "./header";
 import { LogsTab } from "./logs/tab";
 import { type LogRequest, normalizeHello, normalizeSnapshot, type PanelState } from "./model";
@@ -190,6 +191,11 @@ export function Panel({ model, rpc }: PanelProps) {
             render: (active) => (
               <PermissionsTab model={model} rpc={rpc} snapshot={snapshot} active={active} />
             ),
+          },
+          {
+            key: "config",
+            label: "Config",
+            render: (active) => <ConfigTab rpc={rpc} snapshot={snapshot} active={active} />,
           },
         ]}
       />
