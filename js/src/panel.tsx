@@ -1,6 +1,6 @@
 /**
  * The panel's root component: header (state, refresh, auto-refresh), then the tabs
- * Overview | Logs | Permissions, then a footer with the package version (the "hello" request).
+ * Overview | Logs | Permissions | Config, then a footer with the package version (the "hello" request).
  * Refreshing goes through the `_refresh_request` trait only (refresh.ts says why).
  *
  * Timers (the auto-refresh scheduler, the clock for relative times) live in layout effects:
