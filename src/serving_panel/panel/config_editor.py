@@ -288,7 +288,7 @@ def _routes(
         routes = [r for r in old if r["served_entity_name"] not in removed]
         total = sum(int(r["traffic_percentage"] or 0) for r in routes)
         rule = _wire.total_problem(total)
-        if rule is not None:
+        if rule is not None and names:  # with no entity left, that is the problem to name
             problems.append(_problem("traffic", f"{rule} (give the removed entities' share)"))
         return routes
     traffic = edit["traffic"]
