@@ -12,25 +12,11 @@ import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 import type { Rpc } from "../bridge/rpc";
 import { isUpdating, type Snapshot } from "../model";
 import { ErrorLine, type ErrorView, toErrorView } from "../ui/errors";
-import { version, yesNo } from "../ui/format";
-import { Visible } from "../ui/visible";
+import { version } from "../ui/format";
+import { AddEntity, QuickActions, Rollback } from "./actions";
 import { PreviewDialog } from "./dialog";
-import {
-  addRow,
-  changed,
-  type Draft,
-  draftFrom,
-  isProblem,
-  live,
-  type Problem,
-  problems,
-  promote,
-  shift,
-  toEdit,
-  total,
-  updateRow,
-  WORKLOAD_SIZES,
-} from "./draft";
+import { changed, type Draft, draftFrom, type Problem, problems, toEdit, total } from "./draft";
+import { RowsTable } from "./table";
 import {
   type Applied,
   type History,
@@ -81,10 +67,6 @@ export function ConfigTab({ rpc, snapshot, active }: ConfigTabProps) {
   const [applyError, setApplyError] = useState<ErrorView | null>(null);
   const [applied, setApplied] = useState<Applied | null>(null);
   const [quickProblem, setQuickProblem] = useState<Problem | null>(null);
-  const [shiftBy, setShiftBy] = useState("10");
-  const [target, setTarget] = useState("");
-  const [rollbackTo, setRollbackTo] = useState("");
-  const [add, setAdd] = useState({ model: "", version: "", name: "" });
   const mounted = useRef(true);
   useLayoutEffect(
     () => () => {
@@ -130,17 +112,10 @@ export function ConfigTab({ rpc, snapshot, active }: ConfigTabProps) {
 
   const level = snapshot.permission_level;
   const canManage = level === null || level === "CAN_MANAGE";
-  const rows = live(draft);
   const found = problems(draft);
   const sum = total(draft);
   const dirty = changed(draft);
   const stale = draft.base.version !== config.version;
-  const routed = rows.map((r) => r.name);
-  const chosen = routed.includes(target) ? target : (routed[routed.length - 1] ?? "");
-  const targets = history?.targets ?? [];
-  const rollbackVersion = targets.some((t) => String(t.version) === rollbackTo)
-    ? rollbackTo
-    : String(targets[0]?.version ?? "");
 
   const edit = (next: Draft): void => {
     setDraft(next);
@@ -199,20 +174,6 @@ export function ConfigTab({ rpc, snapshot, active }: ConfigTabProps) {
       );
   };
 
-  const onAdd = (): void => {
-    const next = addRow(draft, add.model, add.version, add.name);
-    if (isProblem(next)) setQuickProblem(next);
-    else {
-      edit(next);
-      setAdd({ model: "", version: "", name: "" });
-    }
-  };
-
-  const quick = (next: Draft | Problem): void => {
-    if (isProblem(next)) setQuickProblem(next);
-    else edit(next);
-  };
-
   return (
     <div class="sp-config" data-testid="config-tab">
       {!canManage && (
@@ -240,228 +201,20 @@ export function ConfigTab({ rpc, snapshot, active }: ConfigTabProps) {
         Served entities and traffic{" "}
         <span class="sp-muted">from config {version(draft.base.version)}</span>
       </h4>
-      <div class="sp-table-wrap">
-        <table class="sp-table" data-testid="config-rows">
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col">Model</th>
-              <th scope="col">Version</th>
-              <th scope="col">Workload size</th>
-              <th scope="col">Scale to zero</th>
-              <th scope="col">Traffic %</th>
-              <th scope="col">
-                <span class="sp-muted">Remove</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {draft.rows.map((row) => {
-              const set = (change: Parameters<typeof updateRow>[2]): void =>
-                edit(updateRow(draft, row.name, change));
-              const label = (what: string): string => `${what} of ${row.name}`;
-              return (
-                <tr
-                  key={row.name}
-                  data-entity={row.name}
-                  class={row.removed ? "sp-removed" : row.added ? "sp-added" : undefined}
-                >
-                  <th scope="row">
-                    <Visible text={row.name} />
-                    {row.added && <span class="sp-tag sp-tag-added">added</span>}
-                    {row.removed && <span class="sp-tag sp-tag-removed">removed</span>}
-                  </th>
-                  <td>
-                    <Visible text={row.entity} />
-                  </td>
-                  <td>
-                    {row.external || row.added ? (
-                      row.version || "—"
-                    ) : (
-                      <input
-                        class="sp-config-input sp-config-version"
-                        aria-label={label("Version")}
-                        data-testid="config-version"
-                        value={row.version}
-                        disabled={row.removed}
-                        onInput={(e) => set({ version: e.currentTarget.value })}
-                      />
-                    )}
-                  </td>
-                  <td>
-                    {row.external || row.workloadSize === null ? (
-                      (row.workloadSize ?? "—")
-                    ) : (
-                      <select
-                        class="sp-config-input"
-                        aria-label={label("Workload size")}
-                        data-testid="config-size"
-                        value={row.workloadSize}
-                        disabled={row.removed}
-                        onChange={(e) => set({ workloadSize: e.currentTarget.value })}
-                      >
-                        {WORKLOAD_SIZES.map((size) => (
-                          <option key={size} value={size}>
-                            {size}
-                          </option>
-                        ))}
-                      </select>
-                    )}
-                  </td>
-                  <td>
-                    {row.external ? (
-                      yesNo(row.scaleToZero)
-                    ) : (
-                      <input
-                        type="checkbox"
-                        aria-label={label("Scale to zero")}
-                        data-testid="config-scale"
-                        checked={row.scaleToZero}
-                        disabled={row.removed}
-                        onChange={(e) => set({ scaleToZero: e.currentTarget.checked })}
-                      />
-                    )}
-                  </td>
-                  <td>
-                    <input
-                      class="sp-config-input sp-config-pct"
-                      inputMode="numeric"
-                      aria-label={label("Traffic percentage")}
-                      data-testid="config-traffic"
-                      value={row.removed ? "0" : row.traffic}
-                      disabled={row.removed}
-                      onInput={(e) => set({ traffic: e.currentTarget.value })}
-                    />
-                  </td>
-                  <td>
-                    <button
-                      type="button"
-                      class="sp-button"
-                      aria-label={row.removed ? `Keep ${row.name}` : `Remove ${row.name}`}
-                      data-testid="config-remove"
-                      onClick={() => set({ removed: !row.removed })}
-                    >
-                      {row.removed ? "Keep" : "Remove"}
-                    </button>
-                  </td>
-                </tr>
-              );
-            })}
-          </tbody>
-        </table>
-      </div>
+      <RowsTable draft={draft} edit={edit} />
       <p class="sp-config-total" data-testid="config-total">
         Total: {sum === null ? "—" : `${sum}%`}{" "}
         <span class="sp-muted">(traffic percentages must add up to 100)</span>
       </p>
       <ProblemList list={found} testId="config-problems" />
-
-      <fieldset class="sp-config-row">
-        <legend class="sp-muted">Add</legend>
-        <input
-          class="sp-config-input"
-          placeholder="registered model"
-          aria-label="Model name"
-          data-testid="config-add-model"
-          value={add.model}
-          onInput={(e) => setAdd({ ...add, model: e.currentTarget.value })}
-        />
-        <input
-          class="sp-config-input sp-config-version"
-          placeholder="version"
-          aria-label="Model version"
-          data-testid="config-add-version"
-          value={add.version}
-          onInput={(e) => setAdd({ ...add, version: e.currentTarget.value })}
-        />
-        <input
-          class="sp-config-input"
-          placeholder="served name (optional)"
-          aria-label="Served entity name"
-          data-testid="config-add-name"
-          value={add.name}
-          onInput={(e) => setAdd({ ...add, name: e.currentTarget.value })}
-        />
-        <button type="button" class="sp-button" data-testid="config-add" onClick={onAdd}>
-          Add served entity
-        </button>
-      </fieldset>
-
-      <fieldset class="sp-config-row">
-        <legend class="sp-muted">Shift</legend>
-        <input
-          class="sp-config-input sp-config-pct"
-          inputMode="numeric"
-          aria-label="Percentage to shift"
-          data-testid="config-shift-by"
-          value={shiftBy}
-          onInput={(e) => setShiftBy(e.currentTarget.value)}
-        />
-        <span class="sp-muted">% to</span>
-        <select
-          class="sp-config-input"
-          aria-label="Entity to shift traffic to"
-          data-testid="config-target"
-          value={chosen}
-          onChange={(e) => setTarget(e.currentTarget.value)}
-        >
-          {routed.map((name) => (
-            <option key={name} value={name}>
-              {name}
-            </option>
-          ))}
-        </select>
-        <button
-          type="button"
-          class="sp-button"
-          data-testid="config-shift"
-          onClick={() => quick(shift(draft, chosen, Number(shiftBy.trim() || "NaN")))}
-        >
-          Shift
-        </button>
-        <button
-          type="button"
-          class="sp-button"
-          data-testid="config-promote"
-          onClick={() => quick(promote(draft, chosen))}
-        >
-          Promote {chosen} to 100%
-        </button>
-      </fieldset>
-      <fieldset class="sp-config-row">
-        <legend class="sp-muted">Roll back to</legend>
-        <select
-          class="sp-config-input"
-          aria-label="Config to roll back to"
-          data-testid="config-rollback-version"
-          value={rollbackVersion}
-          disabled={targets.length === 0}
-          onChange={(e) => setRollbackTo(e.currentTarget.value)}
-        >
-          {targets.length === 0 && <option value="">no earlier config seen</option>}
-          {targets.map((t) => (
-            <option key={t.version} value={String(t.version)}>
-              config {version(t.version)}
-              {t.current ? " (current, after the failed update)" : ""}:{" "}
-              {t.routes.map((r) => `${r.entity} ${r.percentage}%`).join(", ")}
-            </option>
-          ))}
-        </select>
-        <button
-          type="button"
-          class="sp-button"
-          data-testid="config-rollback"
-          disabled={targets.length === 0 || busy !== null}
-          onClick={() => ask({ rollback: Number(rollbackVersion) })}
-        >
-          Preview rollback…
-        </button>
-        {historyError !== null && (
-          <span class="sp-error" data-testid="config-history-error">
-            <ErrorLine error={historyError} style="aside" />
-          </span>
-        )}
-      </fieldset>
+      <AddEntity draft={draft} edit={edit} onProblem={setQuickProblem} />
+      <QuickActions draft={draft} edit={edit} onProblem={setQuickProblem} />
+      <Rollback
+        history={history}
+        error={historyError}
+        busy={busy !== null}
+        onPreview={(v) => ask({ rollback: v })}
+      />
       {quickProblem !== null && <ProblemList list={[quickProblem]} testId="config-quick-problem" />}
       <ProblemList list={refusals} testId="config-refusals" />
       {error !== null && (
