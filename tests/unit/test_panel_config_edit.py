@@ -1,4 +1,4 @@
-"""`config_editor.edit_body` and `changes` on config documents: the edits the panel's Config tab
+"""`panel.config_body.edit_body` and `changes` on config documents: the edits the panel's Config tab
 sends, as the exact PUT body, or every problem named by field and rule."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from serving_panel.panel.config_editor import EditRefusedError, changes, edit_body
+from serving_panel.panel.config_body import EditRefusedError, changes, edit_body
 
 
 def served(name: str, version: str = "1", **extra: Any) -> dict[str, Any]:
