@@ -19,13 +19,12 @@ entities: [{name, entity, version}], routes: [{entity, percentage}]}]}``
 ``config.preview``  ``{edit: Edit}`` or ``{rollback: int}`` → ``Preview``
     ``Edit`` is ``{traffic?: {entity: percentage}, entities?: {entity: {entity_version?,
     workload_size?, scale_to_zero_enabled?}}, add?: [{entity_name, entity_version, name?,
-    workload_size?, scale_to_zero_enabled?}], remove?: [entity]}``, each part optional; an
-    entity not named in ``traffic`` gets no route; without ``traffic`` the routes stay (minus
-    the removed entities'). ``Preview`` is ``{preview_id, kind, base_version, body, changes,
-    snippets, refusals, blocked}``: with ``refusals`` (``[{field, rule}]``, every problem found)
-    the id, body and snippets are null and nothing can be applied. ``blocked`` says why an
-    Apply would be refused now (an update in progress, no CAN_MANAGE), or is null. Nothing is
-    sent.
+    workload_size?, scale_to_zero_enabled?}], remove?: [entity]}``, each part optional
+    (`config_body` makes the body and names the problems). ``Preview`` is ``{preview_id,
+    kind, base_version, body, changes, snippets, refusals, blocked}``: with ``refusals``
+    (``[{field, rule}]``, every problem found) the id, body and snippets are null and nothing
+    can be applied. ``blocked`` says why an Apply would be refused now (an update in progress,
+    no CAN_MANAGE), or is null. Nothing is sent.
 
 ``config.apply``  ``{preview_id}`` → ``{config_version, state}``
     Reads the endpoint fresh; refuses (nothing sent) a preview made from another config
