@@ -1,6 +1,6 @@
 /**
  * The panel's root component: header (state, refresh, auto-refresh, the ⋮ actions), then the
- * tabs Overview | Logs | Permissions | Query | Metrics, then a footer with the package version
+ * tabs Overview | Logs | Permissions | Config | Query | Metrics, then a footer with the package version
  * (the "hello" request). A link in one tab may open another (`showLog`: the Logs tab at a log).
  * Refreshing goes through the `_refresh_request` trait only (refresh.ts says why).
  *
@@ -13,6 +13,7 @@ import { useModelValue, useWait } from "./bridge/hooks";
 import { type Rpc, RpcFailure } from "./bridge/rpc";
 import type { ScopedModel } from "./bridge/scoped-model";
 import { waitText } from "./bridge/waiting";
+import { ConfigTab } from "./config/tab";
 import { Header } from "./header";
 import { LogsTab } from "./logs/tab";
 import { MetricsTab } from "./metrics/tab";
@@ -193,6 +194,11 @@ export function Panel({ model, rpc }: PanelProps) {
             render: (active) => (
               <PermissionsTab model={model} rpc={rpc} snapshot={snapshot} active={active} />
             ),
+          },
+          {
+            key: "config",
+            label: "Config",
+            render: (active) => <ConfigTab rpc={rpc} snapshot={snapshot} active={active} />,
           },
           {
             key: "query",

@@ -22,6 +22,7 @@ import traitlets
 import serving_panel.panel.snapshot as snapshots
 from serving_panel._version import __version__
 from serving_panel.errors import ServingError
+from serving_panel.panel.config_editor import install as install_config_editor
 from serving_panel.panel.delete import install as install_delete
 from serving_panel.panel.logs import install as install_logs
 from serving_panel.panel.metrics import DEFAULT_INTERVAL_S, check_interval
@@ -114,6 +115,7 @@ class EndpointPanel(anywidget.AnyWidget):
         install_delete(self)
         install_power(self)
         install_restore(self)
+        install_config_editor(self)
         self._query = install_query(self)
         self._triage = install_triage(self)
         self._metrics = install_metrics(self, metrics_interval_s)
@@ -213,6 +215,18 @@ class EndpointPanel(anywidget.AnyWidget):
     def start(self) -> Endpoint:
         """Starts the stopped endpoint (see ServingClient.start) and shows its update."""
         self._client.start(self.endpoint_name)
+        return self.refresh()
+
+    def set_traffic(self, traffic: Mapping[str, int]) -> Endpoint:
+        """`panel.set_traffic({"ads1-1": 80, "ads1-2": 20})`: see ServingClient.set_traffic;
+        shows the update it begins."""
+        self._client.set_traffic(self.endpoint_name, traffic)
+        return self.refresh()
+
+    def rollback(self, config_version: int) -> Endpoint:
+        """`panel.rollback(1)`: sends config v1 again as a new version (see
+        ServingClient.rollback and seen_configs); shows the update it begins."""
+        self._client.rollback(self.endpoint_name, config_version)
         return self.refresh()
 
     # Snapshot (the host protocol features use) ------------------------------------------
