@@ -12,6 +12,7 @@ import { useModelValue, useWait } from "./bridge/hooks";
 import { type Rpc, RpcFailure } from "./bridge/rpc";
 import type { ScopedModel } from "./bridge/scoped-model";
 import { waitText } from "./bridge/waiting";
+import { EventsTab } from "./events/tab";
 import { Header } from "./header";
 import { LogsTab } from "./logs/tab";
 import { type LogRequest, normalizeHello, normalizeSnapshot, type PanelState } from "./model";
@@ -189,6 +190,19 @@ export function Panel({ model, rpc }: PanelProps) {
             label: "Permissions",
             render: (active) => (
               <PermissionsTab model={model} rpc={rpc} snapshot={snapshot} active={active} />
+            ),
+          },
+          {
+            key: "events",
+            label: "Events",
+            render: (active) => (
+              <EventsTab
+                rpc={rpc}
+                snapshot={snapshot}
+                active={active}
+                onShowLog={showLog}
+                onShowTab={setTab}
+              />
             ),
           },
         ]}
