@@ -1,6 +1,6 @@
 """The widgets' Python side: `EndpointPanel` (widget.py), the request/reply protocol and the host
 protocol features see (protocol.py), the snapshot the browser renders (snapshot.py), and one
-module per panel feature (logs, permissions, delete, power, restore; triage, which the
+module per panel feature (logs, permissions, delete, power, restore, events; triage, which the
 Overview shows), each mirroring a `js/src/` folder.
 
 `EndpointPanel` loads on first use, so importing a feature module does not import the widget.
