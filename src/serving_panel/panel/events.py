@@ -291,7 +291,7 @@ class PanelEvents:
         except Exception:  # the next refresh tries again; the timeline is a convenience
             _log.debug("reading the build log of %s v%s failed", entity, version, exc_info=True)
             return
-        lines = text.split("\n")
+        lines = text.split("\n") if text else []  # an empty log has no lines, not one
         if text.endswith("\n"):
             lines.pop()
         if len(lines) < log.lines:
