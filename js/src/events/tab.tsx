@@ -112,7 +112,9 @@ export function EventsTab({ rpc, snapshot, active, onShowLog, onShowTab }: Event
         <select
           data-testid="events-kind"
           value={kind}
-          onChange={(e) => setKind((e.currentTarget as HTMLSelectElement).value as EventKind)}
+          onChange={(e) =>
+            setKind((e.currentTarget as HTMLSelectElement).value as EventKind | "all")
+          }
         >
           <option value="all">all ({events.length})</option>
           {KINDS.map((k) => (
