@@ -1,7 +1,7 @@
 /**
  * The panel's root component: header (state, refresh, auto-refresh, the ⋮ actions), then the
- * tabs Overview | Logs | Permissions | Config | Query | Metrics, then a footer with the package version
- * (the "hello" request). A link in one tab may open another (`showLog`: the Logs tab at a log).
+ * tabs Overview | Logs | Permissions | Config | Query | Metrics | Events, then a footer with the
+ * package version (the "hello" request). A link in one tab may open another (`showLog`: the Logs tab at a log).
  * Refreshing goes through the `_refresh_request` trait only (refresh.ts says why).
  *
  * Timers (the auto-refresh scheduler, the clock for relative times) live in layout effects:
@@ -14,6 +14,7 @@ import { type Rpc, RpcFailure } from "./bridge/rpc";
 import type { ScopedModel } from "./bridge/scoped-model";
 import { waitText } from "./bridge/waiting";
 import { ConfigTab } from "./config/tab";
+import { EventsTab } from "./events/tab";
 import { Header } from "./header";
 import { LogsTab } from "./logs/tab";
 import { MetricsTab } from "./metrics/tab";
@@ -211,6 +212,19 @@ export function Panel({ model, rpc }: PanelProps) {
             key: "metrics",
             label: "Metrics",
             render: (active) => <MetricsTab rpc={rpc} active={active} />,
+          },
+          {
+            key: "events",
+            label: "Events",
+            render: (active) => (
+              <EventsTab
+                rpc={rpc}
+                snapshot={snapshot}
+                active={active}
+                onShowLog={showLog}
+                onShowTab={setTab}
+              />
+            ),
           },
         ]}
       />

@@ -1,7 +1,7 @@
 """The widgets' Python side: `EndpointPanel` (widget.py), the request/reply protocol and the host
 protocol features see (protocol.py), the snapshot the browser renders (snapshot.py), and one
-module per panel feature (logs, permissions, delete, power, restore, query, metrics; triage,
-which the Overview shows), each mirroring a `js/src/` folder.
+module per panel feature (logs, permissions, delete, power, restore, config_editor, query,
+metrics, events; triage, which the Overview shows), each mirroring a `js/src/` folder.
 
 `EndpointPanel` loads on first use, so importing a feature module does not import the widget.
 """

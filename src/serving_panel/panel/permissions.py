@@ -28,8 +28,9 @@ lockout_warnings, stale, fingerprint, snippets}``
     ``STALE_ACL`` (409) reply error and nothing is sent. A plan that removes the last direct
     CAN_MANAGE or the caller's own direct CAN_MANAGE (its `AclPlan.lockouts`) needs
     ``confirm_warnings: true`` (``CONFIRM_REQUIRED``, 409, otherwise), which is passed on as
-    the client's ``force``. Then the panel refreshes, so the header shows the caller's new
-    level.
+    the client's ``force``. Then the change goes on the panel's timeline
+    (`PanelHost.record_event`, kind ``permissions``) and the panel refreshes, so the header
+    shows the caller's new level.
 
 ``principals.lookup``  ``{query}`` (at least 2 characters) → ``{results: [{kind, name,
 display_name}], available}``
@@ -134,6 +135,8 @@ class PanelPermissions:
             raise _stale() from None
         except ServingError as error:
             raise request_error(error) from None
+        if plan.changes:
+            self._panel.record_event("permissions", _summary(plan), link={"tab": "permissions"})
         # The header shows the caller's level; the ACL changed either way, so a failed
         # refresh must not turn this reply into an error.
         with contextlib.suppress(Exception):
@@ -270,6 +273,16 @@ def _changes(payload: Mapping[str, Any]) -> dict[acl.PrincipalKey, str | None]:
             raise invalid(field, f"{kind.replace('_', ' ')} {name} is listed twice")
         desired[key] = level
     return desired
+
+
+def _summary(plan: acl.AclPlan) -> str:
+    """One line for the timeline: "Permissions changed: user a@x.com CAN_VIEW → CAN_QUERY"."""
+    said = [
+        f"{kind.replace('_', ' ')} {name} {change.before or 'none'} → {change.after or 'none'}"
+        for change in plan.changes
+        for kind, name in [change.principal]
+    ]
+    return "Permissions changed: " + "; ".join(said)
 
 
 # Errors --------------------------------------------------------------------------------------

@@ -15,7 +15,10 @@ An ``ErrorView`` is ``{"message", "error_code", "status"}`` wherever the browser
 (a reply, ``snapshot.error``, a feature's partial failure), built by `error_view` only.
 
 Features (logs.py, permissions.py, delete.py) depend on `PanelHost`, not on the widget class,
-so they can be read, tested and reused (the explorer will host them too) without it.
+so they can be read, tested and reused (the explorer will host them too) without it. A feature
+that follows the endpoint over time (events.py) watches every published snapshot through
+`PanelHost.on_publish`; one that changes something the snapshot does not show (a permission)
+tells the host through `PanelHost.record_event`, without knowing who listens.
 """
 
 from __future__ import annotations
@@ -35,6 +38,8 @@ if TYPE_CHECKING:
 _log = logging.getLogger(__name__)
 
 Handler = Callable[[Mapping[str, Any]], Any]
+Observer = Callable[[dict[str, Any]], None]
+"""Called with each snapshot the host publishes (see `PanelHost.on_publish`)."""
 ErrorView = dict[str, Any]
 """``{"message": str, "error_code": str, "status": int}``; status 0 when no HTTP status applies."""
 
@@ -69,6 +74,19 @@ class PanelHost(Protocol):
 
     def register_request(self, kind: str, handler: Handler) -> None:
         """Adds a request kind the browser may send; each kind has one handler."""
+        ...
+
+    def on_publish(self, observer: Observer) -> None:
+        """Calls `observer` with every snapshot published from now on, after it is shown, in
+        the order they were published. An observer that raises is logged and skipped: it
+        never fails the refresh or the request that published."""
+        ...
+
+    def record_event(self, kind: str, summary: str, **details: Any) -> None:
+        """Notes on the panel's timeline something a feature did that no snapshot shows (a
+        permission change made through the panel): `kind` as events.py names them,
+        `summary` one line of plain text, `details` JSON values. A host keeping no timeline
+        ignores it."""
         ...
 
     def send(self, content: dict[str, Any], buffers: list[Any] | None = None) -> None:

@@ -24,12 +24,13 @@ from serving_panel._version import __version__
 from serving_panel.errors import ServingError
 from serving_panel.panel.config_editor import install as install_config_editor
 from serving_panel.panel.delete import install as install_delete
+from serving_panel.panel.events import install as install_events
 from serving_panel.panel.logs import install as install_logs
 from serving_panel.panel.metrics import DEFAULT_INTERVAL_S, check_interval
 from serving_panel.panel.metrics import install as install_metrics
 from serving_panel.panel.permissions import install as install_permissions
 from serving_panel.panel.power import install as install_power
-from serving_panel.panel.protocol import Handler, RequestRouter
+from serving_panel.panel.protocol import Handler, Observer, RequestRouter
 from serving_panel.panel.query import install as install_query
 from serving_panel.panel.restore import install as install_restore
 from serving_panel.panel.triage import install as install_triage
@@ -110,6 +111,8 @@ class EndpointPanel(anywidget.AnyWidget):
         self._endpoint: Endpoint | None = None
         self._router = RequestRouter()
         self._router.register("hello", self._hello)
+        self._observers: list[Observer] = []
+        self._events = install_events(self)  # first: it sees every snapshot, the first included
         install_logs(self)
         install_permissions(self)
         install_delete(self)
@@ -195,6 +198,11 @@ class EndpointPanel(anywidget.AnyWidget):
         and the window it covers. Empty until a view has sampled."""
         return self._metrics.history_df()
 
+    def events_df(self) -> pd.DataFrame:
+        """What this panel observed while open (the Events tab), oldest first: time (UTC),
+        kind, entity, config_version, summary. See serving_panel/panel/events.py."""
+        return self._events.frame()
+
     def grant(self, level: str, **principal: Any) -> Permissions:
         """`panel.grant("CAN_QUERY", user="jsmith@example.com")`: see ServingClient.grant."""
         return self._client.grant(self.endpoint_name, level, **principal)
@@ -236,6 +244,19 @@ class EndpointPanel(anywidget.AnyWidget):
         self.snapshot = new
         if snapshots.is_deleted(new):
             self.auto_refresh = False
+        for observer in list(self._observers):
+            try:
+                observer(new)
+            except Exception:  # a feature's bug must not fail the refresh that published
+                _log.exception("an observer of %s's snapshots failed", self.endpoint_name)
+
+    def on_publish(self, observer: Observer) -> None:
+        """Calls `observer` with every snapshot published from now on (see PanelHost)."""
+        self._observers.append(observer)
+
+    def record_event(self, kind: str, summary: str, **details: Any) -> None:
+        """Adds a feature's event to the panel's timeline (see PanelHost and events.py)."""
+        self._events.record(kind, summary, **details)
 
     def _publish(self, endpoint: Endpoint) -> None:
         self._endpoint = endpoint
