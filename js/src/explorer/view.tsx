@@ -159,7 +159,6 @@ function EndpointsView({ load, ui, setUi, busy, error, onOpen, onReload }: Endpo
     setViewport(element.clientHeight || LIST_HEIGHT);
     element.scrollTop = ui.scrollTop;
     // Only on mount: later scrolls come from the user.
-    // biome-ignore lint/correctness/useExhaustiveDependencies: mount only.
   }, []);
 
   const setFilters = (change: Partial<Filters>): void =>
