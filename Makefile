@@ -10,7 +10,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PY_STAMP := $(VENV)/.installed
 JS_STAMP := js/node_modules/.installed
-BUNDLE := src/serving_panel/static/widget.js
+BUNDLE := src/serving_panel/static/widget.js src/serving_panel/static/explorer.js
 JS_SOURCES := $(shell find js/src -type f 2>/dev/null) js/build.mjs js/package.json
 CHROMIUM ?= /usr/bin/chromium
 PYTEST_ARGS ?=
@@ -33,7 +33,7 @@ $(JS_STAMP): js/package.json js/package-lock.json
 	cd js && npm ci --no-audit --no-fund
 	touch $@
 
-$(BUNDLE): $(JS_STAMP) $(JS_SOURCES)
+$(BUNDLE) &: $(JS_STAMP) $(JS_SOURCES)
 	cd js && npm run build
 
 # The bundle comes first, so the package's build hook finds it and skips its own npm run.

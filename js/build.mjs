@@ -1,12 +1,14 @@
-// Bundles src/widget.tsx (and the CSS it imports) into ../src/serving_panel/static/ as one ESM
-// file: anywidget loads it as the widget's _esm, so nothing may come from a CDN.
+// Bundles each widget's entry (src/widget.tsx: EndpointPanel; src/explorer.tsx: ServingExplorer,
+// which renders the same panel inside) with the CSS it imports into ../src/serving_panel/static/
+// as one self-contained ESM file per widget: anywidget loads it as the widget's _esm from a
+// string, so there is no code splitting and nothing may come from a CDN.
 import * as esbuild from "esbuild";
 
 const watch = process.argv.includes("--watch");
 
 /** @type {import("esbuild").BuildOptions} */
 const options = {
-  entryPoints: { widget: "src/widget.tsx" },
+  entryPoints: { widget: "src/widget.tsx", explorer: "src/explorer.tsx" },
   outdir: "../src/serving_panel/static",
   bundle: true,
   format: "esm",

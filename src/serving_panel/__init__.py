@@ -13,14 +13,16 @@ from serving_panel._version import __version__
 if TYPE_CHECKING:
     from serving_panel.client import ServingClient
     from serving_panel.local.handle import LocalWorkspace
+    from serving_panel.panel.explorer import ServingExplorer
     from serving_panel.panel.widget import EndpointPanel
 
-__all__ = ["EndpointPanel", "LocalWorkspace", "ServingClient", "__version__"]
+__all__ = ["EndpointPanel", "LocalWorkspace", "ServingClient", "ServingExplorer", "__version__"]
 
 _LAZY = {
     "EndpointPanel": "serving_panel.panel.widget",
     "LocalWorkspace": "serving_panel.local.handle",
     "ServingClient": "serving_panel.client",
+    "ServingExplorer": "serving_panel.panel.explorer",
 }
 
 

@@ -26,6 +26,7 @@ BREAKS = {
     "local-alone": ("local/__init__.py", "import serving_panel.client"),
     "local-layers": ("local/state/store.py", "import serving_panel.local.api.app"),
     "features-see-host": ("panel/delete.py", "import serving_panel.panel.widget"),
+    "widgets-independent": ("panel/explorer.py", "import serving_panel.panel.widget"),
     "features-independent": ("panel/logs.py", "import serving_panel.panel.permissions"),
     "pure": ("acl.py", "import pandas"),
     "layers": ("types.py", "import serving_panel.client"),
