@@ -131,7 +131,7 @@ def test_the_list_is_a_cursor(client: ServingClient, endpoint: str, comms: CommL
     assert after["events"] and all(e["seq"] > first["last"] for e in after["events"])
     assert {e["kind"] for e in after["events"]} >= {"state"}
     ahead = view.result("events.list", since=after["last"] + 10)  # a view of an older kernel
-    assert ahead["reset"] is True and len(ahead["events"]) == len(panel._events.events())
+    assert ahead["reset"] is True and len(ahead["events"]) == len(panel.events_df())
     assert view.error("events.list", since=-1)["error_code"] == "INVALID_PARAMETER_VALUE"
     panel.start()
     client.wait(endpoint)
@@ -155,7 +155,7 @@ def test_a_permission_change_made_in_the_panel_is_an_event(
     assert event["entity"] is None and event["config_version"] is None
     # A refused change (stale fingerprint) is not an event.
     view.error("acl.apply", fingerprint="stale", changes=change)
-    assert sum(e["kind"] == "permissions" for e in panel._events.events()) == 1
+    assert int((panel.events_df()["kind"] == "permissions").sum()) == 1
 
 
 def test_events_df(client: ServingClient, endpoint: str, comms: CommLog) -> None:
