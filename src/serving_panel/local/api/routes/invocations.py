@@ -110,7 +110,8 @@ class _Query:
 async def invoke(request: Request) -> Response:
     who = caller(request)
     ws = workspace(request)
-    endpoint = endpoint_named(request, request.path_params["name"])
+    # Shared (remembered until the database changes): this route only reads the record.
+    endpoint = endpoint_named(request, request.path_params["name"], shared=True)
     body = await read_body(request)
     # Checked once the body is in, against the endpoint as resolved at the door (by id): a
     # CAN_QUERY revoked while the body was in flight no longer counts.
