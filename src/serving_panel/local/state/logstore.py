@@ -43,14 +43,32 @@ class LogStore:
         return self.root / endpoint_id / entity / f"v{version}" / f"{kind}.log"
 
     def append(self, endpoint_id: str, entity: str, version: int, kind: str, line: str) -> None:
+        self.append_lines(endpoint_id, entity, version, kind, [line])
+
+    def append_lines(
+        self, endpoint_id: str, entity: str, version: int, kind: str, lines: list[str]
+    ) -> None:
+        """Appends the lines in one write: a model server's access lines come one per query,
+        so the directory is made only when the file can't be opened, and the size comes from
+        the open file."""
         path = self.path(endpoint_id, entity, version, kind)
-        text = cut_line(line.rstrip("\n")) + "\n"
+        text = "".join(cut_line(line.rstrip("\n")) + "\n" for line in lines)
+        data = text.encode("utf-8", errors="replace")
+        flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT
         with self._lock:
-            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-            fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-            with open(fd, "a", encoding="utf-8") as handle:
-                handle.write(text)
-            if path.stat().st_size > MAX_LOG_BYTES:
+            try:
+                fd = os.open(path, flags, 0o600)
+            except FileNotFoundError:
+                path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+                fd = os.open(path, flags, 0o600)
+            try:
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(fd, view) :]
+                size = os.fstat(fd).st_size
+            finally:
+                os.close(fd)
+            if size > MAX_LOG_BYTES:
                 self._trim(path)
 
     def _trim(self, path: Path) -> None:
