@@ -1,12 +1,23 @@
 """A model server's output becomes log lines in batches, each line cut to the limit with a
-marker counting what was skipped, however the pipe's reads split the output."""
+marker counting what was skipped, however the pipe's reads split the output; a log read drains
+the pipe first, so it never waits for the pump's pause."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO
 
-from serving_panel.local.serving.loglines import line_batches, split_lines
-from serving_panel.local.state.logstore import CUT_MARKER
+import pytest
+
+from serving_panel.local.serving.loglines import split_lines
+from serving_panel.local.serving.logpump import LogPump
+from serving_panel.local.state.logstore import CUT_MARKER, LogStore
+
+KEY = ("endpoint-id", "ads1-1", 1, "server")
 
 
 def _lines(reads: list[bytes], limit: int) -> list[bytes]:
@@ -43,9 +54,58 @@ def test_an_unfinished_last_line_is_kept_and_cut_too() -> None:
     ]
 
 
-def test_a_pipe_is_read_to_its_end() -> None:
+@pytest.fixture
+def pipe() -> Iterator[tuple[IO[bytes], int]]:
+    """A pipe's reading end (as a model server's stdout) and its writing end's descriptor."""
     read_fd, write_fd = os.pipe()
-    os.write(write_fd, b"a\nb\n")
-    os.close(write_fd)
     with os.fdopen(read_fd, "rb") as stream:
-        assert list(line_batches(stream, 100)) == [[b"a\n", b"b\n"]]
+        yield stream, write_fd
+    with contextlib.suppress(OSError):  # the test may have closed it
+        os.close(write_fd)
+
+
+def test_a_drain_takes_all_the_pipe_holds_in_order_and_never_waits(
+    pipe: tuple[IO[bytes], int],
+) -> None:
+    stream, write_fd = pipe
+    batches: list[list[bytes]] = []
+    pump = LogPump(stream, batches.append, limit=100)
+    assert pump.drain() is False  # nothing written yet: returns at once
+    os.write(write_fd, b"one\ntw")
+    os.write(write_fd, b"o\nthree\n")
+    assert pump.drain() is False
+    assert batches == [[b"one\n", b"two\n", b"three\n"]]
+
+
+def test_the_pump_ends_with_the_pipe_and_keeps_the_unfinished_line(
+    pipe: tuple[IO[bytes], int],
+) -> None:
+    stream, write_fd = pipe
+    lines: list[bytes] = []
+    pump = LogPump(stream, lines.extend, limit=100)
+    thread = threading.Thread(target=pump.run, kwargs={"pause_s": 0.0})
+    thread.start()
+    os.write(write_fd, b"done\nunfinished")
+    os.close(write_fd)
+    thread.join(timeout=10)
+    assert not thread.is_alive()
+    assert lines == [b"done\n", b"unfinished"]
+
+
+def test_a_log_read_drains_the_pipes_that_feed_the_file_first(
+    tmp_path: Path, pipe: tuple[IO[bytes], int]
+) -> None:
+    stream, write_fd = pipe
+    logs = LogStore(tmp_path)
+
+    def store(batch: list[bytes]) -> None:
+        logs.append_lines(*KEY, [line.decode() for line in batch])
+
+    pump = LogPump(stream, store, limit=100)  # never run: only reads drain it
+    unwatch = logs.watch(*KEY, pump.drain)
+    os.write(write_fd, b"access line\n")
+    assert logs.read(*KEY) == "access line\n"
+
+    unwatch()
+    os.write(write_fd, b"unseen\n")
+    assert logs.read(*KEY) == "access line\n"

@@ -56,7 +56,7 @@ import psutil
 from serving_panel.local.logformat import format_log_line
 from serving_panel.local.secret import SECRET_HEADER
 from serving_panel.local.serving.environment import model_environment
-from serving_panel.local.serving.loglines import line_batches
+from serving_panel.local.serving.logpump import LogPump
 from serving_panel.local.serving.processes import stop_group
 from serving_panel.local.serving.states import (
     OnState,
@@ -497,22 +497,29 @@ class Supervisor:
         )
 
     def _pump(self, worker: Worker, stream: IO[bytes] | None, level: str) -> None:
+        """A thread's body: the stream's lines into the server log until the stream ends."""
         if stream is None:
             return
         key = worker.spec.key
+
+        def store(batch: list[bytes]) -> None:
+            lines = []
+            for raw in batch:
+                line = raw.decode("utf-8", errors="replace").rstrip("\n")
+                if line:
+                    lines.append(line if _FORMATTED.match(line) else format_log_line(level, line))
+            if lines:
+                self.logs.append_lines(key.endpoint_id, key.entity, key.version, "server", lines)
+
         with contextlib.suppress(ValueError, OSError):
-            for batch in line_batches(stream, MAX_LINE_BYTES):
-                lines = []
-                for raw in batch:
-                    line = raw.decode("utf-8", errors="replace").rstrip("\n")
-                    if line:
-                        lines.append(
-                            line if _FORMATTED.match(line) else format_log_line(level, line)
-                        )
-                if lines:
-                    self.logs.append_lines(
-                        key.endpoint_id, key.entity, key.version, "server", lines
-                    )
+            pump = LogPump(stream, store, limit=MAX_LINE_BYTES)
+            unwatch = self.logs.watch(
+                key.endpoint_id, key.entity, key.version, "server", pump.drain
+            )
+            try:
+                pump.run()
+            finally:
+                unwatch()
 
 
 def _tree_usage(pid: int) -> tuple[int, float] | None:

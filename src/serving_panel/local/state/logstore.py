@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import shutil
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 #: A log file keeps at most this much; older lines are dropped from the front.
@@ -34,10 +35,34 @@ def cut_line(line: str, limit: int = MAX_LINE_BYTES) -> str:
     return kept + CUT_MARKER.format(dropped=dropped)
 
 
+Drain = Callable[[], object]
+
+
 class LogStore:
     def __init__(self, root: Path) -> None:
         self.root = root
         self._lock = threading.Lock()
+        self._feeds: dict[Path, list[Drain]] = {}  # what a reader drains first, per file
+        self._feeds_lock = threading.Lock()
+
+    def watch(
+        self, endpoint_id: str, entity: str, version: int, kind: str, drain: Drain
+    ) -> Callable[[], None]:
+        """Registers `drain` (which appends what is pending for the file, such as a model
+        server's unread output) to run before every read of the file; returns its undo."""
+        path = self.path(endpoint_id, entity, version, kind)
+        with self._feeds_lock:
+            self._feeds.setdefault(path, []).append(drain)
+
+        def unwatch() -> None:
+            with self._feeds_lock:
+                feeds = self._feeds.get(path, [])
+                if drain in feeds:
+                    feeds.remove(drain)
+                if not feeds:
+                    self._feeds.pop(path, None)
+
+        return unwatch
 
     def path(self, endpoint_id: str, entity: str, version: int, kind: str) -> Path:
         return self.root / endpoint_id / entity / f"v{version}" / f"{kind}.log"
@@ -81,7 +106,12 @@ class LogStore:
         path.write_bytes(data)
 
     def read(self, endpoint_id: str, entity: str, version: int, kind: str) -> str | None:
+        """The file's text, with whatever its watchers had pending appended first."""
         path = self.path(endpoint_id, entity, version, kind)
+        with self._feeds_lock:
+            drains = list(self._feeds.get(path, ()))
+        for drain in drains:  # outside our locks: a drain appends through them
+            drain()
         with self._lock:
             if not path.is_file():
                 return None
