@@ -109,3 +109,19 @@ def test_a_log_read_drains_the_pipes_that_feed_the_file_first(
     unwatch()
     os.write(write_fd, b"unseen\n")
     assert logs.read(*KEY) == "access line\n"
+
+
+def test_a_line_drained_for_comes_after_the_output_pending_before_it(
+    tmp_path: Path, pipe: tuple[IO[bytes], int]
+) -> None:
+    stream, write_fd = pipe
+    logs = LogStore(tmp_path)
+
+    def store(batch: list[bytes]) -> None:
+        logs.append_lines(*KEY, [line.decode() for line in batch])
+
+    logs.watch(*KEY, LogPump(stream, store, limit=100).drain)
+    os.write(write_fd, b"Traceback: the model failed\n")
+    logs.drain(*KEY)  # what the supervisor does before noting that the server exited
+    logs.append(*KEY, "model server exited with code 1")
+    assert logs.read(*KEY) == "Traceback: the model failed\nmodel server exited with code 1\n"

@@ -491,7 +491,9 @@ class Supervisor:
     # Logs ----------------------------------------------------------------------------------
 
     def _log(self, worker: Worker, level: str, message: str) -> None:
+        """A line of the supervisor's own, after whatever the model server printed first."""
         key = worker.spec.key
+        self.logs.drain(key.endpoint_id, key.entity, key.version, "server")
         self.logs.append(
             key.endpoint_id, key.entity, key.version, "server", format_log_line(level, message)
         )

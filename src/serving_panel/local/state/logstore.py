@@ -67,6 +67,14 @@ class LogStore:
     def path(self, endpoint_id: str, entity: str, version: int, kind: str) -> Path:
         return self.root / endpoint_id / entity / f"v{version}" / f"{kind}.log"
 
+    def drain(self, endpoint_id: str, entity: str, version: int, kind: str) -> None:
+        """Appends what the file's watchers have pending: before reading it, and before a line
+        that must come after that output (the supervisor's note that the server exited)."""
+        with self._feeds_lock:
+            drains = list(self._feeds.get(self.path(endpoint_id, entity, version, kind), ()))
+        for drain in drains:  # outside our locks: a drain appends through them
+            drain()
+
     def append(self, endpoint_id: str, entity: str, version: int, kind: str, line: str) -> None:
         self.append_lines(endpoint_id, entity, version, kind, [line])
 
@@ -107,11 +115,8 @@ class LogStore:
 
     def read(self, endpoint_id: str, entity: str, version: int, kind: str) -> str | None:
         """The file's text, with whatever its watchers had pending appended first."""
+        self.drain(endpoint_id, entity, version, kind)
         path = self.path(endpoint_id, entity, version, kind)
-        with self._feeds_lock:
-            drains = list(self._feeds.get(path, ()))
-        for drain in drains:  # outside our locks: a drain appends through them
-            drain()
         with self._lock:
             if not path.is_file():
                 return None
