@@ -100,11 +100,11 @@ class Router:
                 chosen = next((t for t in table if t.entity == served_entity), None)
             else:
                 weighted = [t for t in table if t.percentage > 0]
-                chosen = (
-                    self._rng.choices(weighted, weights=[t.percentage for t in weighted])[0]
-                    if weighted
-                    else None
-                )
+                if len(weighted) > 1:
+                    weights = [t.percentage for t in weighted]
+                    chosen = self._rng.choices(weighted, weights=weights)[0]
+                else:  # one entity takes all traffic (the usual case): no draw needed
+                    chosen = weighted[0] if weighted else None
             if chosen is not None:
                 self.supervisor.begin_request(chosen.key)
             return chosen

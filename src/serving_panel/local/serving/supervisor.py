@@ -48,7 +48,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import IO
 
 import psutil
@@ -57,6 +57,7 @@ from serving_panel.local.logformat import format_log_line
 from serving_panel.local.scenarios import Scenarios
 from serving_panel.local.secret import SECRET_HEADER
 from serving_panel.local.serving.environment import model_environment
+from serving_panel.local.serving.logpump import LogPump
 from serving_panel.local.serving.processes import stop_group
 from serving_panel.local.serving.states import (
     OnState,
@@ -67,7 +68,7 @@ from serving_panel.local.serving.states import (
     WorkerSpec,
     deployment_state,
 )
-from serving_panel.local.state.logstore import CUT_MARKER, MAX_LINE_BYTES, LogStore
+from serving_panel.local.state.logstore import MAX_LINE_BYTES, LogStore
 
 log = logging.getLogger(__name__)
 
@@ -520,43 +521,37 @@ class Supervisor:
     # Logs ----------------------------------------------------------------------------------
 
     def _log(self, worker: Worker, level: str, message: str) -> None:
+        """A line of the supervisor's own, after whatever the model server printed first."""
         key = worker.spec.key
+        self.logs.drain(key.endpoint_id, key.entity, key.version, "server")
         self.logs.append(
             key.endpoint_id, key.entity, key.version, "server", format_log_line(level, message)
         )
 
     def _pump(self, worker: Worker, stream: IO[bytes] | None, level: str) -> None:
+        """A thread's body: the stream's lines into the server log until the stream ends."""
         if stream is None:
             return
         key = worker.spec.key
-        with contextlib.suppress(ValueError, OSError):
-            for raw in _bounded_lines(stream, MAX_LINE_BYTES):
+
+        def store(batch: list[bytes]) -> None:
+            lines = []
+            for raw in batch:
                 line = raw.decode("utf-8", errors="replace").rstrip("\n")
-                if not line:
-                    continue
-                if not _FORMATTED.match(line):
-                    line = format_log_line(level, line)
-                self.logs.append(key.endpoint_id, key.entity, key.version, "server", line)
+                if line:
+                    lines.append(line if _FORMATTED.match(line) else format_log_line(level, line))
+            if lines:
+                self.logs.append_lines(key.endpoint_id, key.entity, key.version, "server", lines)
 
-
-def _bounded_lines(stream: IO[bytes], limit: int) -> Iterator[bytes]:
-    """The stream's lines, each read into memory `limit` bytes at most: the rest of a longer
-    line is skipped and counted in a cut marker, so a model printing one huge line costs
-    neither memory here nor the log before it."""
-    while True:
-        line = stream.readline(limit)
-        if not line:
-            return
-        if line.endswith(b"\n") or len(line) < limit:
-            yield line
-            continue
-        dropped = 0
-        while True:
-            rest = stream.readline(limit)
-            dropped += len(rest.rstrip(b"\n"))
-            if not rest or rest.endswith(b"\n"):
-                break
-        yield line + CUT_MARKER.format(dropped=dropped).encode()
+        with contextlib.suppress(ValueError, OSError):
+            pump = LogPump(stream, store, limit=MAX_LINE_BYTES)
+            unwatch = self.logs.watch(
+                key.endpoint_id, key.entity, key.version, "server", pump.drain
+            )
+            try:
+                pump.run()
+            finally:
+                unwatch()
 
 
 def _tree_usage(pid: int) -> tuple[int, float] | None:

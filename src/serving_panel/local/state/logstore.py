@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import shutil
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 #: A log file keeps at most this much; older lines are dropped from the front.
@@ -34,23 +35,73 @@ def cut_line(line: str, limit: int = MAX_LINE_BYTES) -> str:
     return kept + CUT_MARKER.format(dropped=dropped)
 
 
+Drain = Callable[[], object]
+
+
 class LogStore:
     def __init__(self, root: Path) -> None:
         self.root = root
         self._lock = threading.Lock()
+        self._feeds: dict[Path, list[Drain]] = {}  # what a reader drains first, per file
+        self._feeds_lock = threading.Lock()
+
+    def watch(
+        self, endpoint_id: str, entity: str, version: int, kind: str, drain: Drain
+    ) -> Callable[[], None]:
+        """Registers `drain` (which appends what is pending for the file, such as a model
+        server's unread output) to run before every read of the file; returns its undo."""
+        path = self.path(endpoint_id, entity, version, kind)
+        with self._feeds_lock:
+            self._feeds.setdefault(path, []).append(drain)
+
+        def unwatch() -> None:
+            with self._feeds_lock:
+                feeds = self._feeds.get(path, [])
+                if drain in feeds:
+                    feeds.remove(drain)
+                if not feeds:
+                    self._feeds.pop(path, None)
+
+        return unwatch
 
     def path(self, endpoint_id: str, entity: str, version: int, kind: str) -> Path:
         return self.root / endpoint_id / entity / f"v{version}" / f"{kind}.log"
 
+    def drain(self, endpoint_id: str, entity: str, version: int, kind: str) -> None:
+        """Appends what the file's watchers have pending: before reading it, and before a line
+        that must come after that output (the supervisor's note that the server exited)."""
+        with self._feeds_lock:
+            drains = list(self._feeds.get(self.path(endpoint_id, entity, version, kind), ()))
+        for drain in drains:  # outside our locks: a drain appends through them
+            drain()
+
     def append(self, endpoint_id: str, entity: str, version: int, kind: str, line: str) -> None:
+        self.append_lines(endpoint_id, entity, version, kind, [line])
+
+    def append_lines(
+        self, endpoint_id: str, entity: str, version: int, kind: str, lines: list[str]
+    ) -> None:
+        """Appends the lines in one write: a model server's access lines come one per query,
+        so the directory is made only when the file can't be opened, and the size comes from
+        the open file."""
         path = self.path(endpoint_id, entity, version, kind)
-        text = cut_line(line.rstrip("\n")) + "\n"
+        text = "".join(cut_line(line.rstrip("\n")) + "\n" for line in lines)
+        data = text.encode("utf-8", errors="replace")
+        flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT
         with self._lock:
-            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-            fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-            with open(fd, "a", encoding="utf-8") as handle:
-                handle.write(text)
-            if path.stat().st_size > MAX_LOG_BYTES:
+            try:
+                fd = os.open(path, flags, 0o600)
+            except FileNotFoundError:
+                path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+                fd = os.open(path, flags, 0o600)
+            try:
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(fd, view) :]
+                size = os.fstat(fd).st_size
+            finally:
+                os.close(fd)
+            if size > MAX_LOG_BYTES:
                 self._trim(path)
 
     def _trim(self, path: Path) -> None:
@@ -63,6 +114,8 @@ class LogStore:
         path.write_bytes(data)
 
     def read(self, endpoint_id: str, entity: str, version: int, kind: str) -> str | None:
+        """The file's text, with whatever its watchers had pending appended first."""
+        self.drain(endpoint_id, entity, version, kind)
         path = self.path(endpoint_id, entity, version, kind)
         with self._lock:
             if not path.is_file():

@@ -4,6 +4,11 @@ This is the only module that speaks SQL. It returns plain records, keeps transac
 and guards concurrent updates with compare-and-set on the endpoint's update state, so a
 refused request never changes what is stored. Configs are stored as the JSON documents the API
 serves (minus per-request fields such as the caller's permission level).
+
+The lookups every query makes (token to principal, its groups, its levels on an endpoint, the
+endpoint by name) are remembered until the database next changes, by this connection or any
+other (the handle in the caller's process writes identities straight into the file): each
+lookup first asks SQLite's `data_version`, so a revoked token is refused on the next request.
 """
 
 from __future__ import annotations
@@ -18,11 +23,15 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from serving_panel.local.state import jsontext
 
 SCHEMA_VERSION = 1
+#: Lookups remembered between commits (see `Store._remembered`); past this many, all are dropped.
+MEMO_MAX = 4096
+
+T = TypeVar("T")
 
 _SCHEMA = """
 CREATE TABLE principals (
@@ -132,6 +141,10 @@ class Store:
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute("PRAGMA foreign_keys=ON")
         self._db.execute("PRAGMA busy_timeout=5000")
+        # `data_version` moves only on other connections' commits: ours are counted here.
+        self._own_writes = 0
+        self._memo: dict[tuple[object, ...], object] = {}
+        self._memo_version: tuple[int, int] | None = None
         self._migrate()
 
     def close(self) -> None:
@@ -156,10 +169,32 @@ class Store:
                 yield self._db
             except BaseException:
                 self._depth = 0
+                self._own_writes += 1  # reads inside it may have been remembered: forget them
                 self._db.execute("ROLLBACK")
                 raise
             self._depth = 0
+            self._own_writes += 1
             self._db.execute("COMMIT")
+
+    def _remembered(self, key: tuple[object, ...], load: Callable[[], T]) -> T:
+        """`load()`'s answer, remembered until anything is committed to the database: by this
+        store (counted in `_transaction`) or by any other connection, in this process or
+        another (SQLite's `data_version`, one cheap pragma per call). Never inside a write
+        transaction, whose reads may yet be rolled back."""
+        with self._lock:
+            if self._depth:
+                return load()
+            (changes,) = self._db.execute("PRAGMA data_version").fetchone()
+            version = (int(changes), self._own_writes)
+            if version != self._memo_version or len(self._memo) >= MEMO_MAX:
+                self._memo.clear()
+                self._memo_version = version
+            if key in self._memo:
+                found: T = self._memo[key]  # type: ignore[assignment]
+                return found
+            value = load()
+            self._memo[key] = value
+            return value
 
     @contextmanager
     def locked_endpoint(self, endpoint_id: str) -> Iterator[Endpoint | None]:
@@ -235,6 +270,9 @@ class Store:
 
     def groups_of(self, principal: Principal) -> list[Principal]:
         """Groups the principal belongs to, directly or through nested groups."""
+        return list(self._remembered(("groups", principal.id), lambda: self._groups_of(principal)))
+
+    def _groups_of(self, principal: Principal) -> tuple[Principal, ...]:
         with self._lock:
             rows = self._db.execute(
                 """
@@ -247,7 +285,7 @@ class Store:
                 """,
                 (principal.id,),
             ).fetchall()
-        return [Principal(*row) for row in rows]
+        return tuple(Principal(*row) for row in rows)
 
     def members_of(self, group: Principal) -> list[Principal]:
         with self._lock:
@@ -281,15 +319,19 @@ class Store:
             return deleted.rowcount > 0
 
     def principal_for_token(self, token: str) -> Principal | None:
-        with self._lock:
+        token_hash = hash_token(token)
+
+        def load() -> Principal | None:
             row = self._db.execute(
                 """
                 SELECT p.id, p.kind, p.name, p.display_name FROM tokens t
                 JOIN principals p ON p.id = t.principal_id WHERE t.token_hash = ?
                 """,
-                (hash_token(token),),
+                (token_hash,),
             ).fetchone()
-        return None if row is None else Principal(*row)
+            return None if row is None else Principal(*row)
+
+        return self._remembered(("token", token_hash), load)
 
     # Endpoints ---------------------------------------------------------------------------
 
@@ -342,11 +384,17 @@ class Store:
             )
         return endpoint
 
-    def endpoint_by_name(self, name: str) -> Endpoint | None:
-        with self._lock:
-            return self._endpoint(
-                self._db.execute("SELECT * FROM endpoints WHERE name=?", (name,)).fetchone()
-            )
+    def endpoint_by_name(self, name: str, *, shared: bool = False) -> Endpoint | None:
+        """The endpoint called `name`. `shared`: the record may be the one other callers got
+        (remembered until the database changes), so its dicts must only be read."""
+
+        def load() -> Endpoint | None:
+            with self._lock:
+                return self._endpoint(
+                    self._db.execute("SELECT * FROM endpoints WHERE name=?", (name,)).fetchone()
+                )
+
+        return self._remembered(("endpoint", name), load) if shared else load()
 
     def endpoint_by_id(self, endpoint_id: str) -> Endpoint | None:
         with self._lock:
@@ -470,13 +518,16 @@ class Store:
             )
 
     def direct_levels(self, endpoint_id: str, principal_ids: Iterable[int]) -> list[str]:
-        ids = list(principal_ids)
+        ids = tuple(principal_ids)
         if not ids:
             return []
         marks = ",".join("?" * len(ids))
-        with self._lock:
+
+        def load() -> tuple[str, ...]:
             rows = self._db.execute(
                 f"SELECT level FROM acl WHERE endpoint_id=? AND principal_id IN ({marks})",  # noqa: S608
                 (endpoint_id, *ids),
             ).fetchall()
-        return [row[0] for row in rows]
+            return tuple(row[0] for row in rows)
+
+        return list(self._remembered(("levels", endpoint_id, ids), load))

@@ -62,8 +62,9 @@ async def read_json(request: Request, *, optional: bool = False) -> dict[str, An
     return value
 
 
-def endpoint_named(request: Request, name: str) -> Endpoint:
-    found = workspace(request).store.endpoint_by_name(name)
+def endpoint_named(request: Request, name: str, *, shared: bool = False) -> Endpoint:
+    """The endpoint the path names, or a 404. `shared`: see `Store.endpoint_by_name`."""
+    found = workspace(request).store.endpoint_by_name(name, shared=shared)
     if found is None:
         raise endpoint_not_found(name)
     return found

@@ -41,6 +41,7 @@ from serving_panel.local.workspace import Workspace
 
 WAKE_TIMEOUT_S = 180.0  # a scaled-to-zero or restarting model server gets this long to start
 CLIENT_CLOSED = 499  # recorded in metrics for a caller who left; nobody receives it
+WATCH_AFTER_S = 0.05  # a query still running after this long starts watching for its caller
 
 
 def stream_requested(body: bytes) -> bool:
@@ -110,7 +111,8 @@ class _Query:
 async def invoke(request: Request) -> Response:
     who = caller(request)
     ws = workspace(request)
-    endpoint = endpoint_named(request, request.path_params["name"])
+    # Shared (remembered until the database changes): this route only reads the record.
+    endpoint = endpoint_named(request, request.path_params["name"], shared=True)
     body = await read_body(request)
     # Checked once the body is in, against the endpoint as resolved at the door (by id): a
     # CAN_QUERY revoked while the body was in flight no longer counts.
@@ -200,26 +202,34 @@ async def _guarded(
     passes (`TimeoutError`); in the last two cases `work` is cancelled, and has finished
     cancelling (given back what it held) when this raises. The body must have been read.
 
-    `work` runs in this task, not a new one: a watcher task and a timer cancel it, so a query
-    costs one extra task and no `asyncio.wait`.
+    `work` runs in this task, not a new one: a watcher task and a timer cancel it. The watcher
+    starts only once the query has run `WATCH_AFTER_S`: most queries end sooner, and then cost
+    no task at all (a caller who leaves a quick query is noticed that much later, if ever).
     """
     task = asyncio.current_task()
     assert task is not None
+    loop = asyncio.get_running_loop()
     stopped: list[type[Exception]] = []
     finished = False
+    watcher: asyncio.Future[None] | None = None
 
     def stop(reason: type[Exception]) -> None:
         if not finished and not stopped:
             stopped.append(reason)
             task.cancel()
 
-    def on_disconnect(watcher: asyncio.Future[None]) -> None:
-        if not watcher.cancelled() and watcher.exception() is None:
+    def on_disconnect(done: asyncio.Future[None]) -> None:
+        if not done.cancelled() and done.exception() is None:
             stop(_CallerGoneError)
 
-    watcher = asyncio.ensure_future(_disconnected(receive))
-    watcher.add_done_callback(on_disconnect)
-    timer = asyncio.get_running_loop().call_later(timeout_s, stop, TimeoutError)
+    def watch() -> None:
+        nonlocal watcher
+        if not finished:
+            watcher = asyncio.ensure_future(_disconnected(receive))
+            watcher.add_done_callback(on_disconnect)
+
+    watch_timer = loop.call_later(WATCH_AFTER_S, watch)
+    timer = loop.call_later(timeout_s, stop, TimeoutError)
     try:
         return await work()
     except asyncio.CancelledError:
@@ -232,7 +242,9 @@ async def _guarded(
     finally:
         finished = True
         timer.cancel()
-        watcher.cancel()
+        watch_timer.cancel()
+        if watcher is not None:
+            watcher.cancel()
 
 
 async def _disconnected(receive: Receive) -> None:
