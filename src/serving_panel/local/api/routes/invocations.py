@@ -1,6 +1,9 @@
 """/serving-endpoints/{name}/invocations: queries, routed to model servers by traffic share.
 
-Also `/serving-endpoints/{name}/served-models/{served_model}/invocations` to target one entity.
+Also `/serving-endpoints/{name}/served-models/{served_model}/invocations` to target one entity,
+and the OpenAI-compatible `/serving-endpoints/chat/completions`, `/completions` and
+`/embeddings` (databricks-sdk's `get_open_ai_client()` points the OpenAI client there): the
+body's `model` names the endpoint, and the rest of the body is the query.
 Answers carry the `served-model-name` header; `"stream": true` answers `data:` lines ending with
 `data: [DONE]`, relayed from the model server as they arrive.
 
@@ -14,6 +17,7 @@ disconnected, in which case the model server's request is abandoned too.
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 
@@ -110,15 +114,42 @@ class _Query:
 
 async def invoke(request: Request) -> Response:
     who = caller(request)
-    ws = workspace(request)
     # Shared (remembered until the database changes): this route only reads the record.
     endpoint = endpoint_named(request, request.path_params["name"], shared=True)
     body = await read_body(request)
+    return await _query(request, who, endpoint, body, request.path_params.get("served_model"))
+
+
+#: The OpenAI-compatible routes and the field each needs beside `model`.
+OPENAI_INPUTS = {"chat/completions": "messages", "completions": "prompt", "embeddings": "input"}
+
+
+async def openai_compatible(request: Request) -> Response:
+    """An OpenAI client's request: `model` names the endpoint; the rest is the query."""
+    who = caller(request)
+    route = request.url.path.removeprefix("/serving-endpoints/")
+    parsed = parse_json(await read_body(request) or b"null")
+    if not isinstance(parsed, dict):
+        raise invalid("body", "must be a JSON object with model and the request")
+    model = parsed.pop("model", None)
+    if not isinstance(model, str) or not model:
+        raise invalid("model", "is required: the name of the serving endpoint to query")
+    needed = OPENAI_INPUTS[route]
+    if needed not in parsed:
+        raise invalid(needed, f"is required for {route}")
+    endpoint = endpoint_named(request, model, shared=True)
+    body = json.dumps(parsed, separators=(",", ":"), allow_nan=False).encode()
+    return await _query(request, who, endpoint, body, None)
+
+
+async def _query(
+    request: Request, who: auth.Caller, endpoint: Endpoint, body: bytes, served: str | None
+) -> Response:
+    ws = workspace(request)
     # Checked once the body is in, against the endpoint as resolved at the door (by id): a
     # CAN_QUERY revoked while the body was in flight no longer counts.
     auth.require(ws.store, who, endpoint.id, endpoint.name, "CAN_QUERY", "querying it")
     stream = stream_requested(body)
-    served = request.path_params.get("served_model")
     if is_stopped(endpoint.attributes):
         raise endpoint_stopped(endpoint.name)
     if endpoint.config is None:
@@ -285,6 +316,10 @@ async def _until(chunks: AsyncIterator[bytes], deadline: float) -> AsyncIterator
 
 
 routes = [
+    *(
+        Route(f"/serving-endpoints/{path}", openai_compatible, methods=["POST"])
+        for path in OPENAI_INPUTS
+    ),
     Route("/serving-endpoints/{name}/invocations", invoke, methods=["POST"]),
     Route(
         "/serving-endpoints/{name}/served-models/{served_model}/invocations",
