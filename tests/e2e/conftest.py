@@ -14,6 +14,7 @@ from playwright.sync_api import Page
 from harness.lab import JupyterLab
 from harness.marimo import Marimo
 from harness.notebook import NotebookPage
+from serving_panel import ServingClient
 from serving_panel.local.handle import LocalWorkspace
 
 CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
@@ -100,3 +101,10 @@ def notebook(page: Page, lab: JupyterLab) -> Iterator[NotebookPage]:
     helper = NotebookPage(page, lab)
     yield helper
     helper.shutdown_kernel()
+
+
+@pytest.fixture
+def client(workspace: LocalWorkspace) -> Iterator[ServingClient]:
+    """The admin's ServingClient on the session's workspace, closed after the test."""
+    with workspace.client() as serving:
+        yield serving

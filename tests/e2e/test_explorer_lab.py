@@ -4,8 +4,6 @@ the search kept."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from playwright.sync_api import expect
 
@@ -13,15 +11,8 @@ from harness.api import entity, unique
 from harness.lab import JupyterLab
 from harness.notebook import NotebookPage
 from serving_panel import ServingClient
-from serving_panel.local.handle import LocalWorkspace
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture
-def client(workspace: LocalWorkspace) -> Iterator[ServingClient]:
-    with workspace.client() as serving:
-        yield serving
 
 
 def test_list_search_open_and_back(

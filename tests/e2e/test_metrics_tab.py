@@ -4,24 +4,16 @@ endpoint show in its charts at the next sample."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import expect
 
 from harness.api import entity, unique
 from harness.lab import JupyterLab
-from harness.notebook import NotebookPage
+from harness.notebook import NotebookPage, open_panel
 from serving_panel import ServingClient
-from serving_panel.local.handle import LocalWorkspace
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture
-def client(workspace: LocalWorkspace) -> Iterator[ServingClient]:
-    with workspace.client() as serving:
-        yield serving
 
 
 def test_queries_show_in_the_metrics_tabs_charts(
@@ -30,18 +22,7 @@ def test_queries_show_in_the_metrics_tabs_charts(
     name = unique("e2e-metrics")
     client.create(name, [entity("ads1", "1")])
     client.wait(name)
-    path = lab.add_notebook(
-        f"{name}.ipynb",
-        [
-            "from serving_panel import EndpointPanel\n"
-            f"panel = EndpointPanel({name!r}, auto_refresh=False, metrics_interval_s=1)\n"
-            "panel"
-        ],
-    )
-    notebook.open(path)
-    notebook.run_all()
-    root = notebook.locator(".serving-panel")
-    expect(root.get_by_test_id("state-badge")).to_be_visible()
+    root = open_panel(lab, notebook, name, extra="metrics_interval_s=1")
 
     root.get_by_test_id("tab-metrics").click()
     rate = root.get_by_test_id("chart-request_rate")

@@ -5,7 +5,6 @@ flow."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,34 +12,12 @@ from playwright.sync_api import Locator, expect
 
 from harness.api import entity, unique
 from harness.lab import JupyterLab
-from harness.notebook import NotebookPage
+from harness.notebook import NotebookPage, open_panel
 from serving_panel import ServingClient
 from serving_panel.errors import ResourceDoesNotExist
 from serving_panel.local.handle import LocalWorkspace
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture
-def client(workspace: LocalWorkspace) -> Iterator[ServingClient]:
-    with workspace.client() as serving:
-        yield serving
-
-
-def open_panel(lab: JupyterLab, notebook: NotebookPage, name: str) -> Locator:
-    path = lab.add_notebook(
-        f"{name}.ipynb",
-        [
-            "from serving_panel import EndpointPanel\n"
-            f"panel = EndpointPanel({name!r}, auto_refresh=False)\n"
-            "panel"
-        ],
-    )
-    notebook.open(path)
-    notebook.run_all()
-    root = notebook.locator(".serving-panel")
-    expect(root.get_by_test_id("state-badge")).to_be_visible()
-    return root
 
 
 def test_a_grant_made_in_the_panel_is_seen_by_the_client(

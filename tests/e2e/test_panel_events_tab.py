@@ -7,14 +7,12 @@ looks, and a held update stays IN_PROGRESS after the build failed until the test
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from playwright.sync_api import expect
 
 from harness.api import entity, unique
 from harness.lab import JupyterLab
-from harness.notebook import NotebookPage
+from harness.notebook import NotebookPage, open_panel
 from serving_panel import ServingClient
 from serving_panel.local.handle import LocalWorkspace
 
@@ -26,26 +24,13 @@ SLOW_BUILD_S = 8
 LONG_MS = 120_000
 
 
-@pytest.fixture
-def client(workspace: LocalWorkspace) -> Iterator[ServingClient]:
-    with workspace.client() as serving:
-        yield serving
-
-
 def test_a_failing_update_shows_its_events_in_order_and_the_cause(
     lab: JupyterLab, notebook: NotebookPage, client: ServingClient, workspace: LocalWorkspace
 ) -> None:
     name = unique("e2e-events")
     client.create(name, [entity("ads1", "1")])
     client.wait(name)
-    path = lab.add_notebook(
-        f"{name}.ipynb",
-        [f"from serving_panel import EndpointPanel\npanel = EndpointPanel({name!r})\npanel"],
-    )
-    notebook.open(path)
-    notebook.run_all()
-    root = notebook.locator(".serving-panel")
-    expect(root.get_by_test_id("state-badge")).to_be_visible()
+    root = open_panel(lab, notebook, name, auto_refresh=True)
     root.get_by_test_id("tab-events").click()
     expect(root.get_by_test_id("events-note")).to_contain_text("no events")
     events = root.get_by_test_id("events-list")

@@ -3,41 +3,17 @@ previewed and applied, then read back by databricks-sdk."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from databricks.sdk import WorkspaceClient
-from playwright.sync_api import Locator, expect
+from playwright.sync_api import expect
 
 from harness.api import entity, unique
 from harness.lab import JupyterLab
-from harness.notebook import NotebookPage
+from harness.notebook import NotebookPage, open_panel
 from serving_panel import ServingClient
 from serving_panel.local.handle import LocalWorkspace
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture
-def client(workspace: LocalWorkspace) -> Iterator[ServingClient]:
-    with workspace.client() as serving:
-        yield serving
-
-
-def open_panel(lab: JupyterLab, notebook: NotebookPage, name: str) -> Locator:
-    path = lab.add_notebook(
-        f"{name}.ipynb",
-        [
-            "from serving_panel import EndpointPanel\n"
-            f"panel = EndpointPanel({name!r}, auto_refresh=False)\n"
-            "panel"
-        ],
-    )
-    notebook.open(path)
-    notebook.run_all()
-    root = notebook.locator(".serving-panel")
-    expect(root.get_by_test_id("state-badge")).to_be_visible()
-    return root
 
 
 def test_a_traffic_shift_made_in_the_panel_is_seen_by_databricks_sdk(

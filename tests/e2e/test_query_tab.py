@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,17 +14,11 @@ from playwright.sync_api import expect
 
 from harness.api import entity, unique
 from harness.lab import JupyterLab
-from harness.notebook import NotebookPage
+from harness.notebook import NotebookPage, open_panel
 from serving_panel import ServingClient
 from serving_panel.local.handle import LocalWorkspace
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture
-def client(workspace: LocalWorkspace) -> Iterator[ServingClient]:
-    with workspace.client() as serving:
-        yield serving
 
 
 def test_a_query_and_its_copied_curl_get_the_same_answer(
@@ -40,18 +33,7 @@ def test_a_query_and_its_copied_curl_get_the_same_answer(
         name, [entity("ads1", "1"), entity("ads1", "2")], traffic={"ads1-1": 100, "ads1-2": 0}
     )
     client.wait(name, until="ready", poll_s=0.2, progress=False)
-    path = lab.add_notebook(
-        f"{name}.ipynb",
-        [
-            "from serving_panel import EndpointPanel\n"
-            f"panel = EndpointPanel({name!r}, auto_refresh=False)\n"
-            "panel"
-        ],
-    )
-    notebook.open(path)
-    notebook.run_all()
-    root = notebook.locator(".serving-panel")
-    expect(root.get_by_test_id("state-badge")).to_be_visible()
+    root = open_panel(lab, notebook, name)
     root.get_by_test_id("tab-query").click()
     tab = root.get_by_test_id("query-tab")
     # No signature on the regressor: the editor starts from the skeleton.
@@ -95,17 +77,7 @@ def test_a_streamed_answer_shows_in_the_tab(
     name = unique("e2e-stream")
     client.create(name, [entity("streamer", "1")])
     client.wait(name, until="ready", poll_s=0.2, progress=False)
-    path = lab.add_notebook(
-        f"{name}.ipynb",
-        [
-            "from serving_panel import EndpointPanel\n"
-            f"panel = EndpointPanel({name!r}, auto_refresh=False)\n"
-            "panel"
-        ],
-    )
-    notebook.open(path)
-    notebook.run_all()
-    root = notebook.locator(".serving-panel")
+    root = open_panel(lab, notebook, name)
     root.get_by_test_id("tab-query").click()
     tab = root.get_by_test_id("query-tab")
     expect(tab.get_by_test_id("query-source")).to_be_visible()

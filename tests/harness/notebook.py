@@ -143,3 +143,27 @@ class NotebookPage:
             self.page.evaluate(
                 "() => window.jupyterapp.shell.currentWidget?.sessionContext?.shutdown()"
             )
+
+
+def open_panel(
+    lab: JupyterLab,
+    notebook: NotebookPage,
+    name: str,
+    *,
+    auto_refresh: bool = False,
+    extra: str = "",
+) -> Locator:
+    """Opens a notebook whose one cell shows `EndpointPanel(name, auto_refresh=...)` (plus
+    `extra` arguments), runs it, and returns the panel once its state badge shows."""
+    from playwright.sync_api import expect
+
+    arguments = f"{name!r}, auto_refresh={auto_refresh}{', ' + extra if extra else ''}"
+    path = lab.add_notebook(
+        f"{name}.ipynb",
+        [f"from serving_panel import EndpointPanel\npanel = EndpointPanel({arguments})\npanel"],
+    )
+    notebook.open(path)
+    notebook.run_all()
+    root = notebook.locator(".serving-panel")
+    expect(root.get_by_test_id("state-badge")).to_be_visible()
+    return root
