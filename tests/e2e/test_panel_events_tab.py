@@ -77,4 +77,14 @@ def test_a_failing_update_shows_its_events_in_order_and_the_cause(
     expect(card).to_have_attribute("data-cause", "model-load-error", timeout=LONG_MS)
     expect(card).to_contain_text("The model raised an error while loading")
     expect(card.get_by_test_id("triage-lines")).to_contain_text("model failed to load")
+    # The card and the timeline follow JupyterLab's theme: their text stays readable on each.
+    title = card.locator(".sp-triage-title")
+    colors: dict[str, str] = {}
+    try:
+        for theme in ("JupyterLab Light", "JupyterLab Dark"):
+            notebook.set_theme(theme)
+            colors[theme] = title.evaluate("e => getComputedStyle(e).color")
+    finally:
+        notebook.set_theme("JupyterLab Light")
+    assert colors["JupyterLab Light"] != colors["JupyterLab Dark"], colors
     client.delete(name)
