@@ -1,5 +1,6 @@
 """The Config tab in JupyterLab: a traffic shift from 100/0 to 80/20 made in the panel,
-previewed and applied, then read back by databricks-sdk."""
+previewed and applied, then read back by databricks-sdk; and a rollback to the config that kept
+serving after a failed update."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from harness.api import entity, unique
 from harness.lab import JupyterLab
 from harness.notebook import NotebookPage, open_panel
 from serving_panel import ServingClient
+from serving_panel.errors import UpdateFailed
 from serving_panel.local.handle import LocalWorkspace
 
 pytestmark = pytest.mark.e2e
@@ -56,4 +58,37 @@ def test_a_traffic_shift_made_in_the_panel_is_seen_by_databricks_sdk(
         ("ads1-2", 20),
     ]
     assert seen.config.config_version == 2
+    client.delete(name)
+
+
+def test_a_rollback_after_a_failed_update(
+    lab: JupyterLab, notebook: NotebookPage, client: ServingClient
+) -> None:
+    name = unique("e2e-rollback")
+    client.create(name, [entity("ads1", "1")])
+    client.wait(name, poll_s=0.2, progress=False)
+    root = open_panel(lab, notebook, name)  # the panel's client sees config v1
+    client.update_config(name, [entity("broken", "1")])
+    with pytest.raises(UpdateFailed):
+        client.wait(name, poll_s=0.2, progress=False)
+    root.get_by_test_id("refresh").click()
+    expect(root.get_by_test_id("pending-note")).to_have_text("update to v2 failed")
+
+    root.get_by_test_id("tab-config").click()
+    tab = root.get_by_test_id("config-tab")
+    choice = tab.get_by_test_id("config-rollback-version")
+    expect(choice).to_contain_text("config v1 (current, after the failed update)")
+    choice.select_option("1")
+    tab.get_by_test_id("config-rollback").click()
+    dialog = tab.get_by_test_id("config-dialog")
+    expect(dialog.get_by_test_id("config-body")).to_contain_text('"entity_name": "ads1"')
+    dialog.get_by_test_id("config-apply").click()
+    expect(tab.get_by_test_id("config-result")).to_contain_text("Sent: config v3")
+
+    after = client.wait(name, poll_s=0.2, progress=False)
+    assert after.state == "Ready"
+    assert after.config is not None and after.config.config_version == 3
+    assert [(e.entity_name, e.entity_version) for e in after.config.served_entities] == [
+        ("ads1", "1")
+    ]
     client.delete(name)
