@@ -15,6 +15,8 @@ the explorer's own (the envelope is `protocol`'s):
     read leaves the view as it was and comes back as the reply's error).
 ``explorer.close``  ``{}`` → ``{}``: back to the list; the opened endpoint's features go.
 ``explorer.select``  ``{names: [str]}`` → ``{count}``: the view's selection, for `selected`.
+``explorer.access``, ``explorer.grants.preview``, ``explorer.grants.apply``,
+``explorer.principals``  see access.py (the Access view; grants across endpoints).
 
 The view tags each request of an opened panel with that endpoint's name (``endpoint`` next to
 ``kind``); one for an endpoint no longer open is refused (409 STALE_VIEW), never answered by
@@ -29,6 +31,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from serving_panel.errors import ServingError
+from serving_panel.panel.access import ExplorerAccess
 from serving_panel.panel.host import EndpointHostWidget, bundle_file
 from serving_panel.panel.listing import EndpointListing
 from serving_panel.panel.metrics import DEFAULT_INTERVAL_S, check_interval
@@ -82,6 +85,11 @@ class ServingExplorer(EndpointHostWidget):
         self.register_request("explorer.open", self._open_request)
         self.register_request("explorer.close", self._close_request)
         self.register_request("explorer.select", self._select_request)
+        access = ExplorerAccess(client)
+        self.register_request("explorer.access", access.access)
+        self.register_request("explorer.grants.preview", access.preview)
+        self.register_request("explorer.grants.apply", access.apply)
+        self.register_request("explorer.principals", access.principals)
 
     def __repr__(self) -> str:
         opened = f", open={self.endpoint_name!r}" if self.endpoint_name else ""
@@ -99,6 +107,12 @@ class ServingExplorer(EndpointHostWidget):
     def endpoints_df(self) -> pd.DataFrame:
         """One row per endpoint, with each one's details (see ServingClient.endpoints_df)."""
         return self._client.endpoints_df(detailed=True)
+
+    def access_df(self) -> pd.DataFrame:
+        """One row per endpoint and principal with its effective level and where it comes
+        from, and one saying why for an ACL that could not be read (see
+        ServingClient.access_df)."""
+        return self._client.access_df()
 
     def open(self, name: str | None = None) -> Endpoint | None:
         """Shows `name`'s panel in the explorer; raises what reading it raised (the view then

@@ -52,10 +52,11 @@ from serving_panel.errors import ServingError
 from serving_panel.panel.protocol import RequestError, invalid, request_error
 
 if TYPE_CHECKING:
+    from serving_panel.client import ServingClient
     from serving_panel.panel.protocol import PanelHost
     from serving_panel.types import Permissions
 
-__all__ = ["LOOKUP_COUNT", "MIN_QUERY", "PanelPermissions", "install"]
+__all__ = ["LOOKUP_COUNT", "MIN_QUERY", "PanelPermissions", "install", "lookup_principals"]
 
 #: Most results of each principal kind a lookup returns.
 LOOKUP_COUNT = 10
@@ -144,20 +145,7 @@ class PanelPermissions:
         return self._view(result)
 
     def lookup(self, payload: Mapping[str, Any]) -> dict[str, Any]:
-        query = payload.get("query")
-        if not isinstance(query, str):
-            raise invalid("query", f"must be a string, got {query!r}")
-        query = query.strip()
-        if len(query) < MIN_QUERY:
-            raise invalid("query", f"must have at least {MIN_QUERY} characters, got {query!r}")
-        if len(query) > MAX_PRINCIPAL_QUERY:
-            raise invalid("query", f"must have at most {MAX_PRINCIPAL_QUERY} characters")
-        try:
-            found = self._panel.client.find_principals(query, limit=LOOKUP_COUNT)
-        except ServingError:
-            return {"results": [], "available": False}
-        results = [{"kind": p.kind, "name": p.name, "display_name": p.display_name} for p in found]
-        return {"results": results, "available": True}
+        return lookup_principals(self._panel.client, payload)
 
     # Helpers -------------------------------------------------------------------------------
 
@@ -230,6 +218,25 @@ def install(panel: PanelHost) -> PanelPermissions:
     panel.register_request("acl.apply", permissions.apply)
     panel.register_request("principals.lookup", permissions.lookup)
     return permissions
+
+
+def lookup_principals(client: ServingClient, payload: Mapping[str, Any]) -> dict[str, Any]:
+    """``principals.lookup`` over `client` (the explorer asks the same, as
+    ``explorer.principals``)."""
+    query = payload.get("query")
+    if not isinstance(query, str):
+        raise invalid("query", f"must be a string, got {query!r}")
+    query = query.strip()
+    if len(query) < MIN_QUERY:
+        raise invalid("query", f"must have at least {MIN_QUERY} characters, got {query!r}")
+    if len(query) > MAX_PRINCIPAL_QUERY:
+        raise invalid("query", f"must have at most {MAX_PRINCIPAL_QUERY} characters")
+    try:
+        found = client.find_principals(query, limit=LOOKUP_COUNT)
+    except ServingError:
+        return {"results": [], "available": False}
+    results = [{"kind": p.kind, "name": p.name, "display_name": p.display_name} for p in found]
+    return {"results": results, "available": True}
 
 
 # Payloads ------------------------------------------------------------------------------------
