@@ -2,7 +2,7 @@
 requests sent as the front end sends them: `explorer.access` (effective levels, inherited ones
 marked, an unreadable ACL said per endpoint), `explorer.grants.preview` then
 `explorer.grants.apply` (exactly the plan previewed: stale, not granted, locked out, forced),
-`explorer.principals`, and `explorer.access_df()` from Python."""
+`principals.lookup` (with no endpoint open), and `explorer.access_df()` from Python."""
 
 from __future__ import annotations
 
@@ -216,7 +216,7 @@ def test_principals_are_looked_up_as_in_the_panel(
 ) -> None:
     erin, _token = new_user(workspace, "erin")
     view = PanelView(ServingExplorer(client=client), comms)
-    found = view.result("explorer.principals", query=erin.split("@")[0])
+    found = view.result("principals.lookup", query=erin.split("@")[0])
     assert found["available"] is True
     assert ("user", erin) in {(r["kind"], r["name"]) for r in found["results"]}
-    assert view.error("explorer.principals", query="e")["status"] == 400
+    assert view.error("principals.lookup", query="e")["status"] == 400

@@ -7,12 +7,16 @@
  * here, above both, so going back finds it as it was; the rows live in the loader (loader.ts),
  * which keeps reading details while a panel is open.
  */
+
+import type { ComponentChildren } from "preact";
 import { useEffect, useLayoutEffect, useMemo, useRef, useState } from "preact/hooks";
 import { useModelValue } from "../bridge/hooks";
 import type { Rpc } from "../bridge/rpc";
 import type { ScopedModel } from "../bridge/scoped-model";
 import { type PanelState, stateTone, UI_STATES } from "../model";
 import { ErrorLine, type ErrorView, toErrorView } from "../ui/errors";
+import { AccessLoader, type AccessState } from "./access";
+import { type AccessFilters, AccessView } from "./access-view";
 import {
   countByState,
   type Filters,
@@ -23,6 +27,7 @@ import {
   sortRows,
   tagOptions,
 } from "./filter";
+import { Grants } from "./grants";
 import { EndpointList, LIST_HEIGHT, ROW_HEIGHT, type RowClick } from "./list";
 import { EndpointsLoader, type LoadState } from "./loader";
 import { Opened } from "./opened";
@@ -64,6 +69,17 @@ export function Explorer({ model, rpc }: ExplorerProps) {
   const [actionError, setActionError] = useState<ErrorView | null>(null);
   const [, setTick] = useState(0);
   const live = useRef(true);
+  const [view, setView] = useState<"endpoints" | "access">("endpoints");
+  const [granting, setGranting] = useState(false);
+  const [access, setAccess] = useState<AccessState | null>(null);
+  const accessLoader = useMemo(() => new AccessLoader(rpc, setAccess), [rpc]);
+  const [accessFilters, setAccessFilters] = useState<AccessFilters>({ who: "", endpoint: "" });
+  const loadAccess = (): void => void accessLoader.load(load.rows.map((row) => row.name));
+  useEffect(() => () => accessLoader.close(), [accessLoader]);
+  useEffect(() => {
+    if (view === "access" && access === null && load.phase !== "listing" && load.phase !== "idle")
+      loadAccess();
+  }, [view, access, load.phase]);
 
   useLayoutEffect(() => {
     live.current = true;
@@ -113,8 +129,43 @@ export function Explorer({ model, rpc }: ExplorerProps) {
       />
     );
   }
+  const head = (
+    <div class="sp-x-switch" role="tablist" aria-label="View">
+      {(["endpoints", "access"] as const).map((v) => (
+        <button
+          type="button"
+          role="tab"
+          key={v}
+          class="sp-tab"
+          aria-selected={view === v ? "true" : "false"}
+          data-testid={`explorer-view-${v}`}
+          onClick={() => setView(v)}
+        >
+          {v === "endpoints" ? "Endpoints" : "Access"}
+        </button>
+      ))}
+    </div>
+  );
+  if (view === "access") {
+    return (
+      <section class="sp-root sp-x-root" aria-label="Access to serving endpoints">
+        {head}
+        <AccessView
+          state={access ?? { loading: true, done: 0, total: 0, accesses: [], error: null }}
+          filters={accessFilters}
+          setFilters={setAccessFilters}
+          onReload={loadAccess}
+        />
+      </section>
+    );
+  }
   return (
     <EndpointsView
+      head={head}
+      grants={
+        granting && ui.selected.size > 0 ? <Grants rpc={rpc} names={[...ui.selected]} /> : null
+      }
+      onGrant={() => setGranting((on) => !on)}
       load={load}
       ui={ui}
       setUi={setUi}
@@ -127,6 +178,9 @@ export function Explorer({ model, rpc }: ExplorerProps) {
 }
 
 interface EndpointsViewProps {
+  head: ComponentChildren;
+  grants: ComponentChildren;
+  onGrant: () => void;
   load: LoadState;
   ui: ListUi;
   setUi: (update: (old: ListUi) => ListUi) => void;
@@ -136,7 +190,18 @@ interface EndpointsViewProps {
   onReload: () => void;
 }
 
-function EndpointsView({ load, ui, setUi, busy, error, onOpen, onReload }: EndpointsViewProps) {
+function EndpointsView({
+  head,
+  grants,
+  onGrant,
+  load,
+  ui,
+  setUi,
+  busy,
+  error,
+  onOpen,
+  onReload,
+}: EndpointsViewProps) {
   const [idPrefix] = useState(() => {
     explorerCounter += 1;
     return `spx${explorerCounter}`;
@@ -284,6 +349,7 @@ function EndpointsView({ load, ui, setUi, busy, error, onOpen, onReload }: Endpo
       aria-label="Serving endpoints"
       data-jp-suppress-context-menu=""
     >
+      {head}
       <div class="sp-title-row">
         <h3 class="sp-name">Serving endpoints · {load.rows.length}</h3>
         <span class="sp-x-counts" data-testid="explorer-counts">
@@ -418,8 +484,12 @@ function EndpointsView({ load, ui, setUi, busy, error, onOpen, onReload }: Endpo
           >
             Clear
           </button>
+          <button type="button" class="sp-button" data-testid="explorer-grant" onClick={onGrant}>
+            Grant / remove…
+          </button>
         </div>
       )}
+      {grants}
       {busy && (
         <span class="sp-muted" role="status">
           opening…

@@ -28,7 +28,9 @@ listed) → ``{endpoints: [Access]}``, in the order asked
     (the user confirmed); otherwise they stay refused. A Result is a Write with ``outcome``
     (one of `bulk.OUTCOMES`) and ``sent`` in place of ``status``. One result per endpoint of
     the plan: nothing is skipped in silence. A plan is applied at most once.
-``explorer.principals``  ``{query}`` → as the panel's ``principals.lookup``.
+``principals.lookup``  ``{query}`` → as the panel's (permissions.py), on the explorer's own
+    router too, so the grants form (the permissions tab's AddRow) finds principals while no
+    endpoint is open.
 """
 
 from __future__ import annotations
@@ -93,7 +95,7 @@ def _call(write: bulk.PlannedWrite | bulk.WriteResult) -> dict[str, Any]:
 
 
 class ExplorerAccess:
-    """The ``explorer.access``, ``explorer.grants.*`` and ``explorer.principals`` handlers."""
+    """The ``explorer.access``, ``explorer.grants.*`` and ``principals.lookup`` handlers."""
 
     def __init__(self, client: ServingClient) -> None:
         self._client = client

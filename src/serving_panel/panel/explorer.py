@@ -16,7 +16,7 @@ the explorer's own (the envelope is `protocol`'s):
 ``explorer.close``  ``{}`` → ``{}``: back to the list; the opened endpoint's features go.
 ``explorer.select``  ``{names: [str]}`` → ``{count}``: the view's selection, for `selected`.
 ``explorer.access``, ``explorer.grants.preview``, ``explorer.grants.apply``,
-``explorer.principals``  see access.py (the Access view; grants across endpoints).
+``principals.lookup``  see access.py (the Access view; grants across endpoints).
 
 The view tags each request of an opened panel with that endpoint's name (``endpoint`` next to
 ``kind``); one for an endpoint no longer open is refused (409 STALE_VIEW), never answered by
@@ -89,7 +89,7 @@ class ServingExplorer(EndpointHostWidget):
         self.register_request("explorer.access", access.access)
         self.register_request("explorer.grants.preview", access.preview)
         self.register_request("explorer.grants.apply", access.apply)
-        self.register_request("explorer.principals", access.principals)
+        self.register_request("principals.lookup", access.principals)
 
     def __repr__(self) -> str:
         opened = f", open={self.endpoint_name!r}" if self.endpoint_name else ""

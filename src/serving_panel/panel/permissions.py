@@ -221,8 +221,8 @@ def install(panel: PanelHost) -> PanelPermissions:
 
 
 def lookup_principals(client: ServingClient, payload: Mapping[str, Any]) -> dict[str, Any]:
-    """``principals.lookup`` over `client` (the explorer asks the same, as
-    ``explorer.principals``)."""
+    """``principals.lookup`` over `client` (the explorer answers it too, with no endpoint
+    open)."""
     query = payload.get("query")
     if not isinstance(query, str):
         raise invalid("query", f"must be a string, got {query!r}")
