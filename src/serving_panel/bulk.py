@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from serving_panel import _acl_writes, acl
 from serving_panel.errors import ApiError, PermissionDenied, ServingError
@@ -241,6 +241,59 @@ def _body_text(body: Mapping[str, Any] | None) -> str | None:
     return None if body is None else json.dumps(body, sort_keys=True, separators=(",", ":"))
 
 
+class _Write(Protocol):
+    """What a planned write and a write's result both say about one endpoint's call."""
+
+    @property
+    def endpoint(self) -> str: ...
+    @property
+    def endpoint_id(self) -> str | None: ...
+    @property
+    def principal(self) -> acl.PrincipalKey: ...
+    @property
+    def level(self) -> str | None: ...
+    @property
+    def method(self) -> str | None: ...
+    @property
+    def path(self) -> str | None: ...
+    @property
+    def body(self) -> Mapping[str, Any] | None: ...
+    @property
+    def before(self) -> str | None: ...
+    @property
+    def after(self) -> str | None: ...
+    @property
+    def fingerprint(self) -> str | None: ...
+    @property
+    def warnings(self) -> tuple[str, ...]: ...
+    @property
+    def error_code(self) -> str | None: ...
+    @property
+    def message(self) -> str | None: ...
+
+
+def _write_row(write: _Write, outcome: str, *, sent: bool) -> WriteRow:
+    """The frame row of a planned write (its status, nothing sent) or of a result."""
+    return WriteRow(
+        endpoint=write.endpoint,
+        endpoint_id=write.endpoint_id,
+        kind=write.principal[0],
+        principal=write.principal[1],
+        action="revoke" if write.level is None else "grant",
+        outcome=outcome,
+        sent=sent,
+        method=write.method,
+        path=write.path,
+        body=_body_text(write.body),
+        before=write.before,
+        after=write.after,
+        fingerprint=write.fingerprint,
+        warnings="\n".join(write.warnings) or None,
+        error_code=write.error_code,
+        message=write.message,
+    )
+
+
 def _path(endpoint_id: str | None) -> str | None:
     return None if endpoint_id is None else acl.PATH_TEMPLATE.format(endpoint_id=endpoint_id)
 
@@ -289,24 +342,7 @@ class PlannedWrite:
         return () if self.plan is None else self.plan.warnings
 
     def row(self) -> WriteRow:
-        return WriteRow(
-            endpoint=self.endpoint,
-            endpoint_id=self.endpoint_id,
-            kind=self.principal[0],
-            principal=self.principal[1],
-            action="revoke" if self.level is None else "grant",
-            outcome=self.status,
-            sent=False,
-            method=self.method,
-            path=self.path,
-            body=_body_text(self.body),
-            before=self.before,
-            after=self.after,
-            fingerprint=self.fingerprint,
-            warnings="\n".join(self.warnings) or None,
-            error_code=self.error_code,
-            message=self.message,
-        )
+        return _write_row(self, self.status, sent=False)
 
 
 def plan_write(
@@ -440,24 +476,7 @@ class WriteResult:
         return None if self.method is None else _path(self.endpoint_id)
 
     def row(self) -> WriteRow:
-        return WriteRow(
-            endpoint=self.endpoint,
-            endpoint_id=self.endpoint_id,
-            kind=self.principal[0],
-            principal=self.principal[1],
-            action="revoke" if self.level is None else "grant",
-            outcome=self.outcome,
-            sent=self.sent,
-            method=self.method,
-            path=self.path,
-            body=_body_text(self.body),
-            before=self.before,
-            after=self.after,
-            fingerprint=self.fingerprint,
-            warnings="\n".join(self.warnings) or None,
-            error_code=self.error_code,
-            message=self.message,
-        )
+        return _write_row(self, self.outcome, sent=self.sent)
 
 
 def written(
