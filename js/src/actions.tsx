@@ -208,58 +208,56 @@ export function EndpointActions({
   const buttonId = `${idPrefix}-button`;
   const menuId = `${idPrefix}-menu`;
   return (
-    <>
-      <span ref={wrapRef} class="sp-delete sp-actions">
-        <button
-          ref={buttonRef}
-          id={buttonId}
-          type="button"
-          class="sp-button sp-actions-button"
-          aria-haspopup="menu"
-          aria-expanded={menuOpen ? "true" : "false"}
-          aria-controls={menuOpen ? menuId : undefined}
-          aria-label="Endpoint actions"
-          title="Endpoint actions"
-          data-testid="actions"
-          onClick={() => (menuOpen ? setMenuOpen(false) : open("first"))}
-          onKeyDown={onButtonKeyDown}
+    <span ref={wrapRef} class="sp-delete sp-actions">
+      <button
+        ref={buttonRef}
+        id={buttonId}
+        type="button"
+        class="sp-button sp-actions-button"
+        aria-haspopup="menu"
+        aria-expanded={menuOpen ? "true" : "false"}
+        aria-controls={menuOpen ? menuId : undefined}
+        aria-label="Endpoint actions"
+        title="Endpoint actions"
+        data-testid="actions"
+        onClick={() => (menuOpen ? setMenuOpen(false) : open("first"))}
+        onKeyDown={onButtonKeyDown}
+      >
+        <span aria-hidden="true">⋮</span>
+      </button>
+      {menuOpen && (
+        <div
+          ref={menuRef}
+          id={menuId}
+          class="sp-menu"
+          role="menu"
+          aria-labelledby={buttonId}
+          data-testid="actions-menu"
+          onKeyDown={onMenuKeyDown}
         >
-          <span aria-hidden="true">⋮</span>
-        </button>
-        {menuOpen && (
-          <div
-            ref={menuRef}
-            id={menuId}
-            class="sp-menu"
-            role="menu"
-            aria-labelledby={buttonId}
-            data-testid="actions-menu"
-            onKeyDown={onMenuKeyDown}
-          >
-            {items.map((item) => (
-              <button
-                key={item.key}
-                type="button"
-                role="menuitem"
-                tabIndex={-1}
-                class={item.key === "delete" ? "sp-menuitem sp-menuitem-danger" : "sp-menuitem"}
-                aria-disabled={item.disabled ? "true" : undefined}
-                title={item.title}
-                data-testid={`action-${item.key}`}
-                onClick={() => activate(item)}
-              >
-                {item.label}
-              </button>
-            ))}
-          </div>
-        )}
-        {notice !== null && (
-          <span class="sp-actions-notice" role="status" data-testid="actions-notice">
-            {notice}
-          </span>
-        )}
-      </span>
-    </>
+          {items.map((item) => (
+            <button
+              key={item.key}
+              type="button"
+              role="menuitem"
+              tabIndex={-1}
+              class={item.key === "delete" ? "sp-menuitem sp-menuitem-danger" : "sp-menuitem"}
+              aria-disabled={item.disabled ? "true" : undefined}
+              title={item.title}
+              data-testid={`action-${item.key}`}
+              onClick={() => activate(item)}
+            >
+              {item.label}
+            </button>
+          ))}
+        </div>
+      )}
+      {notice !== null && (
+        <span class="sp-actions-notice" role="status" data-testid="actions-notice">
+          {notice}
+        </span>
+      )}
+    </span>
   );
 }
 

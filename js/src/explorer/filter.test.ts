@@ -45,6 +45,17 @@ describe("filterRows", () => {
     expect(names({ tag: "pii" })).toEqual(["c-chat"]);
     expect(tagOptions(rows)).toEqual(["pii", "team=ads", "team=chat"]);
   });
+
+  it("keeps only what the caller can manage, once the level is known", () => {
+    const levels = [
+      rowFixture({ name: "x", permission_level: "CAN_VIEW" }),
+      rowFixture({ name: "y", permission_level: null }),
+      rowFixture({ name: "z", permission_level: "CAN_MANAGE" }),
+      rowFixture({ name: "w", permission_level: "CAN_QUERY" }),
+    ];
+    const kept = filterRows(levels, { ...NO_FILTERS, manage: true }, null);
+    expect(kept.map((row) => row.name)).toEqual(["z"]);
+  });
 });
 
 describe("sortRows", () => {

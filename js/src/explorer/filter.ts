@@ -24,11 +24,13 @@ export type Filters = {
   state: string;
   /** Only endpoints whose creator is `me`. */
   mine: boolean;
+  /** Only endpoints the caller holds CAN_MANAGE on (rows whose level is not read yet wait). */
+  manage: boolean;
   /** A tag as tagLabel gives it, or "" for any. */
   tag: string;
 };
 
-export const NO_FILTERS: Filters = { query: "", state: "", mine: false, tag: "" };
+export const NO_FILTERS: Filters = { query: "", state: "", mine: false, manage: false, tag: "" };
 
 const haystacks = new WeakMap<Row, string>();
 
@@ -55,6 +57,7 @@ export function filterRows(rows: readonly Row[], filters: Filters, me: string | 
   return rows.filter((row) => {
     if (filters.state !== "" && row.state !== filters.state) return false;
     if (filters.mine && (me === null || row.creator !== me)) return false;
+    if (filters.manage && row.permission_level !== "CAN_MANAGE") return false;
     if (filters.tag !== "" && !row.tags.some((tag) => tagLabel(tag) === filters.tag)) {
       return false;
     }

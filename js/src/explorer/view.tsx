@@ -94,6 +94,10 @@ export function Explorer({ model, rpc }: ExplorerProps) {
     };
   }, [loader]);
 
+  // The explorer's auto_refresh: rows with an update in progress and the list follow along.
+  const following = useModelValue(model, "auto_refresh");
+  useEffect(() => loader.setFollowing(following), [loader, following]);
+
   // Python keeps the selection for `explorer.selected`.
   const firstSelection = useRef(true);
   useEffect(() => {
@@ -421,6 +425,17 @@ function EndpointsView({
             }
           />
           created by me
+        </label>
+        <label class="sp-x-mine" title="Endpoints you hold CAN_MANAGE on (known once details load)">
+          <input
+            type="checkbox"
+            data-testid="explorer-manage"
+            checked={filters.manage}
+            onChange={(event) =>
+              setFilters({ manage: (event.currentTarget as HTMLInputElement).checked })
+            }
+          />
+          I can manage
         </label>
         <select
           aria-label="Tag"
