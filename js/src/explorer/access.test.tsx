@@ -4,12 +4,14 @@
  * a result per endpoint), on a fake model; server strings as text.
  */
 import type { RenderProps } from "@anywidget/types";
+import { render } from "preact";
 import { describe, expect, it, vi } from "vitest";
 import { explorerRowFixture as rowFixture } from "../../test/explorer-fixtures";
 import { FakeModel, panelStateFixture } from "../../test/fake-model";
 import widget from "../explorer";
 import type { PanelState } from "../model";
 import { ACCESS_BATCH, grid, normalizeAccess } from "./access";
+import { type AccessFilters, AccessView, MAX_COLUMNS } from "./access-view";
 
 const WAIT = { timeout: 10_000, interval: 5 };
 /** One turn of the event loop: Preact renders what the last event changed. */
@@ -161,6 +163,64 @@ describe("the Access view", () => {
     expect(g.endpoints).toEqual(["prod"]);
     expect(g.principals.map((p) => p.principal)).toEqual(["a\u202Eb@example.com"]);
     expect(normalizeAccess({ endpoints: [42, { endpoint: 1 }] })).toHaveLength(1);
+  });
+});
+
+describe("the Access view's level filter and turned grid", () => {
+  const names = Array.from({ length: 120 }, (_, i) => `ep-${String(i).padStart(3, "0")}`);
+  const accesses = normalizeAccess({
+    endpoints: names.map((name, i) =>
+      access(name, [
+        entry("alice@example.com", i % 3 === 0 ? "CAN_VIEW" : "CAN_QUERY"),
+        entry("bob@example.com", "CAN_MANAGE"),
+        entry("admins", "CAN_MANAGE", true),
+      ]),
+    ),
+  });
+
+  it("keeps only cells at a level or above", () => {
+    const managers = grid(accesses, "", "", "CAN_MANAGE");
+    expect(managers.principals.map((p) => p.principal)).toEqual(["admins", "bob@example.com"]);
+    const alice = grid(accesses, "alice", "", "CAN_QUERY");
+    expect(alice.endpoints).toHaveLength(80);
+    expect(grid(accesses, "alice", "", "").endpoints).toHaveLength(120);
+  });
+
+  it("answers 'what can alice@ query?' across more endpoints than fit as columns", async () => {
+    const el = document.createElement("div");
+    document.body.append(el);
+    let filters: AccessFilters = { who: "alice@", endpoint: "", level: "CAN_QUERY" };
+    const draw = (): void =>
+      render(
+        <AccessView
+          state={{ loading: false, done: 120, total: 120, accesses, error: null }}
+          filters={filters}
+          setFilters={(next) => {
+            filters = next;
+            draw();
+          }}
+          onReload={() => undefined}
+        />,
+        el,
+      );
+    draw();
+    // One principal: all 80 endpoints as columns (the cell budget allows more than
+    // MAX_COLUMNS when there are few rows), none left out.
+    expect(80).toBeGreaterThan(MAX_COLUMNS);
+    expect(el.querySelectorAll("[data-testid=access-row]")).toHaveLength(1);
+    expect(el.querySelectorAll("[data-testid=access-cell]")).toHaveLength(80);
+    expect(el.querySelector("[data-testid=access-shown]")?.textContent).not.toContain("shown:");
+
+    click(el, "[data-testid=access-by-endpoint]");
+    await vi.waitFor(() => expect(el.querySelector("table")?.dataset.by).toBe("endpoint"), WAIT);
+    const rows = [...el.querySelectorAll<HTMLElement>("[data-testid=access-row]")];
+    expect(rows).toHaveLength(80);
+    expect(rows[0]?.dataset.endpoint).toBe("ep-001");
+    expect(new Set(rows.map((row) => row.textContent?.replace(/^ep-\d+/, "")))).toEqual(
+      new Set(["QUERY"]),
+    );
+    render(null, el);
+    el.remove();
   });
 });
 

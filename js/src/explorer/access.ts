@@ -52,7 +52,7 @@ export function strings(raw: Record<string, unknown>, keys: string[]): Record<st
 }
 
 /** Principals (rows) by endpoints (columns), narrowed to those whose names hold `who` and
- * `endpoint` (case-insensitive). */
+ * `endpoint` (case-insensitive) and to cells at `atLeast` or above ("" for any level). */
 export type Grid = {
   principals: Array<{ key: string; kind: string; principal: string }>;
   endpoints: string[];
@@ -63,8 +63,13 @@ export type Grid = {
 export const cellKey = (principal: string, endpoint: string): string =>
   `${principal}\u0000${endpoint}`;
 
-export function grid(accesses: Access[], who: string, endpoint: string): Grid {
+/** Levels in order, for "at least" (an unknown level ranks below them all). */
+export const LEVELS = ["CAN_VIEW", "CAN_QUERY", "CAN_MANAGE"] as const;
+const rank = (level: string): number => LEVELS.indexOf(level as (typeof LEVELS)[number]);
+
+export function grid(accesses: Access[], who: string, endpoint: string, atLeast = ""): Grid {
   const needle = who.trim().toLowerCase();
+  const floor = atLeast === "" ? -1 : rank(atLeast);
   const where = endpoint.trim().toLowerCase();
   const shown = (a: Access) => a.endpoint.toLowerCase().includes(where);
   const principals = new Map<string, { key: string; kind: string; principal: string }>();
@@ -76,12 +81,13 @@ export function grid(accesses: Access[], who: string, endpoint: string): Grid {
     for (const e of access.entries) {
       const text = `${e.principal} ${e.display_name ?? ""}`.toLowerCase();
       if (needle !== "" && !text.includes(needle)) continue;
+      if (floor >= 0 && rank(e.level) < floor) continue;
       const key = `${e.kind}:${e.principal}`;
       if (!principals.has(key)) principals.set(key, { key, kind: e.kind, principal: e.principal });
       cells.set(cellKey(key, access.endpoint), e);
       any = true;
     }
-    if (any || needle === "") endpoints.push(access.endpoint);
+    if (any || (needle === "" && floor < 0)) endpoints.push(access.endpoint);
   }
   const sorted = [...principals.values()].sort((a, b) => (a.principal < b.principal ? -1 : 1));
   return {
