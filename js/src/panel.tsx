@@ -211,7 +211,9 @@ export function Panel({ model, rpc }: PanelProps) {
           {
             key: "metrics",
             label: "Metrics",
-            render: (active) => <MetricsTab rpc={rpc} active={active} />,
+            render: (active) => (
+              <MetricsTab rpc={rpc} active={active} gone={snapshot.deleted === true} />
+            ),
           },
           {
             key: "events",

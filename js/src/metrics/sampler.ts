@@ -6,6 +6,8 @@
  *
  * `start` when the Metrics tab is first shown; `dispose` when the view closes: then nothing
  * asks, and the kernel stops sampling (serving_panel/panel/metrics.py says why this design).
+ * `setGone(true)` (the panel deleted the endpoint) stops the asking too: the phase becomes
+ * "gone" and the samples already read stay on screen; `setGone(false)` (restored) resumes.
  */
 import type { Rpc } from "../bridge/rpc";
 import { type ErrorView, toErrorView } from "../ui/errors";
@@ -14,7 +16,7 @@ import { History, normalizeSample } from "./data";
 /** Until Python says otherwise (each answer carries its interval). */
 export const DEFAULT_INTERVAL_S = 10;
 
-export type Phase = "idle" | "waiting" | "sampling";
+export type Phase = "idle" | "waiting" | "sampling" | "gone";
 
 type Requester = Pick<Rpc, "request">;
 
@@ -30,6 +32,8 @@ export class MetricsSampler {
   version = 0;
 
   private timer: ReturnType<typeof setTimeout> | null = null;
+  /** Bumped when the endpoint goes or comes back: an answer asked for before is dropped. */
+  private generation = 0;
   private disposed = false;
   private readonly controller = new AbortController();
 
@@ -56,13 +60,14 @@ export class MetricsSampler {
 
   private async ask(): Promise<void> {
     this.timer = null;
+    const generation = this.generation;
     try {
       const raw = await this.rpc.request<unknown>(
         "metrics.sample",
         { after: this.history.last === 0 ? null : this.history.last },
         { signal: this.controller.signal },
       );
-      if (this.disposed) return;
+      if (this.disposed || generation !== this.generation) return;
       const reply = normalizeSample(raw);
       this.history.merge(reply);
       this.intervalS = reply.intervalS;
@@ -70,11 +75,22 @@ export class MetricsSampler {
       this.error = reply.error;
       this.phase = "sampling";
     } catch (reason) {
-      if (this.disposed) return;
+      if (this.disposed || generation !== this.generation) return;
       this.error = toErrorView(reason);
     }
     this.changed();
     this.timer = setTimeout(() => void this.ask(), this.intervalS * 1000);
+  }
+
+  /** The endpoint is gone (nothing to sample) or back; a sampler never started stays idle. */
+  setGone(gone: boolean): void {
+    if (this.disposed || this.phase === "idle" || gone === (this.phase === "gone")) return;
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+    this.generation += 1;
+    this.phase = gone ? "gone" : "waiting";
+    this.changed();
+    if (!gone) void this.ask();
   }
 
   private changed(): void {

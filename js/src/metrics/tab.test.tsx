@@ -1,7 +1,7 @@
 import { act } from "preact/test-utils";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { wireSample } from "../../test/metrics-fixtures";
-import { TabHarness } from "../../test/tab-harness";
+import { TabHarness, type TabProps } from "../../test/tab-harness";
 import { MetricsTab } from "./tab";
 
 const T0 = Date.UTC(2026, 11, 1, 12, 0, 0);
@@ -16,9 +16,14 @@ afterEach(() => {
   document.body.replaceChildren();
 });
 
+/** The tab as the panel renders it: `gone` once the snapshot says the panel deleted it. */
+function PanelMetricsTab(props: TabProps) {
+  return <MetricsTab {...props} gone={props.snapshot.deleted === true} />;
+}
+
 class Harness extends TabHarness {
   constructor(active = true) {
-    super(MetricsTab, {}, active);
+    super(PanelMetricsTab, {}, active);
   }
 
   text(testId: string): string {
@@ -113,6 +118,27 @@ describe("MetricsTab", () => {
     await harness.wait(600_000);
     expect(harness.requests(KIND)).toHaveLength(2);
     expect(harness.model.listenerCount()).toBe(0);
+  });
+
+  it("stops asking once the panel deleted the endpoint, and resumes if it comes back", async () => {
+    const harness = new Harness();
+    await harness.reply(KIND, wireSample({ a: [0, 1] }, sampleOf(2)));
+    await harness.wait(10_000);
+    expect(harness.openCount(KIND)).toBe(1); // the next read is on its way
+    harness.setSnapshot({ ...harness.snapshot, deleted: true });
+    await harness.wait(600_000);
+    expect(harness.requests(KIND)).toHaveLength(2);
+    expect(harness.text("metrics-gone")).toContain("sampling stopped");
+    expect(harness.chart("request_rate").dataset.points).toBe("2");
+    // The answer that was on its way when it went is dropped, and asks nothing more.
+    await harness.reply(KIND, wireSample({ a: [2] }, sampleOf(1, 2), { reset: false, last: 3 }));
+    await harness.wait(600_000);
+    expect(harness.requests(KIND)).toHaveLength(2);
+
+    harness.setSnapshot({ ...harness.snapshot, deleted: false });
+    expect(harness.openCount(KIND)).toBe(1);
+    expect(harness.el.querySelector('[data-testid="metrics-gone"]')).toBeNull();
+    harness.close();
   });
 
   it("shows a failed read, keeps the charts, and clears it when a read works", async () => {

@@ -17,6 +17,8 @@ export interface MetricsTabProps {
   rpc: Rpc;
   /** Whether the Metrics tab is the selected one (the panel stays mounted while hidden). */
   active: boolean;
+  /** The panel deleted the endpoint: sampling stops, the charts keep what was read. */
+  gone?: boolean;
 }
 
 /** The time ranges offered; null is everything since sampling began. */
@@ -27,15 +29,16 @@ export const RANGES: Array<{ label: string; ms: number | null }> = [
   { label: "All", ms: null },
 ];
 
-export function MetricsTab({ rpc, active }: MetricsTabProps) {
+export function MetricsTab({ rpc, active, gone = false }: MetricsTabProps) {
   const [, setTick] = useState(0);
   const [sampler] = useState(() => new MetricsSampler(rpc, () => setTick((tick) => tick + 1)));
   const [range, setRange] = useState<number | null>(null);
 
   useEffect(() => () => sampler.dispose(), [sampler]);
   useEffect(() => {
-    if (active) sampler.start();
-  }, [active, sampler]);
+    if (active && !gone) sampler.start();
+    sampler.setGone(gone);
+  }, [active, gone, sampler]);
 
   const history = sampler.history;
   const times = history.times;
@@ -68,6 +71,11 @@ export function MetricsTab({ rpc, active }: MetricsTabProps) {
 
   return (
     <div class="sp-metrics" data-testid="metrics" data-samples={times.length}>
+      {sampler.phase === "gone" && (
+        <p role="status" class="sp-muted" data-testid="metrics-gone">
+          The endpoint was deleted: sampling stopped. The charts keep what was read before.
+        </p>
+      )}
       {sampler.error !== null && (
         <p role="alert" class="sp-metrics-error" data-testid="metrics-error">
           Reading the metrics failed: <ErrorLine error={sampler.error} />
