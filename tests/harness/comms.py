@@ -8,13 +8,16 @@ see the same messages a front end would, without mocking anything of ours.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import comm
 from comm.base_comm import BaseComm
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -26,9 +29,24 @@ class PublishedMessage:
 
 @dataclass
 class CommLog:
-    """Everything every recording comm published while installed."""
+    """Everything every recording comm published while installed (from any thread: a widget
+    answers background requests from its worker threads)."""
 
     messages: list[PublishedMessage] = field(default_factory=list)
+    _arrived: threading.Condition = field(default_factory=threading.Condition)
+
+    def record(self, message: PublishedMessage) -> None:
+        with self._arrived:
+            self.messages.append(message)
+            self._arrived.notify_all()
+
+    def wait_for(self, found: Callable[[], T | None], timeout: float = 120.0) -> T:
+        """What `found` returns once it returns something, checked at each message."""
+        with self._arrived:
+            result = self._arrived.wait_for(found, timeout)
+        if result is None:
+            raise AssertionError(f"nothing the test waited for arrived within {timeout} s")
+        return result
 
     def custom(self) -> list[dict[str, Any]]:
         """Contents of custom messages (`widget.send(...)`), oldest first."""
@@ -60,7 +78,7 @@ class RecordingComm(BaseComm):
         buffers: list[Any] | None = None,
         **keys: Any,
     ) -> None:
-        self._log.messages.append(PublishedMessage(msg_type, dict(data or {}), list(buffers or [])))
+        self._log.record(PublishedMessage(msg_type, dict(data or {}), list(buffers or [])))
 
 
 @contextmanager
@@ -105,10 +123,26 @@ class PanelView:
         self, kind: str, /, **payload: Any
     ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         """The reply, and the partial messages sent for the request before it (in order)."""
+        return self.wait_in_pieces(self.send(kind, **payload))
+
+    def send(self, kind: str, /, **payload: Any) -> str:
+        """Sends a request without waiting for its reply; returns its id."""
         request_id = f"test-{next(self._ids)}"
         message = {"type": "request", "kind": kind, "id": request_id, "payload": payload}
         self.panel._handle_msg(front_end_message(message))
-        mine = [m for m in self.log.custom() if m.get("id") == request_id]
+        return request_id
+
+    def wait_reply(self, request_id: str) -> dict[str, Any]:
+        """The reply to a request sent, once it came (a background one comes later)."""
+        reply, _ = self.wait_in_pieces(request_id)
+        return reply
+
+    def wait_in_pieces(self, request_id: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        def replied() -> list[dict[str, Any]] | None:
+            mine = [m for m in self.log.custom() if m.get("id") == request_id]
+            return mine if any(m.get("type") == "reply" for m in mine) else None
+
+        mine = self.log.wait_for(replied)
         [reply] = [m for m in mine if m.get("type") == "reply"]
         partials = [m for m in mine if m.get("type") == "partial"]
         assert mine.index(reply) == len(mine) - 1, "partials after the reply"

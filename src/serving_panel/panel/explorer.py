@@ -80,14 +80,14 @@ class ServingExplorer(EndpointHostWidget):
         self._init_host(client, metrics_interval_s)
         self._selected: list[str] = []
         listing = EndpointListing(client)
-        self.register_request("explorer.list", listing.list)
-        self.register_request("explorer.details", listing.details)
+        self.register_request("explorer.list", listing.list, background=True)
+        self.register_request("explorer.details", listing.details, background=True)
         self.register_request("explorer.open", self._open_request)
         self.register_request("explorer.close", self._close_request)
         self.register_request("explorer.select", self._select_request)
         access = ExplorerAccess(client)
-        self.register_request("explorer.access", access.access)
-        self.register_request("explorer.grants.preview", access.preview)
+        self.register_request("explorer.access", access.access, background=True)
+        self.register_request("explorer.grants.preview", access.preview, background=True)
         self.register_request("explorer.grants.apply", access.apply)
         self.register_request("principals.lookup", access.principals)
 

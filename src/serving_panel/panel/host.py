@@ -11,13 +11,17 @@ replaces the whole set when the endpoint changes. Nothing of one endpoint's feat
 answer for another.
 
 The browser's requests reach the widget's own router first (``hello``, and the explorer's
-kinds), then the current features' router.
+kinds), then the current features' router. Kinds registered with ``background=True`` (see
+protocol.py) are answered on up to `BACKGROUND_WORKERS` threads of the widget's, the rest on
+the kernel's thread as the message arrives.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -55,6 +59,10 @@ if TYPE_CHECKING:
 
 _STATIC = Path(__file__).parent.parent / "static"
 _log = logging.getLogger(__name__)
+
+#: Threads per widget for background requests (a stream, a batch of reads) at once; more wait.
+BACKGROUND_WORKERS = 4
+_WORKERS_LOCK = threading.Lock()
 
 
 def bundle_file(name: str) -> Path:
@@ -123,8 +131,8 @@ class _FeatureHost:
             return self._widget.client.get(self._features.name)
         return self._widget.refresh()
 
-    def register_request(self, kind: str, handler: Handler) -> None:
-        self._features.router.register(kind, handler)
+    def register_request(self, kind: str, handler: Handler, *, background: bool = False) -> None:
+        self._features.router.register(kind, handler, background=background)
 
     def send(self, content: dict[str, Any], buffers: list[Any] | None = None) -> None:
         self._widget.send(content, buffers)
@@ -251,10 +259,10 @@ class EndpointHostWidget(anywidget.AnyWidget):
             _log.exception("refreshing %s failed", self.endpoint_name)
             self.publish(snapshots.with_error(self.snapshot, error))
 
-    def register_request(self, kind: str, handler: Handler) -> None:
+    def register_request(self, kind: str, handler: Handler, *, background: bool = False) -> None:
         """Adds a request kind of the widget's own (features register theirs on the endpoint's
-        `PanelFeatures`, through the host they are given)."""
-        self._router.register(kind, handler)
+        `PanelFeatures`, through the host they are given). See protocol.py for `background`."""
+        self._router.register(kind, handler, background=background)
 
     def _hello(self, payload: Mapping[str, Any]) -> dict[str, str]:
         return {"version": __version__}
@@ -288,6 +296,39 @@ class EndpointHostWidget(anywidget.AnyWidget):
         return {"type": "reply", "id": request_id, "ok": False, "error": error_view(error)}
 
     def _on_custom_message(self, widget: object, content: Any, buffers: list[bytes]) -> None:
-        reply = self._stale(content) or self._route(content).handle(content)
-        if reply is not None:
+        stale = self._stale(content)
+        if stale is not None:
+            self.send(stale)
+            return
+        router = self._route(content)
+        if router.in_background(content):
+            self._workers().submit(self._answer, router, content)
+        else:
+            self._answer(router, content)
+
+    def _answer(self, router: RequestRouter, content: Any) -> None:
+        reply = router.handle(content)
+        if reply is None:
+            return
+        try:
             self.send(reply)
+        except Exception:  # the front end went away meanwhile: nobody is left to tell
+            _log.exception("sending the reply to %r failed", content.get("kind"))
+
+    def _workers(self) -> ThreadPoolExecutor:
+        """The threads background requests run on, made at the first one."""
+        with _WORKERS_LOCK:
+            workers: ThreadPoolExecutor | None = getattr(self, "_background_workers", None)
+            if workers is None:
+                workers = ThreadPoolExecutor(
+                    max_workers=BACKGROUND_WORKERS, thread_name_prefix="serving-panel-request"
+                )
+                self._background_workers = workers
+            return workers
+
+    def close(self) -> None:
+        """Closes the widget; background requests still running finish, queued ones go."""
+        workers: ThreadPoolExecutor | None = getattr(self, "_background_workers", None)
+        if workers is not None:
+            workers.shutdown(wait=False, cancel_futures=True)
+        super().close()

@@ -6,6 +6,12 @@ and its answer goes back as ``{"type": "reply", "id", "ok": true, "result"}`` or
 handler raises, ``{"type": "reply", "id", "ok": false, "error": ErrorView}``. Errors become
 data for the view to show inline, never a traceback in the kernel.
 
+A handler registered with ``background=True`` runs on a worker thread of the widget's, so a
+slow read (a streamed query, a batch of GETs for the explorer) does not hold the kernel: other
+requests, refreshes and the user's cells go on meanwhile. Such a handler only reads through
+the client and answers; it sets no trait and publishes no snapshot (those stay on the kernel's
+thread), and what it keeps it guards with a lock.
+
 A handler whose answer comes in pieces (a streamed query) may send, before its reply, any
 number of ``{"type": "partial", "id", "data"}`` messages for the same id, in order, through
 `send_partial`; the browser hands each to the request's ``onPartial`` and keeps waiting for
@@ -72,8 +78,9 @@ class PanelHost(Protocol):
         """Re-reads the endpoint and publishes it; raises what the read raised."""
         ...
 
-    def register_request(self, kind: str, handler: Handler) -> None:
-        """Adds a request kind the browser may send; each kind has one handler."""
+    def register_request(self, kind: str, handler: Handler, *, background: bool = False) -> None:
+        """Adds a request kind the browser may send; each kind has one handler. With
+        `background`, it runs off the kernel's thread (see the top for what it may do)."""
         ...
 
     def on_publish(self, observer: Observer) -> None:
@@ -157,15 +164,22 @@ class RequestRouter:
 
     def __init__(self) -> None:
         self._handlers: dict[str, Handler] = {}
+        self._background: set[str] = set()
 
-    def register(self, kind: str, handler: Handler) -> None:
+    def register(self, kind: str, handler: Handler, *, background: bool = False) -> None:
         if kind in self._handlers:
             raise ValueError(f"a handler for request kind {kind!r} is already registered")
         self._handlers[kind] = handler
+        if background:
+            self._background.add(kind)
 
     @property
     def kinds(self) -> frozenset[str]:
         return frozenset(self._handlers)
+
+    def in_background(self, content: Any) -> bool:
+        """Whether `content` is a request whose handler runs off the kernel's thread."""
+        return isinstance(content, Mapping) and content.get("kind") in self._background
 
     def handle(self, content: Any) -> dict[str, Any] | None:
         """Answers one custom message; returns None for messages that are not requests."""

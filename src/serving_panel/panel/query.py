@@ -46,6 +46,7 @@ From Python, `history_df()` (the widget's ``query_history_df``) gives the histor
 
 from __future__ import annotations
 
+import threading
 import time
 from collections import deque
 from collections.abc import Mapping
@@ -80,6 +81,9 @@ class PanelQuery:
         self._panel = panel
         self._history: deque[dict[str, Any]] = deque(maxlen=HISTORY_LIMIT)
         self._sent = 0
+        # `send` runs on the widget's background threads: the history is read and added to
+        # under this lock.
+        self._lock = threading.Lock()
 
     # Requests ----------------------------------------------------------------------------
 
@@ -103,8 +107,9 @@ class PanelQuery:
             if example is not None:
                 return {**answer, "request": example, "source": "openapi", "note": ""}
             notes.append("The OpenAPI document describes no request body.")
-        if self._history:
-            last = self._history[-1]["request"]
+        entries = self._entries()
+        if entries:
+            last = entries[-1]["request"]
             notes.append("The last request sent from this panel.")
             return {**answer, "request": last, "source": "history", "note": " ".join(notes)}
         notes.append("A skeleton: name the model's input columns.")
@@ -158,7 +163,7 @@ class PanelQuery:
         }
 
     def history(self, payload: Mapping[str, Any]) -> dict[str, Any]:
-        return {"entries": [_public(entry) for entry in self._history], "limit": HISTORY_LIMIT}
+        return {"entries": [_public(entry) for entry in self._entries()], "limit": HISTORY_LIMIT}
 
     def snippets(self, payload: Mapping[str, Any]) -> dict[str, str]:
         request = _request(payload)
@@ -186,7 +191,7 @@ class PanelQuery:
             "streamed",
             "response",
         ]
-        rows = [{key: entry[key] for key in columns} for entry in self._history]
+        rows = [{key: entry[key] for key in columns} for entry in self._entries()]
         frame = pd.DataFrame(rows, columns=columns)
         frame["at"] = pd.to_datetime(frame["at"], unit="ms", utc=True)
         result: pd.DataFrame = frame
@@ -202,9 +207,11 @@ class PanelQuery:
         streamed: bool,
         body: Any,
     ) -> dict[str, Any]:
-        self._sent += 1
+        with self._lock:
+            self._sent += 1
+            sent = self._sent
         entry = {
-            "id": self._sent,
+            "id": sent,
             "at": int(time.time() * 1000),
             "target": target,
             "request": request,
@@ -214,15 +221,20 @@ class PanelQuery:
             "streamed": streamed,
             "response": body,
         }
-        self._history.append(entry)
+        with self._lock:
+            self._history.append(entry)
         return _public(entry)
+
+    def _entries(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return list(self._history)
 
 
 def install(panel: PanelHost) -> PanelQuery:
     """Registers the Query tab's request kinds on `panel`."""
     handlers = PanelQuery(panel)
     panel.register_request("query.prefill", handlers.prefill)
-    panel.register_request("query.send", handlers.send)
+    panel.register_request("query.send", handlers.send, background=True)
     panel.register_request("query.history", handlers.history)
     panel.register_request("query.snippets", handlers.snippets)
     return handlers
