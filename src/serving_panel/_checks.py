@@ -112,3 +112,24 @@ def principal_query(value: object, field: str) -> str:
     if len(text) > MAX_PRINCIPAL_QUERY:
         raise _fail(field, f"must have at most {MAX_PRINCIPAL_QUERY} characters, got {len(text)}")
     return text
+
+
+#: Longest part of a Unity Catalog name (catalog, schema or model).
+MAX_UC_NAME_PART = 255
+
+
+def model_full_name(value: object, field: str = "name") -> str:
+    """A Unity Catalog model's three-level name, `catalog.schema.model`: three non-empty parts
+    of at most `MAX_UC_NAME_PART` characters, with no '/' and no control characters."""
+    rule = "must be a Unity Catalog model name catalog.schema.model (three non-empty parts)"
+    if not isinstance(value, str):
+        raise _fail(field, f"{rule}, got {value!r}")
+    parts = value.split(".")
+    if len(parts) != 3 or not all(part.strip() for part in parts):
+        raise _fail(field, f"{rule}, got {value!r}")
+    for part in parts:
+        if len(part) > MAX_UC_NAME_PART:
+            raise _fail(field, f"each part has at most {MAX_UC_NAME_PART} characters")
+        if "/" in part or any(ord(c) < 32 or ord(c) == 127 for c in part):
+            raise _fail(field, f"must not contain '/' or control characters, got {value!r}")
+    return value

@@ -5,6 +5,7 @@
     client.grant("ads-endpoint", "CAN_QUERY", user="jsmith@example.com")
     client.wait("ads-endpoint", until="ready")
     client.find_principals("jsm")                 # SCIM: users, groups, service principals
+    client.model_versions("main.default.ads")     # Unity Catalog: what a served entity can name
     client.set_traffic("ads-endpoint", {"ads1-1": 80, "ads1-2": 20})
     client.rollback("ads-endpoint", 3)            # a config version this client has seen
     client.restore(json.load(open("ads-endpoint-backup.json")))   # the delete dialog's backup
@@ -25,6 +26,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import quote
 
 from serving_panel import _checks, acl, bulk, config_edits, restore
 from serving_panel._acl_writes import AclWrites, Planner, grant_planner, revoke_planner
@@ -46,6 +48,7 @@ from serving_panel.errors import (
 from serving_panel.types import (
     Endpoint,
     EndpointConfig,
+    ModelVersion,
     PermissionLevel,
     Permissions,
     Principal,
@@ -62,6 +65,9 @@ if TYPE_CHECKING:
 API = "/api/2.0/serving-endpoints"
 PERMISSIONS = "/api/2.0/permissions/serving-endpoints"
 SCIM = "/api/2.0/preview/scim/v2"
+UC_MODELS = "/api/2.1/unity-catalog/models"
+#: Pages of model versions read at most (the service's pages hold up to 100 by default).
+_MAX_PAGES = 1000
 #: SCIM resources a principal search reads, with the filter each takes (`{q}` is the quoted query).
 _SEARCHES = (
     ("user", "Users", "userName co {q} or displayName co {q}"),
@@ -1042,6 +1048,46 @@ class ServingClient:
             raise failure
         return found
 
+    # Unity Catalog model versions ----------------------------------------------------------
+
+    def model_versions(self, name: str) -> builtins.list[ModelVersion]:
+        """The versions of the Unity Catalog model `name` (catalog.schema.model) that the
+        caller may see, newest first, every page read. What a served entity can name as its
+        `entity_version` (`ModelVersion.version`; only READY versions can be served).
+
+        Raises `ClientValidationError` (a ValueError) for a name that is not three-level, and
+        `ResourceDoesNotExist` when the workspace has no such model in Unity Catalog (or the
+        caller may not see it: the service does not tell the two apart)."""
+        full_name = _checks.model_full_name(name)
+        path = f"{UC_MODELS}/{quote(full_name, safe='')}/versions"
+        found: builtins.list[ModelVersion] = []
+        params: dict[str, str] = {}
+        tokens: set[str] = set()
+        for _ in range(_MAX_PAGES):
+            answer = _mapping(self._json("GET", path, params=params or None), "GET", path)
+            listed = answer.get("model_versions")
+            for item in listed if isinstance(listed, list) else []:
+                if isinstance(item, Mapping):
+                    found.append(ModelVersion.from_json(item, full_name))
+            token = answer.get("next_page_token")
+            if not isinstance(token, str) or not token:
+                return sorted(found, key=_version_order, reverse=True)
+            if token in tokens:
+                raise UnexpectedResponse(
+                    "the service gave the same next_page_token twice", method="GET", path=path
+                )
+            tokens.add(token)
+            params = {"page_token": token}
+        raise UnexpectedResponse(
+            f"more than {_MAX_PAGES} pages of model versions", method="GET", path=path
+        )
+
+    def model_versions_df(self, name: str) -> pd.DataFrame:
+        """`model_versions` as a DataFrame: one row per version, newest first."""
+        from serving_panel import frames
+
+        return frames.model_versions_frame(self.model_versions(name))
+
     # DataFrames ----------------------------------------------------------------------------
 
     def endpoints_df(self, *, detailed: bool = False) -> pd.DataFrame:
@@ -1195,6 +1241,12 @@ def _sent(planned: acl.AclPlan | None, error: ServingError) -> bool:
     return (
         planned is not None and planned.method is not None and not isinstance(error, acl.AclError)
     )
+
+
+def _version_order(version: ModelVersion) -> tuple[int, str]:
+    """Numeric versions by number; anything else after them, by text."""
+    text = version.version
+    return (int(text), "") if text.isascii() and text.isdigit() else (-1, text)
 
 
 def _scim_string(text: str) -> str:

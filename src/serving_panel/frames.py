@@ -11,7 +11,14 @@ from typing import TYPE_CHECKING, Any, Protocol
 import pandas as pd
 
 from serving_panel import _wire
-from serving_panel.types import UI_STATES, Endpoint, EndpointConfig, Permissions, Principal
+from serving_panel.types import (
+    UI_STATES,
+    Endpoint,
+    EndpointConfig,
+    ModelVersion,
+    Permissions,
+    Principal,
+)
 
 if TYPE_CHECKING:
     from serving_panel.logs import LogRecord
@@ -29,6 +36,12 @@ DEPLOYMENT = (
 LEVELS = _wire.PERMISSION_LEVELS
 LOG_LEVELS = ("TRACE", "DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 KINDS = _wire.PRINCIPAL_KINDS
+MODEL_VERSION_STATUSES = (
+    "PENDING_REGISTRATION",
+    "READY",
+    "FAILED_REGISTRATION",
+    "MODEL_VERSION_STATUS_UNKNOWN",
+)
 
 
 def _category(values: Sequence[Any], known: Sequence[str], *, ordered: bool = False) -> pd.Series:
@@ -180,6 +193,19 @@ def principals_frame(principals: Sequence[Principal]) -> pd.DataFrame:
         "kind": _category([p.kind for p in principals], KINDS),
         "name": pd.Series([p.name for p in principals], dtype="string"),
         "display_name": pd.Series([p.display_name for p in principals], dtype="string"),
+    }
+    return _frame(columns, list(columns))
+
+
+def model_versions_frame(versions: Sequence[ModelVersion]) -> pd.DataFrame:
+    """One row per model version: full name, version, status, when and by whom created."""
+    columns = {
+        "full_name": pd.Series([v.full_name for v in versions], dtype="string"),
+        "version": pd.Series([v.version for v in versions], dtype="string"),
+        "status": _category([v.status for v in versions], MODEL_VERSION_STATUSES),
+        "created": _times([v.created for v in versions]),
+        "created_by": pd.Series([v.created_by for v in versions], dtype="string"),
+        "comment": pd.Series([v.comment for v in versions], dtype="string"),
     }
     return _frame(columns, list(columns))
 

@@ -320,6 +320,39 @@ class Permissions(_View):
         return f"Permissions({self.object_id!r}, {len(self.grants)} grants)"
 
 
+@dataclass(frozen=True)
+class ModelVersion(_View):
+    """A Unity Catalog model version (ModelVersionInfo): what `model_versions` lists and a
+    served entity's `entity_version` names. `full_name` is catalog.schema.model; `status` is
+    the service's string (only READY versions can be served); `created` is `created_at`."""
+
+    full_name: str = ""
+    version: str = ""
+    status: str | None = None
+    created: datetime | None = None
+    created_by: str | None = None
+    comment: str | None = None
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any], full_name: str = "") -> ModelVersion:
+        parts = [_text(data, key) for key in ("catalog_name", "schema_name", "model_name")]
+        named = ".".join(p for p in parts if p is not None) if all(parts) else full_name
+        version = data.get("version")
+        return cls(
+            raw=_frozen(data),
+            full_name=named or full_name,
+            version="" if version is None or isinstance(version, bool) else str(version),
+            status=_text(data, "status"),
+            created=timestamp(data.get("created_at")),
+            created_by=_text(data, "created_by"),
+            comment=_text(data, "comment"),
+        )
+
+    @property
+    def ready(self) -> bool:
+        return self.status == "READY"
+
+
 _SP_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:ServicePrincipal"
 # A service principal's application id; SCIM Me may give it as the userName.
 _APPLICATION_ID = re.compile(

@@ -1,13 +1,16 @@
 /**
  * The Config tab's actions beside the rows: add a served entity (a registered model's name and
- * version, typed: the workspace offers no model list), the quick actions (shift N% to an
- * entity, promote one to 100%), and roll back to a config this panel has seen.
+ * version, typed; once a name is typed, its Unity Catalog versions are offered as suggestions,
+ * versions.ts), the quick actions (shift N% to an entity, promote one to 100%), and roll back
+ * to a config this panel has seen.
  */
 import { useState } from "preact/hooks";
+import type { Rpc } from "../bridge/rpc";
 import { ErrorLine, type ErrorView } from "../ui/errors";
-import { version } from "../ui/format";
+import { exactTime, version } from "../ui/format";
 import { addRow, type Draft, isProblem, live, type Problem, promote, shift } from "./draft";
 import type { History } from "./types";
+import { useVersionList, type VersionList } from "./versions";
 
 interface EditProps {
   draft: Draft;
@@ -15,14 +18,47 @@ interface EditProps {
   onProblem: (problem: Problem) => void;
 }
 
-export function AddEntity({ draft, edit, onProblem }: EditProps) {
+interface AddProps extends EditProps {
+  rpc: Rpc;
+  /** Unique per view: the version suggestions' datalist id. */
+  idPrefix: string;
+}
+
+function VersionNote({ list }: { list: VersionList }) {
+  if (list.state === "idle") return null;
+  const found = list.state === "done" ? list.found : null;
+  return (
+    <span class="sp-config-versions" role="status" data-testid="config-add-versions">
+      {list.state === "failed" ? (
+        <ErrorLine error={list.error} style="aside" />
+      ) : (
+        <span class="sp-muted">
+          {found === null
+            ? "listing versions…"
+            : found.total === 0
+              ? "no versions"
+              : `${found.total} version${found.total === 1 ? "" : "s"}` +
+                (found.versions.length < found.total
+                  ? ` (newest ${found.versions.length} offered)`
+                  : "")}
+        </span>
+      )}
+    </span>
+  );
+}
+
+export function AddEntity({ draft, edit, onProblem, rpc, idPrefix }: AddProps) {
   const [add, setAdd] = useState({ model: "", version: "", name: "" });
+  const { list, typed } = useVersionList(rpc);
+  const listId = `${idPrefix}-versions`;
+  const offered = list.state === "done" ? list.found.versions : [];
   const onAdd = (): void => {
     const next = addRow(draft, add.model, add.version, add.name);
     if (isProblem(next)) onProblem(next);
     else {
       edit(next);
       setAdd({ model: "", version: "", name: "" });
+      typed("");
     }
   };
   return (
@@ -34,16 +70,29 @@ export function AddEntity({ draft, edit, onProblem }: EditProps) {
         aria-label="Model name"
         data-testid="config-add-model"
         value={add.model}
-        onInput={(e) => setAdd({ ...add, model: e.currentTarget.value })}
+        onInput={(e) => {
+          setAdd({ ...add, model: e.currentTarget.value });
+          typed(e.currentTarget.value);
+        }}
       />
       <input
         class="sp-config-input sp-config-version"
         placeholder="version"
         aria-label="Model version"
         data-testid="config-add-version"
+        list={listId}
         value={add.version}
         onInput={(e) => setAdd({ ...add, version: e.currentTarget.value })}
       />
+      <datalist id={listId} data-testid="config-add-version-list">
+        {offered.map((v) => (
+          <option key={v.version} value={v.version}>
+            {[v.status, v.created === null ? null : exactTime(v.created)]
+              .filter((part) => part !== null)
+              .join(" · ")}
+          </option>
+        ))}
+      </datalist>
       <input
         class="sp-config-input"
         placeholder="served name (optional)"
@@ -55,6 +104,7 @@ export function AddEntity({ draft, edit, onProblem }: EditProps) {
       <button type="button" class="sp-button" data-testid="config-add" onClick={onAdd}>
         Add served entity
       </button>
+      <VersionNote list={list} />
     </fieldset>
   );
 }

@@ -207,7 +207,13 @@ export function ConfigTab({ rpc, snapshot, active }: ConfigTabProps) {
         <span class="sp-muted">(traffic percentages must add up to 100)</span>
       </p>
       <ProblemList list={found} testId="config-problems" />
-      <AddEntity draft={draft} edit={edit} onProblem={setQuickProblem} />
+      <AddEntity
+        draft={draft}
+        edit={edit}
+        onProblem={setQuickProblem}
+        rpc={rpc}
+        idPrefix={idPrefix}
+      />
       <QuickActions draft={draft} edit={edit} onProblem={setQuickProblem} />
       <Rollback
         history={history}

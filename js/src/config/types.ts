@@ -79,3 +79,23 @@ export function normalizeApplied(raw: unknown): Applied {
   const r = fields(raw);
   return { configVersion: num(r.config_version), state: str(r.state) };
 }
+
+/** `config.versions`: a Unity Catalog model's versions, newest first. */
+export type ModelVersions = {
+  name: string;
+  versions: Array<{ version: string; status: string | null; created: number | null }>;
+  /** Every version the model has; `versions` may hold only the newest of them. */
+  total: number;
+};
+
+export function normalizeVersions(raw: unknown): ModelVersions {
+  const r = fields(raw);
+  const versions: ModelVersions["versions"] = [];
+  for (const item of list(r.versions)) {
+    const v = fields(item);
+    const version = strOrNull(v.version);
+    if (version === null || version === "") continue;
+    versions.push({ version, status: strOrNull(v.status), created: num(v.created) });
+  }
+  return { name: str(r.name), versions, total: num(r.total) ?? versions.length };
+}

@@ -32,6 +32,13 @@ entities: [{name, entity, version}], routes: [{entity, percentage}]}]}``
     then sends the previewed body, re-reads and publishes the endpoint (the header follows the
     update) and answers the new pending config's version. A 403 says CAN_MANAGE is needed; the
     service's other refusals (a model version that does not exist) come back as its errors.
+
+``config.versions``  ``{name}`` → ``{name, versions: [{version, status, created}], total}``
+    The versions of the Unity Catalog model `name` (catalog.schema.model) that the add-entity
+    form offers, newest first (`ServingClient.model_versions`): `created` in epoch ms or null,
+    at most `MAX_VERSIONS` of them (`total` counts all). A name that is not three-level is
+    refused (400, naming the field); a model the workspace's Unity Catalog lacks, or the caller
+    may not see, is a 404 in words. The form keeps free text either way.
 """
 
 from __future__ import annotations
@@ -42,7 +49,13 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from serving_panel import config_edits, snippets
-from serving_panel.errors import PermissionDenied, ResourceConflict, ServingError
+from serving_panel.errors import (
+    ClientValidationError,
+    PermissionDenied,
+    ResourceConflict,
+    ResourceDoesNotExist,
+    ServingError,
+)
 from serving_panel.panel.config_body import EditRefusedError, changes, edit_body, problem
 from serving_panel.panel.protocol import RequestError, invalid, request_error
 
@@ -54,6 +67,8 @@ __all__ = ["PanelConfigEditor", "install"]
 
 #: Previews kept for Apply; older ones are forgotten (Apply then asks for a new preview).
 MAX_PREVIEWS = 32
+#: Model versions a `config.versions` reply carries at most (the newest).
+MAX_VERSIONS = 200
 
 
 class PanelConfigEditor:
@@ -239,6 +254,43 @@ class PanelConfigEditor:
             "state": after.state,
         }
 
+    # config.versions --------------------------------------------------------------------
+
+    def versions(self, payload: Mapping[str, Any]) -> dict[str, Any]:
+        name = payload.get("name")
+        if not isinstance(name, str) or not name.strip():
+            raise invalid("name", f"must be a model name catalog.schema.model, got {name!r}")
+        name = name.strip()
+        try:
+            found = self._panel.client.model_versions(name)
+        except ClientValidationError as error:
+            raise RequestError(
+                f"{error} Versions are listed for Unity Catalog models only; type the version.",
+                error_code="INVALID_PARAMETER_VALUE",
+                status=400,
+            ) from None
+        except ResourceDoesNotExist as error:
+            raise RequestError(
+                f"This workspace has no Unity Catalog model {name}, or you may not see it "
+                f"(listing needs EXECUTE on the model). (The service said: {error.message})",
+                error_code=error.error_code,
+                status=error.status,
+            ) from None
+        except ServingError as error:
+            raise request_error(error) from None
+        return {
+            "name": name,
+            "versions": [
+                {
+                    "version": v.version,
+                    "status": v.status,
+                    "created": int(v.created.timestamp() * 1000) if v.created else None,
+                }
+                for v in found[:MAX_VERSIONS]
+            ],
+            "total": len(found),
+        }
+
 
 def _your_level(endpoint: Endpoint) -> str:
     level = endpoint.permission_level
@@ -274,4 +326,5 @@ def install(panel: PanelHost) -> PanelConfigEditor:
     panel.register_request("config.history", handlers.history)
     panel.register_request("config.preview", handlers.preview)
     panel.register_request("config.apply", handlers.apply)
+    panel.register_request("config.versions", handlers.versions)
     return handlers

@@ -23,7 +23,14 @@ from serving_panel.local.api.errors import (
     no_api_found,
 )
 from serving_panel.local.api.faults import FaultMiddleware, Faults
-from serving_panel.local.api.routes import control, endpoints, invocations, permissions, scim
+from serving_panel.local.api.routes import (
+    control,
+    endpoints,
+    invocations,
+    permissions,
+    scim,
+    unity_catalog,
+)
 from serving_panel.local.state.errors import ApiError
 from serving_panel.local.workspace import Workspace
 
@@ -80,6 +87,7 @@ def create_app(workspace: Workspace) -> Starlette:
             *endpoints.routes,
             *permissions.routes,
             *scim.routes,
+            *unity_catalog.routes,
             *control.routes,
         ],
         middleware=middleware,

@@ -6,8 +6,10 @@ entity was built in); they never leave this module.
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
+from serving_panel.local.models.registry import RegisteredModel
 from serving_panel.local.state.auth import ADMINS_GROUP, INHERITED_FROM
 from serving_panel.local.state.store import AclEntry, Endpoint
 
@@ -309,4 +311,23 @@ def invocation_openapi(
         "info": {"title": endpoint.name, "version": str(config.get("config_version", ""))},
         "servers": [{"url": server_url}],
         "paths": paths,
+    }
+
+
+def model_version(model: RegisteredModel) -> dict[str, Any]:
+    """ModelVersionInfo as Unity Catalog lists it (no aliases, no tags): a registered version
+    of a three-part name is READY. The store records no registering principal, source run or
+    storage URI, so those fields are left out rather than made up."""
+    catalog, schema, name = model.name.split(".")
+    return {
+        "model_name": name,
+        "catalog_name": catalog,
+        "schema_name": schema,
+        "version": model.version,
+        "status": "READY",
+        "id": str(
+            uuid.uuid5(uuid.NAMESPACE_URL, f"serving-panel-local/{model.name}/{model.version}")
+        ),
+        "created_at": model.registered_at_ms,
+        "updated_at": model.registered_at_ms,
     }

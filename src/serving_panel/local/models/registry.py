@@ -161,6 +161,12 @@ class ModelStore:
         check_model_name(name)
         return [model.version for model in self._read_versions(name)]
 
+    def registered(self, name: str) -> builtins.list[RegisteredModel]:
+        """The registered versions of `name` with when each was registered, ascending by
+        version; empty when there are none."""
+        check_model_name(name)
+        return self._read_versions(name)
+
     def resolve(self, name: str, version: str | int) -> RegisteredModel:
         """The registered model `name` at `version` ("1" as the REST API sends it, or 1).
 

@@ -56,6 +56,14 @@ def served_model_not_found(endpoint: str, served_model: str, known: list[str]) -
     )
 
 
+def model_not_found(full_name: str) -> ApiError:
+    """Unity Catalog's answer for a registered model it does not have (or the caller may not
+    see: the service does not tell the two apart)."""
+    return ApiError(
+        404, "RESOURCE_DOES_NOT_EXIST", f"Routine or Model '{full_name}' does not exist."
+    )
+
+
 def already_exists(name: str) -> ApiError:
     return ApiError(409, "RESOURCE_ALREADY_EXISTS", f"Endpoint with name '{name}' already exists.")
 
