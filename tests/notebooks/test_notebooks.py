@@ -52,16 +52,20 @@ def test_permissions_notebook(tmp_path: Path) -> None:
 def test_quickstart_notebook(tmp_path: Path) -> None:
     notebook = run("quickstart.ipynb", tmp_path)
     code = [cell for cell in notebook.cells if cell.cell_type == "code"]
-    fleet = outputs(code[1])
+    # It opens with the explorer: a widget view, its repr naming the local workspace.
+    explorer = code[1]["outputs"]
+    assert [o["data"]["application/vnd.jupyter.widget-view+json"] for o in explorer]
+    assert "ServingExplorer(host='http://127.0.0.1:" in outputs(code[1])
+    fleet = outputs(code[2])
     for name in ("ads-endpoint", "sentiment", "fraud-detector", "churn-model"):
         assert name in fleet
     assert "Ready (update failed)" in fleet
     assert "Not ready (update failed)" in fleet
     assert "ads1-1 80% / ads1-2 20%" in fleet
-    prediction = outputs(code[4])
+    prediction = outputs(code[5])
     assert "[3.0, 6.0]" in prediction
     assert "ads1-1" in prediction or "ads1-2" in prediction
-    failure = outputs(code[5])
+    failure = outputs(code[6])
     assert "Ready (update failed)" in failure
     assert "fails to load on purpose" in failure
 
