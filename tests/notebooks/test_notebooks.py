@@ -44,8 +44,19 @@ def test_permissions_notebook(tmp_path: Path) -> None:
     assert "PUT /api/2.0/permissions/serving-endpoints/" in plan
     assert "bob@example.com" in plan
     assert "admins group's grant can't be changed" in outputs(code[5])
-    audit = outputs(code[6])
+    access = outputs(code[6])
+    assert "ads-endpoint" in access and "/serving-endpoints/" in access
+    audit = outputs(code[7])
     assert "ads-endpoint" in audit and "bob@example.com" in audit
+    assert "admins" not in audit
+    assert "fraud-detector" in outputs(code[8])
+    plan = outputs(code[9])
+    assert "grant CAN_QUERY for group ml-platform on 3 endpoints" in plan
+    assert plan.count("send, PATCH /api/2.0/permissions/serving-endpoints/") == 3
+    applied = outputs(code[10])
+    assert applied.count(": done (PATCH") == 3
+    undone = outputs(code[11])
+    assert undone.count("<td>done</td>") == 3 and "<td>PUT</td>" in undone
 
 
 @pytest.mark.timeout(300)
