@@ -20,6 +20,9 @@ pytestmark = pytest.mark.e2e
 TIMES = "\N{MULTIPLICATION SIGN}"  # as in the Access view's "3 principals by 2 endpoints"
 XSS = '<img src=x onerror="window.__pwned = 1">'
 
+# Generous: the Access view reads the ACL of every endpoint in the session's workspace.
+ACCESS_TIMEOUT_MS = 90_000
+
 EXPLORER = [
     "from serving_panel import ServingExplorer\n"
     "explorer = ServingExplorer(auto_refresh=False)\n"
@@ -53,7 +56,8 @@ def test_the_access_view_shows_effective_levels_and_narrows_to_one_principal(
     root.get_by_test_id("explorer-view-access").click()
     view = root.get_by_test_id("access-view")
     view.get_by_test_id("access-endpoint").fill(marker)
-    expect(view.get_by_test_id("access-progress")).to_have_count(0)
+    # Every endpoint's ACL is read, the session's other tests' endpoints too.
+    expect(view.get_by_test_id("access-progress")).to_have_count(0, timeout=ACCESS_TIMEOUT_MS)
     expect(view.get_by_test_id("access-shown")).to_contain_text(f"{TIMES} 3 endpoints")
     expect(view.get_by_test_id("access-unreadable")).to_have_count(0)
     # Admins manage every endpoint through inheritance, marked as inherited in each cell.

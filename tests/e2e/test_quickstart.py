@@ -79,7 +79,7 @@ def test_quickstart_run_all_leaves_live_widgets_with_working_tabs(
     for name in DEMO_ENDPOINTS:
         row = explorer.locator(f'[data-testid=explorer-row][data-name="{name}"]')
         expect(row).to_contain_text("MANAGE", timeout=ANSWER_TIMEOUT_MS)
-    expect(explorer.get_by_test_id("explorer-progress")).to_have_count(0)
+    expect(explorer.get_by_test_id("explorer-progress")).to_have_count(0, timeout=ANSWER_TIMEOUT_MS)
     expect(explorer.get_by_role("alert")).to_have_count(0)
 
     # The explorer's root is a .serving-panel too: the panels are the others.
