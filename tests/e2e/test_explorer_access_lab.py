@@ -1,10 +1,13 @@
 """ServingExplorer's Access view and grants across endpoints in JupyterLab, checked against the
 workspace through ServingClient: effective levels per principal and endpoint (inherited ones
 marked) narrowed to one principal; a grant on two selected endpoints picked through the SCIM
-look-up, previewed call by call, applied with a result per endpoint and seen by the client; and
-server strings (tags, principal names) rendered as text."""
+look-up, previewed call by call, applied with a result per endpoint and seen by the client;
+server strings (tags, principal names) rendered as text; no token in the page or the saved
+notebook."""
 
 from __future__ import annotations
+
+import json
 
 import pytest
 from playwright.sync_api import Locator, expect
@@ -145,8 +148,8 @@ def test_a_grant_on_two_selected_endpoints_is_previewed_applied_and_seen_by_the_
     assert notebook.widget_errors() == []
 
 
-def test_tags_render_as_text_in_the_list(
-    lab: JupyterLab, notebook: NotebookPage, client: ServingClient
+def test_tags_render_as_text_and_no_token_reaches_the_page_or_the_saved_notebook(
+    lab: JupyterLab, notebook: NotebookPage, client: ServingClient, workspace: LocalWorkspace
 ) -> None:
     marker = unique("xxss")
     name = f"{marker}-tagged"
@@ -160,4 +163,12 @@ def test_tags_render_as_text_in_the_list(
     expect(root.locator(f'[data-testid=explorer-row][data-name="{name}"]')).to_be_visible()
     assert root.locator("img").count() == 0
     assert notebook.page.evaluate("() => window.__pwned") is None
+    html = notebook.page.evaluate("() => document.documentElement.outerHTML")
+    assert workspace.token not in html
+    notebook.save()
+    saved = (lab.root_dir / f"{marker}.ipynb").read_text()
+    widgets = json.loads(saved)["metadata"]["widgets"]
+    state = widgets["application/vnd.jupyter.widget-state+json"]["state"]
+    assert any("endpoint_name" in m["state"] for m in state.values())  # the state was saved...
+    assert workspace.token not in saved and "dapi" not in saved  # ...and the token is not in it
     assert notebook.widget_errors() == []
