@@ -29,6 +29,8 @@ WORKING = {
     "logs": ("log-status", re.compile(r"^[\d,]+ lines?")),
     "permissions": ("perms-status", re.compile(r"\d+ principals?")),
 }
+# The endpoints the demo seed makes (local/seed.py).
+DEMO_ENDPOINTS = ("ads-endpoint", "sentiment", "fraud-detector", "churn-model")
 # What a view says while its request is out (bridge/waiting.ts), at the start of a status line.
 STILL_WAITING = re.compile(r"^\s*(loading|waiting for the kernel|connecting|Reading)")
 
@@ -71,7 +73,17 @@ def test_quickstart_run_all_leaves_live_widgets_with_working_tabs(
     notebook.open(lab.copy_notebook(NOTEBOOKS / "quickstart.ipynb"))
     notebook.run_all()  # raises on any cell error
 
-    panels = notebook.locator(".serving-panel")
+    # It opens with the explorer: every demo endpoint listed, with its details read.
+    explorer = notebook.locator(".serving-explorer")
+    expect(explorer).to_have_count(1)
+    for name in DEMO_ENDPOINTS:
+        row = explorer.locator(f'[data-testid=explorer-row][data-name="{name}"]')
+        expect(row).to_contain_text("MANAGE", timeout=ANSWER_TIMEOUT_MS)
+    expect(explorer.get_by_test_id("explorer-progress")).to_have_count(0, timeout=ANSWER_TIMEOUT_MS)
+    expect(explorer.get_by_role("alert")).to_have_count(0)
+
+    # The explorer's root is a .serving-panel too: the panels are the others.
+    panels = notebook.locator(".serving-panel:not(.serving-explorer)")
     expect(panels.first).to_be_visible()
     assert panels.count() >= 1
     for index in range(panels.count()):
@@ -90,6 +102,10 @@ def test_quickstart_run_all_leaves_live_widgets_with_working_tabs(
     # The README's screenshot: `SERVING_PANEL_SCREENSHOTS=docs make py-test` refreshes it.
     target = os.environ.get("SERVING_PANEL_SCREENSHOTS")
     if target:
+        # Wide enough for every column of the explorer's list.
+        notebook.page.set_viewport_size({"width": 1600, "height": 1000})
+        explorer.scroll_into_view_if_needed()
+        explorer.screenshot(path=str(Path(target) / "explorer.png"))
         notebook.page.set_viewport_size({"width": 1280, "height": 1400})  # the whole panel
         panel = panels.first
         panel.get_by_test_id("tab-overview").click()

@@ -44,24 +44,39 @@ def test_permissions_notebook(tmp_path: Path) -> None:
     assert "PUT /api/2.0/permissions/serving-endpoints/" in plan
     assert "bob@example.com" in plan
     assert "admins group's grant can't be changed" in outputs(code[5])
-    audit = outputs(code[6])
+    access = outputs(code[6])
+    assert "ads-endpoint" in access and "/serving-endpoints/" in access
+    audit = outputs(code[7])
     assert "ads-endpoint" in audit and "bob@example.com" in audit
+    assert "admins" not in audit
+    assert "fraud-detector" in outputs(code[8])
+    plan = outputs(code[9])
+    assert "grant CAN_QUERY for group ml-platform on 3 endpoints" in plan
+    assert plan.count("send, PATCH /api/2.0/permissions/serving-endpoints/") == 3
+    applied = outputs(code[10])
+    assert applied.count(": done (PATCH") == 3
+    undone = outputs(code[11])
+    assert undone.count("<td>done</td>") == 3 and "<td>PUT</td>" in undone
 
 
 @pytest.mark.timeout(300)
 def test_quickstart_notebook(tmp_path: Path) -> None:
     notebook = run("quickstart.ipynb", tmp_path)
     code = [cell for cell in notebook.cells if cell.cell_type == "code"]
-    fleet = outputs(code[1])
+    # It opens with the explorer: a widget view, its repr naming the local workspace.
+    explorer = code[1]["outputs"]
+    assert [o["data"]["application/vnd.jupyter.widget-view+json"] for o in explorer]
+    assert "ServingExplorer(host='http://127.0.0.1:" in outputs(code[1])
+    fleet = outputs(code[2])
     for name in ("ads-endpoint", "sentiment", "fraud-detector", "churn-model"):
         assert name in fleet
     assert "Ready (update failed)" in fleet
     assert "Not ready (update failed)" in fleet
     assert "ads1-1 80% / ads1-2 20%" in fleet
-    prediction = outputs(code[4])
+    prediction = outputs(code[5])
     assert "[3.0, 6.0]" in prediction
     assert "ads1-1" in prediction or "ads1-2" in prediction
-    failure = outputs(code[5])
+    failure = outputs(code[6])
     assert "Ready (update failed)" in failure
     assert "fails to load on purpose" in failure
 

@@ -1,0 +1,70 @@
+"""ServingExplorer in marimo: wrapped in `mo.ui.anywidget` and rendered by marimo's own widget
+runtime, it lists the workspace's endpoints, a search filters them, opening one shows its panel
+inside and back returns to the list; no token reaches the page."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from harness.api import entity, unique
+from harness.marimo import Marimo, MarimoNotebook
+from serving_panel import ServingClient
+from serving_panel.local.handle import LocalWorkspace
+
+pytestmark = pytest.mark.e2e
+
+CELLS = [
+    "import marimo as mo",
+    "from serving_panel import ServingExplorer",
+    "explorer = mo.ui.anywidget(ServingExplorer(auto_refresh=False))",
+    "explorer",
+]
+
+
+@pytest.fixture
+def marimo_notebook(page: Page, marimo_server: Marimo) -> MarimoNotebook:
+    return MarimoNotebook(page, marimo_server)
+
+
+def test_the_explorer_lists_opens_and_goes_back_in_marimo(
+    marimo_server: Marimo,
+    marimo_notebook: MarimoNotebook,
+    client: ServingClient,
+    workspace: LocalWorkspace,
+) -> None:
+    marker = unique("xmarimo")
+    wanted, other = f"{marker}-ads", unique("e2e-marimo-other")
+    client.create(wanted, [entity("ads1", "1")], tags={"team": "explorer-marimo"})
+    client.create(other)
+    client.wait(wanted)
+    # The explorer's value as marimo sees it is displayed too: all its synced state is in the page.
+    path = marimo_server.add_notebook("explorer.py", [*CELLS, "explorer.value"])
+    marimo_notebook.open(path)
+    root = marimo_notebook.output(3).locator(".serving-explorer")
+    rows = root.get_by_test_id("explorer-row")
+    expect(root.locator(f'[data-testid=explorer-row][data-name="{other}"]')).to_be_visible()
+
+    root.get_by_test_id("explorer-search").fill(marker)
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_have_attribute("data-name", wanted)
+    expect(rows.first).to_contain_text("MANAGE")  # the details streamed in
+    expect(rows.first.get_by_test_id("explorer-tag")).to_have_text("team=explorer-marimo")
+
+    rows.first.click()
+    opened = root.get_by_test_id("explorer-opened")
+    expect(opened).to_have_attribute("data-name", wanted)
+    expect(opened.get_by_test_id("state-badge")).to_have_attribute("data-state", "Ready")
+    expect(opened).to_contain_text("ads1-1")
+
+    root.get_by_test_id("explorer-back").click()
+    expect(root.get_by_test_id("explorer-search")).to_have_value(marker)
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_have_attribute("data-name", wanted)
+
+    expect(marimo_notebook.output(4)).to_contain_text("snapshot")
+    html = marimo_notebook.page.evaluate("() => document.documentElement.outerHTML")
+    assert workspace.token not in html
+    assert "dapi" not in html
+    assert marimo_notebook.cell_errors() == []
+    assert marimo_notebook.widget_errors() == []
