@@ -145,7 +145,11 @@ export function EndpointList(props: EndpointListProps) {
           <Visible text={row.name} />
         </span>
         <span class="sp-x-cell">
-          <span class={`sp-badge sp-tone-${tone}`} data-testid="explorer-state">
+          <span
+            class={`sp-badge sp-tone-${tone}`}
+            data-testid="explorer-state"
+            title={row.state ?? "Unknown"}
+          >
             <span class="sp-dot" aria-hidden="true" />
             {row.state ?? "Unknown"}
           </span>
