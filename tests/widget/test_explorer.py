@@ -152,6 +152,27 @@ def view_tagged(explorer: ServingExplorer, comms: CommLog, kind: str, endpoint: 
     return reply
 
 
+def test_deleting_the_opened_endpoint_pauses_auto_refresh_until_back(
+    client: ServingClient, comms: CommLog
+) -> None:
+    doomed = unique("explorer-doomed")
+    client.create(doomed, [entity("ads1", "1")])
+    client.wait(doomed)
+    explorer = ServingExplorer(client=client)
+    view = PanelView(explorer, comms)
+    view.result("explorer.open", name=doomed)
+    assert view.result("delete.confirm", typed_name=doomed) == {"deleted": True}
+    assert explorer.auto_refresh is False  # nothing left to poll for this endpoint
+    # Back at the list (or opening another), the list follows along again.
+    view.result("explorer.close")
+    assert explorer.auto_refresh is True
+
+    # Auto refresh the user turned off stays off.
+    quiet = ServingExplorer(client=client, auto_refresh=False)
+    quiet.back()
+    assert quiet.auto_refresh is False
+
+
 def test_a_failed_open_leaves_the_view_as_it_was(
     client: ServingClient, endpoints: list[str], comms: CommLog
 ) -> None:

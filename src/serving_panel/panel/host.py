@@ -169,12 +169,14 @@ class EndpointHostWidget(anywidget.AnyWidget):
     _router: RequestRouter
     _features: PanelFeatures | None
     _metrics_interval_s: float
+    _paused_by_delete: bool
 
     def _init_host(self, client: ServingClient, metrics_interval_s: float) -> None:
         check_interval(metrics_interval_s)
         self._client = client
         self._endpoint = None
         self._metrics_interval_s = metrics_interval_s
+        self._paused_by_delete = False
         self._router = RequestRouter()
         self._router.register("hello", self._hello)
         self._features = None
@@ -183,6 +185,7 @@ class EndpointHostWidget(anywidget.AnyWidget):
     def host_endpoint(self, name: str) -> PanelFeatures:
         """Hosts `name` from now on: fresh features (no state of the previous endpoint's), the
         name synced, and the snapshot of nothing read yet. The caller refreshes."""
+        self._resume_auto_refresh()
         self._endpoint = None
         self._features = self._new_features(name)
         self.endpoint_name = name
@@ -191,6 +194,7 @@ class EndpointHostWidget(anywidget.AnyWidget):
 
     def unhost(self) -> None:
         """Hosts nothing: the features and what they kept are dropped."""
+        self._resume_auto_refresh()
         self._features = None
         self._endpoint = None
         self.endpoint_name = ""
@@ -224,14 +228,22 @@ class EndpointHostWidget(anywidget.AnyWidget):
         """Shows `new`, made by a snapshot.py function; a deleted endpoint stops auto refresh.
         Then the hosted features' observers see it (see PanelHost.on_publish)."""
         self.snapshot = new
-        if snapshots.is_deleted(new):
+        if snapshots.is_deleted(new) and self.auto_refresh:
             self.auto_refresh = False
+            self._paused_by_delete = True
         features = self._features
         for observer in list(features.observers if features is not None else ()):
             try:
                 observer(new)
             except Exception:  # a feature's bug must not fail the refresh that published
                 _log.exception("an observer of %s's snapshots failed", self.endpoint_name)
+
+    def _resume_auto_refresh(self) -> None:
+        """Turns auto refresh back on if only the deletion of the endpoint hosted until now
+        turned it off (the explorer's list follows along again once back from it)."""
+        if self._paused_by_delete:
+            self._paused_by_delete = False
+            self.auto_refresh = True
 
     def _publish(self, endpoint: Endpoint) -> None:
         self._endpoint = endpoint
