@@ -227,6 +227,14 @@ describe("the Access view's level filter and turned grid", () => {
 describe("grants across endpoints", () => {
   it("previews each endpoint's call, needs the lock-out confirmed, and applies that plan", async () => {
     const { model, el, cleanup } = await listed(["a", "b", "c"]);
+    // The Access view read once before the grant...
+    click(el, "[data-testid=explorer-view-access]");
+    await vi.waitFor(() => expect(model.requestCount("explorer.access")).toBe(1), WAIT);
+    model.answer("explorer.access", { endpoints: [] });
+    click(el, "[data-testid=explorer-view-endpoints]");
+    await vi.waitFor(() =>
+      expect(el.querySelector("[data-testid=explorer-search]")).not.toBeNull(),
+    );
     for (const name of ["a", "c"]) {
       el.querySelector<HTMLElement>(
         `[data-testid=explorer-row][data-name="${name}"]`,
@@ -310,6 +318,9 @@ describe("grants across endpoints", () => {
         ).toEqual(["done", "stale"]),
       WAIT,
     );
+    // ...reads the ACLs again when next shown: what it held is stale now.
+    click(el, "[data-testid=explorer-view-access]");
+    await vi.waitFor(() => expect(model.requestCount("explorer.access")).toBe(2), WAIT);
     cleanup();
   });
 });

@@ -43,9 +43,11 @@ export function normalizeWrites(raw: unknown, field: "writes" | "results"): Writ
 interface Props {
   rpc: Rpc;
   names: string[];
+  /** Called once an apply answered: ACLs shown elsewhere (the Access view) are stale. */
+  onApplied?: () => void;
 }
 
-export function Grants({ rpc, names }: Props) {
+export function Grants({ rpc, names, onApplied }: Props) {
   const [plan, setPlan] = useState<{ id: string; about: string; rows: WriteRow[] } | null>(null);
   const [results, setResults] = useState<WriteRow[] | null>(null);
   const [force, setForce] = useState(false);
@@ -117,9 +119,10 @@ export function Grants({ rpc, names }: Props) {
             data-testid="grants-apply"
             disabled={busy || sending === 0}
             onClick={() =>
-              ask("explorer.grants.apply", { plan_id: plan.id, force }, (raw) =>
-                setResults(normalizeWrites(raw, "results")),
-              )
+              ask("explorer.grants.apply", { plan_id: plan.id, force }, (raw) => {
+                setResults(normalizeWrites(raw, "results"));
+                onApplied?.();
+              })
             }
           >
             Apply {sending}

@@ -167,7 +167,17 @@ export function Explorer({ model, rpc }: ExplorerProps) {
     <EndpointsView
       head={head}
       grants={
-        granting && ui.selected.size > 0 ? <Grants rpc={rpc} names={[...ui.selected]} /> : null
+        granting && ui.selected.size > 0 ? (
+          <Grants
+            rpc={rpc}
+            names={[...ui.selected]}
+            onApplied={() => {
+              // The Access view reads the ACLs again when next shown.
+              accessLoader.close();
+              setAccess(null);
+            }}
+          />
+        ) : null
       }
       onGrant={() => setGranting((on) => !on)}
       load={load}
