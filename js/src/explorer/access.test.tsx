@@ -279,7 +279,10 @@ describe("grants across endpoints", () => {
       plan_id: "plan-1",
       principal: { kind: "group", name: "team<i>x</i>" },
       level: null,
-      writes: [write("a", "send", "PUT"), write("c", "locked_out", "PUT")],
+      writes: [
+        { ...write("a", "send", "PUT"), warnings: ["team<b>x</b> keeps access: inherited"] },
+        write("c", "locked_out", "PUT"),
+      ],
     });
     await vi.waitFor(
       () => expect(el.querySelectorAll("[data-testid=grants-plan] tr")).toHaveLength(2),
@@ -289,6 +292,10 @@ describe("grants across endpoints", () => {
     expect(plan).toContain("PUT /api/2.0/permissions/serving-endpoints/id-a");
     expect(plan).toContain("CAN_MANAGE → none");
     expect(plan).toContain("<i>last</i> manager");
+    const warned = el.querySelectorAll("[data-testid=grants-warnings] li");
+    expect([...warned].map((item) => item.textContent)).toEqual([
+      "team<b>x</b> keeps access: inherited",
+    ]);
     expect(el.querySelector("[data-testid=grants] i")).toBeNull();
     expect(el.querySelector("[data-testid=grants-apply]")?.textContent).toBe("Apply 1");
     click(el, "[data-testid=grants-force]");

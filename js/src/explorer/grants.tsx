@@ -7,7 +7,7 @@
  */
 import { useState } from "preact/hooks";
 import type { Rpc } from "../bridge/rpc";
-import { isObject, list, str, strOrNull } from "../bridge/wire";
+import { isObject, list, str, strings, strOrNull } from "../bridge/wire";
 import { AddRow } from "../permissions/add-row";
 import { ErrorLine, type ErrorView, toErrorView } from "../ui/errors";
 import { Visible } from "../ui/visible";
@@ -26,6 +26,9 @@ export type WriteRow = {
   before: string | null;
   after: string | null;
   message: string | null;
+  /** What the preview should say about the write (an inherited level a direct grant does not
+   * lower, nothing to remove, a lock-out): the permissions tab's warnings, per endpoint. */
+  warnings: string[];
 };
 
 export function normalizeWrites(raw: unknown, field: "writes" | "results"): WriteRow[] {
@@ -34,9 +37,10 @@ export function normalizeWrites(raw: unknown, field: "writes" | "results"): Writ
     .map((w) => ({
       ...(Object.fromEntries(
         ["method", "path", "body", "before", "after", "message"].map((k) => [k, strOrNull(w[k])]),
-      ) as Omit<WriteRow, "endpoint" | "outcome">),
+      ) as Omit<WriteRow, "endpoint" | "outcome" | "warnings">),
       endpoint: str(w.endpoint),
       outcome: str(field === "writes" ? w.status : w.outcome),
+      warnings: strings(w.warnings),
     }));
 }
 
@@ -155,6 +159,15 @@ function WriteTable({ rows, testid }: { rows: WriteRow[]; testid: string }) {
                   </code>
                 )}{" "}
                 {r.message !== null && <Visible text={r.message} />}
+                {r.warnings.length > 0 && (
+                  <ul class="sp-x-grants-warnings" data-testid="grants-warnings">
+                    {r.warnings.map((warning) => (
+                      <li key={warning}>
+                        <Visible text={warning} />
+                      </li>
+                    ))}
+                  </ul>
+                )}
               </td>
             </tr>
           ))}

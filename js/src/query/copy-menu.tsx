@@ -1,8 +1,8 @@
 /**
- * "Copy as": the request as curl, ServingClient, databricks-sdk or SQL `ai_query`, built by
- * Python (serving_panel/snippets.py, `query.snippets`) so the copy is exactly what the kernel
- * would send. No snippet holds a token: they read DATABRICKS_HOST and DATABRICKS_TOKEN. The
- * copied snippet is also shown, as text, for hosts with no clipboard.
+ * "Copy as": the request as curl, ServingClient, databricks-sdk, the Databricks CLI or SQL
+ * `ai_query`, built by Python (serving_panel/snippets.py, `query.snippets`) so the copy is
+ * exactly what the kernel would send. No snippet holds a token: they read DATABRICKS_HOST and
+ * DATABRICKS_TOKEN. The copied snippet is also shown, as text, for hosts with no clipboard.
  */
 import { useState } from "preact/hooks";
 import type { Rpc } from "../bridge/rpc";

@@ -32,7 +32,10 @@ describe("query replies", () => {
     expect(normalizeSend(null)).toMatchObject({ status: null, entry: null, streamed: false });
     expect(normalizePrefill("x")).toEqual({ request: null, source: "skeleton", note: "" });
     expect(normalizeHistory({ entries: [{ id: 1 }, { id: 2, request: {} }, 7] })).toHaveLength(1);
-    expect(normalizeSnippets({ curl: "curl …", sql: 3 })).toEqual({ curl: "curl …" });
+    expect(normalizeSnippets({ curl: "curl …", sql: 3, cli: "databricks …" })).toEqual({
+      curl: "curl …",
+      cli: "databricks …",
+    });
   });
 
   it("writes a chat chunk's text, a completion's text, or else the chunk as JSON", () => {

@@ -40,6 +40,7 @@ export const SNIPPETS = [
   ["curl", "curl"],
   ["serving_client", "ServingClient"],
   ["sdk", "databricks-sdk"],
+  ["cli", "Databricks CLI"],
   ["sql", "SQL ai_query"],
 ] as const;
 
