@@ -19,6 +19,7 @@ import {
   normalizeApplied,
   normalizeHistory as normalizeConfigHistory,
   normalizePreview,
+  normalizeVersions,
   type Preview,
 } from "./config/types";
 import { normalizeDeleteSummary } from "./delete/summary";
@@ -71,6 +72,7 @@ const NORMALIZERS: Record<string, (raw: unknown) => unknown> = {
   "config.preview": (raw) => previewAsSent(normalizePreview(raw)),
   "config.preview.refused": (raw) => previewAsSent(normalizePreview(raw)),
   "config.apply": (raw) => appliedAsSent(normalizeApplied(raw)),
+  "config.versions": normalizeVersions,
   "events.list": normalizeEvents,
   // power/dialog.tsx reads the reply's `snippets` through the shared Copy-as normalizer.
   "power.preview": (raw) => ({ snippets: normalizeCopyAs(fields(raw).snippets) }),

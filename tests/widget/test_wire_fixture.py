@@ -100,6 +100,7 @@ def play(client: ServingClient, workspace: LocalWorkspace, comms: CommLog) -> di
     sent["config.apply"] = view.result("config.apply", preview_id=preview["preview_id"])
     client.wait(name)
     sent["config.history"] = view.result("config.history")
+    sent["config.versions"] = view.result("config.versions", name="main.default.sentiment")
 
     sent["power.preview"] = view.result("power.preview", action="stop")
 
