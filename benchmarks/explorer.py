@@ -20,7 +20,7 @@ tests/widget/ do. What is not counted: the kernel's comm round trip and the brow
    (pool size: `ServingClient.max_workers`), target ≤ 1.2x; and against databricks-sdk's
    `list` + `get` loop in the same run, target ≥ 10x faster.
 3. the access view for `--access-endpoints` (default 500) endpoints: `explorer.access` in the
-   Access view's batches of 50 (js/src/explorer/access.ts), after the list as in the view;
+   Access view's batches of 48 (js/src/explorer/access.ts), after the list as in the view;
    against databricks-sdk `list` + `get_permissions` in a loop, and the same over a 16-thread
    ThreadPoolExecutor. No target in the issue: ratios only.
 4. a filter keystroke at `--rows` (default 5,000) rows: the built explorer bundle
@@ -72,7 +72,7 @@ from serving_panel import ServingClient, ServingExplorer
 from serving_panel.local.handle import LocalWorkspace
 
 FIRST_BATCH, MAX_BATCH = 48, 192  # js/src/explorer/loader.ts
-ACCESS_BATCH = 50  # js/src/explorer/access.ts
+ACCESS_BATCH = 48  # js/src/explorer/access.ts
 SDK_THREADS = 16
 FIRST_ROWS_SLACK_S = 0.300
 DETAILS_IDEAL_FACTOR = 1.2

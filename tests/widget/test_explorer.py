@@ -162,15 +162,20 @@ def test_deleting_the_opened_endpoint_pauses_auto_refresh_until_back(
     view = PanelView(explorer, comms)
     view.result("explorer.open", name=doomed)
     assert view.result("delete.confirm", typed_name=doomed) == {"deleted": True}
-    assert explorer.auto_refresh is False  # nothing left to poll for this endpoint
+    assert not following(explorer)  # nothing left to poll for this endpoint
     # Back at the list (or opening another), the list follows along again.
     view.result("explorer.close")
-    assert explorer.auto_refresh is True
+    assert following(explorer)
 
     # Auto refresh the user turned off stays off.
     quiet = ServingExplorer(client=client, auto_refresh=False)
     quiet.back()
-    assert quiet.auto_refresh is False
+    assert not following(quiet)
+
+
+def following(explorer: ServingExplorer) -> bool:
+    """The synced auto_refresh as the view reads it now."""
+    return bool(explorer.auto_refresh)
 
 
 def test_a_failed_open_leaves_the_view_as_it_was(

@@ -98,7 +98,8 @@ export function grid(accesses: Access[], who: string, endpoint: string, atLeast 
   };
 }
 
-export const ACCESS_BATCH = 50;
+/** A multiple of the client's default pool (16 workers): each batch takes whole rounds. */
+export const ACCESS_BATCH = 48;
 
 export type AccessState = {
   loading: boolean;
