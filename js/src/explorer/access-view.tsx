@@ -8,6 +8,7 @@
  * The table draws at most MAX_CELLS cells (at least MAX_COLUMNS columns and MAX_ROWS rows) and
  * says how much it left out; the filters narrow it, and `access_df()` has everything.
  */
+import type { ComponentChildren } from "preact";
 import { useMemo } from "preact/hooks";
 import { ErrorLine } from "../ui/errors";
 import { Visible, visibleText } from "../ui/visible";
@@ -17,9 +18,14 @@ export const MAX_ROWS = 500;
 export const MAX_COLUMNS = 40;
 export const MAX_CELLS = 10_000;
 
+/** Rows by their name (`column` null) or by their level in one column (a principal's key or
+ * an endpoint's name, as the grid is turned). */
+export type AccessSort = { column: string | null; descending: boolean };
+
 export type AccessFilters = {
   who: string;
   endpoint: string;
+  sort?: AccessSort;
   /** A level the cells are at or above, or "" for any. */
   level?: string;
   /** Endpoints as rows, principals as columns. */
@@ -34,6 +40,57 @@ function PrincipalName({ p }: { p: Principal }) {
       <span class="sp-muted">{p.kind.replace("_", " ")} </span>
       <Visible text={p.principal} />
     </>
+  );
+}
+
+/** `rows` in `sort`'s order: by level in its column (most first when descending; no level
+ * last), then by name; the order is stable. */
+export function sortAccessRows<T>(
+  rows: readonly T[],
+  sort: AccessSort,
+  name: (row: T) => string,
+  level: (row: T, column: string) => AccessEntry | undefined,
+): T[] {
+  const sign = sort.descending ? -1 : 1;
+  const byName = (a: T, b: T): number => (name(a) < name(b) ? -1 : name(a) > name(b) ? 1 : 0);
+  const column = sort.column;
+  if (column === null) return [...rows].sort((a, b) => sign * byName(a, b));
+  const rank = (row: T): number => {
+    const entry = level(row, column);
+    return entry === undefined ? -1 : LEVELS.indexOf(entry.level as (typeof LEVELS)[number]);
+  };
+  return [...rows].sort((a, b) => {
+    const ra = rank(a);
+    const rb = rank(b);
+    if (ra !== rb) return ra < 0 ? 1 : rb < 0 ? -1 : sign * (ra - rb);
+    return byName(a, b);
+  });
+}
+
+function SortHeader({
+  column,
+  sort,
+  onSort,
+  children,
+}: {
+  column: string | null;
+  sort: AccessSort;
+  onSort: (column: string | null) => void;
+  children: ComponentChildren;
+}) {
+  const active = sort.column === column;
+  return (
+    <th aria-sort={active ? (sort.descending ? "descending" : "ascending") : undefined}>
+      <button
+        type="button"
+        class="sp-x-sort"
+        data-testid="access-sort"
+        onClick={() => onSort(column)}
+      >
+        {children}
+        {active && <span aria-hidden="true">{sort.descending ? " ▾" : " ▴"}</span>}
+      </button>
+    </th>
   );
 }
 
@@ -73,8 +130,34 @@ export function AccessView({ state, filters, setFilters, onReload }: Props) {
     down,
     Math.max(MAX_ROWS, Math.floor(MAX_CELLS / Math.max(1, columnCount))),
   );
-  const principals = g.principals.slice(0, byEndpoint ? columnCount : rowCount);
-  const endpoints = g.endpoints.slice(0, byEndpoint ? rowCount : columnCount);
+  const sort = filters.sort ?? { column: null, descending: false };
+  const onSort = (column: string | null): void =>
+    setFilters({
+      ...filters,
+      // A level column starts with the most access first; the name column A to Z.
+      sort: {
+        column,
+        descending: sort.column === column ? !sort.descending : column !== null,
+      },
+    });
+  const cellOf = (principalKey: string, endpoint: string) =>
+    g.cells.get(cellKey(principalKey, endpoint));
+  const principals = byEndpoint
+    ? g.principals.slice(0, columnCount)
+    : sortAccessRows(
+        g.principals,
+        sort,
+        (p) => p.principal,
+        (p, name) => cellOf(p.key, name),
+      ).slice(0, rowCount);
+  const endpoints = byEndpoint
+    ? sortAccessRows(
+        g.endpoints,
+        sort,
+        (name) => name,
+        (name, key) => cellOf(key, name),
+      ).slice(0, rowCount)
+    : g.endpoints.slice(0, columnCount);
   return (
     <div data-testid="access-view">
       <div class="sp-x-toolbar">
@@ -121,7 +204,11 @@ export function AccessView({ state, filters, setFilters, onReload }: Props) {
             data-testid="access-by-endpoint"
             checked={byEndpoint}
             onChange={(e) =>
-              setFilters({ ...filters, byEndpoint: (e.currentTarget as HTMLInputElement).checked })
+              setFilters({
+                ...filters,
+                byEndpoint: (e.currentTarget as HTMLInputElement).checked,
+                sort: { column: null, descending: false },
+              })
             }
           />
           endpoints as rows
@@ -146,17 +233,19 @@ export function AccessView({ state, filters, setFilters, onReload }: Props) {
         <table class="sp-table" data-by={byEndpoint ? "endpoint" : "principal"}>
           <thead>
             <tr>
-              <th>{byEndpoint ? "Endpoint" : "Principal"}</th>
+              <SortHeader column={null} sort={sort} onSort={onSort}>
+                {byEndpoint ? "Endpoint" : "Principal"}
+              </SortHeader>
               {byEndpoint
                 ? principals.map((p) => (
-                    <th key={p.key}>
+                    <SortHeader key={p.key} column={p.key} sort={sort} onSort={onSort}>
                       <PrincipalName p={p} />
-                    </th>
+                    </SortHeader>
                   ))
                 : endpoints.map((name) => (
-                    <th key={name}>
+                    <SortHeader key={name} column={name} sort={sort} onSort={onSort}>
                       <Visible text={name} />
-                    </th>
+                    </SortHeader>
                   ))}
             </tr>
           </thead>

@@ -224,6 +224,95 @@ describe("the Access view's level filter and turned grid", () => {
   });
 });
 
+describe("the Access view's sort", () => {
+  it("sorts rows by their level in a column, most first, then again the other way", async () => {
+    const accesses = normalizeAccess({
+      endpoints: [
+        access("e1", [
+          entry("alice@example.com", "CAN_QUERY"),
+          entry("bob@example.com", "CAN_MANAGE"),
+          entry("admins", "CAN_MANAGE", true),
+        ]),
+        access("e2", [
+          entry("alice@example.com", "CAN_VIEW"),
+          entry("carol@example.com", "CAN_MANAGE"),
+          entry("admins", "CAN_MANAGE", true),
+        ]),
+      ],
+    });
+    const el = document.createElement("div");
+    document.body.append(el);
+    let filters: AccessFilters = { who: "", endpoint: "" };
+    const draw = (): void =>
+      render(
+        <AccessView
+          state={{ loading: false, done: 2, total: 2, accesses, error: null }}
+          filters={filters}
+          setFilters={(next) => {
+            filters = next;
+            draw();
+          }}
+          onReload={() => undefined}
+        />,
+        el,
+      );
+    const order = () =>
+      [...el.querySelectorAll<HTMLElement>("[data-testid=access-row]")].map(
+        (row) => row.dataset.principal,
+      );
+    const header = (index: number) => {
+      const found = el.querySelectorAll<HTMLElement>("[data-testid=access-sort]")[index];
+      if (found === undefined) throw new Error(`no header ${index}`);
+      return found;
+    };
+    draw();
+    expect(order()).toEqual([
+      "admins",
+      "alice@example.com",
+      "bob@example.com",
+      "carol@example.com",
+    ]);
+
+    header(1).click(); // e1: most access first, no level last
+    await vi.waitFor(
+      () =>
+        expect(order()).toEqual([
+          "admins",
+          "bob@example.com",
+          "alice@example.com",
+          "carol@example.com",
+        ]),
+      WAIT,
+    );
+    expect(header(1).closest("th")?.getAttribute("aria-sort")).toBe("descending");
+    header(1).click(); // least first; still no level last
+    await vi.waitFor(
+      () =>
+        expect(order()).toEqual([
+          "alice@example.com",
+          "admins",
+          "bob@example.com",
+          "carol@example.com",
+        ]),
+      WAIT,
+    );
+    header(0).click();
+    header(0).click(); // by name, Z to A
+    await vi.waitFor(
+      () =>
+        expect(order()).toEqual([
+          "carol@example.com",
+          "bob@example.com",
+          "alice@example.com",
+          "admins",
+        ]),
+      WAIT,
+    );
+    render(null, el);
+    el.remove();
+  });
+});
+
 describe("grants across endpoints", () => {
   it("previews each endpoint's call, needs the lock-out confirmed, and applies that plan", async () => {
     const { model, el, cleanup } = await listed(["a", "b", "c"]);
