@@ -2,9 +2,11 @@
 name-to-id cache the permissions API needs.
 
 `ServingClient` (client.py) is composed of one class per job (`_client_*.py`), each a
-subclass of `ClientCore`, so each part reads `self.get(...)` or `self._json(...)` fully typed
-and no part needs another's module to be read. The state is declared here and set by
-`ServingClient.__init__`; nothing here is public but through `ServingClient`.
+subclass of `ClientCore`, or of the parts whose methods it calls (the permission writes ask
+`me()`, the DataFrames wrap everything): every call between parts is typed and checked, with no
+Protocol to keep in step. Apart from client.py because every part stands on it and client.py
+stands on every part. The state is declared here and set by `ServingClient.__init__`; nothing
+here is public but through `ServingClient`.
 """
 
 from __future__ import annotations

@@ -1,8 +1,9 @@
 """The client's answers as pandas DataFrames: the `*_df` methods.
 
-Apart from the methods they wrap because each is one line over `serving_panel.frames`, and
-pandas is imported only when one is called (`import serving_panel` stays light). The
-permission writes' frames (`grant_many`, `revoke_many`) stay with them in `_client_bulk`.
+Apart from the methods they wrap because each only reshapes another method's answer through
+`serving_panel.frames`, which (with pandas) is imported only when one is called: importing
+the client stays light. The many-endpoint writes, which answer a DataFrame too (`grant_many`,
+`revoke_many`), stay with the other writes in `_client_bulk`.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""One endpoint's ACL: read it, and write one principal's grant under the lock-out guard.
+"""One endpoint's ACL: read it; grant, revoke, send a reviewed plan or a raw PUT/PATCH.
 
 Apart from the endpoint writes because the permissions API is another API
 (`/api/2.0/permissions/serving-endpoints/{id}`, by endpoint id, not name) whose writes go
