@@ -101,6 +101,11 @@ export type PanelState = {
    * the endpoint. A trait, not a message, so marimo's reactivity sees each refresh.
    */
   _refresh_request: number;
+  /**
+   * ServingExplorer only: the names selected in the list, written by the browser (a trait, so
+   * a marimo cell reading `explorer.selected` re-runs when the selection changes).
+   */
+  selection?: string[];
 };
 
 /**

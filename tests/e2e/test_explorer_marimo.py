@@ -68,3 +68,28 @@ def test_the_explorer_lists_opens_and_goes_back_in_marimo(
     assert "dapi" not in html
     assert marimo_notebook.cell_errors() == []
     assert marimo_notebook.widget_errors() == []
+
+
+def test_a_cell_reading_the_selection_reruns_when_rows_are_selected(
+    marimo_server: Marimo, marimo_notebook: MarimoNotebook, client: ServingClient
+) -> None:
+    marker = unique("xsel")
+    first, second = f"{marker}-a", f"{marker}-b"
+    client.create(first)
+    client.create(second)
+    path = marimo_server.add_notebook(
+        "selection.py", [*CELLS, 'mo.md(f"selected: {sorted(explorer.selected)}")']
+    )
+    marimo_notebook.open(path)
+    root = marimo_notebook.output(3).locator(".serving-explorer")
+    reader = marimo_notebook.output(4)
+    expect(reader).to_have_text("selected: []")
+    root.get_by_test_id("explorer-search").fill(marker)
+    rows = root.get_by_test_id("explorer-row")
+    expect(rows).to_have_count(2)
+    for name in (first, second):
+        root.locator(f'[data-testid=explorer-row][data-name="{name}"] input[type=checkbox]').click()
+    # The selection is a trait the browser writes: marimo re-ran the cell reading it.
+    expect(reader).to_have_text(f"selected: {sorted([first, second])!r}", timeout=60_000)
+    assert marimo_notebook.cell_errors() == []
+    assert marimo_notebook.widget_errors() == []

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import pytest
 
 from harness.api import entity, unique
-from harness.comms import CommLog, PanelView, front_end_message
+from harness.comms import CommLog, PanelView, front_end_message, front_end_update
 from serving_panel import EndpointPanel, ServingClient, ServingExplorer
 from serving_panel.errors import ResourceDoesNotExist
 from serving_panel.local.handle import LocalWorkspace
@@ -199,10 +199,11 @@ def test_from_python_selected_and_endpoints_df(
 ) -> None:
     first, second = endpoints
     explorer = ServingExplorer(client=client)
-    view = PanelView(explorer, comms)
     assert explorer.selected == []
-    assert view.result("explorer.select", names=[second, first, second]) == {"count": 2}
+    # The browser writes the selection as a trait (so marimo re-runs cells reading it).
+    explorer._handle_msg(front_end_update({"selection": [second, first, second]}))
     assert explorer.selected == [second, first]
+    assert explorer.get_state()["selection"] == [second, first, second]
     frame = explorer.endpoints_df()
     assert {first, second} <= set(frame["name"])
     assert frame.set_index("name").loc[first, "permission_level"] == "CAN_MANAGE"

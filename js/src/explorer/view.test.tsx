@@ -79,6 +79,22 @@ describe("ServingExplorer's Endpoints view", () => {
     cleanup();
   });
 
+  it("starts with the selection an earlier view left in the synced trait", async () => {
+    const model = new FakeModel({ ...emptyState(), selection: ["ep-0002", "ep-0003"] });
+    const { el, cleanup } = mount(model);
+    await listed(model, many(5));
+    await vi.waitFor(
+      () =>
+        expect(el.querySelector("[data-testid=explorer-selection]")?.textContent).toContain(
+          "2 selected",
+        ),
+      WAIT,
+    );
+    expect(el.querySelector('[data-name="ep-0002"]')?.getAttribute("aria-selected")).toBe("true");
+    expect(model.saved.filter((change) => "selection" in change)).toEqual([]); // nothing re-sent
+    cleanup();
+  });
+
   it("retries names that got a 429, slowed down, and never fails the view", async () => {
     const model = new FakeModel(emptyState());
     const { el, cleanup } = mount(model);
@@ -185,7 +201,15 @@ describe("ServingExplorer's Endpoints view", () => {
         ),
       WAIT,
     );
-    await vi.waitFor(() => expect(model.requestCount("explorer.select")).toBe(1), WAIT);
+    // Python hears of it as the synced `selection` trait, once.
+    await vi.waitFor(
+      () =>
+        expect(model.saved.filter((change) => "selection" in change)).toEqual([
+          { selection: ["ep-0001"] },
+        ]),
+      WAIT,
+    );
+    expect(model.requestCount("explorer.select")).toBe(0);
     key("End");
     await vi.waitFor(
       () => expect(el.querySelector(".sp-x-focus")?.getAttribute("data-name")).toBe("ep-0199"),

@@ -64,7 +64,11 @@ export function Explorer({ model, rpc }: ExplorerProps) {
   const opened = useModelValue(model, "endpoint_name");
   const loader = useMemo(() => new EndpointsLoader(rpc), [rpc]);
   const [load, setLoad] = useState<LoadState>(loader.state);
-  const [ui, setUi] = useState<ListUi>(INITIAL_UI);
+  // A second view of the same explorer starts with the selection the first one made.
+  const [ui, setUi] = useState<ListUi>(() => ({
+    ...INITIAL_UI,
+    selected: new Set(model.get("selection") ?? []),
+  }));
   const [busy, setBusy] = useState(false);
   const [actionError, setActionError] = useState<ErrorView | null>(null);
   const [, setTick] = useState(0);
@@ -98,15 +102,15 @@ export function Explorer({ model, rpc }: ExplorerProps) {
   const following = useModelValue(model, "auto_refresh");
   useEffect(() => loader.setFollowing(following), [loader, following]);
 
-  // Python keeps the selection for `explorer.selected`.
+  // The selection is a synced trait (Python's `explorer.selected`), written only on a change.
   const firstSelection = useRef(true);
   useEffect(() => {
     if (firstSelection.current) {
       firstSelection.current = false;
       return;
     }
-    rpc.request("explorer.select", { names: [...ui.selected] }).catch(() => undefined);
-  }, [rpc, ui.selected]);
+    model.update("selection", [...ui.selected]);
+  }, [model, ui.selected]);
 
   const act = (kind: string, payload: object): void => {
     setBusy(true);

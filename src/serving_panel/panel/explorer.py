@@ -14,9 +14,12 @@ the explorer's own (the envelope is `protocol`'s):
 ``explorer.open``  ``{name}`` → ``{name, state}``: reads the endpoint, then hosts it (a failed
     read leaves the view as it was and comes back as the reply's error).
 ``explorer.close``  ``{}`` → ``{}``: back to the list; the opened endpoint's features go.
-``explorer.select``  ``{names: [str]}`` → ``{count}``: the view's selection, for `selected`.
 ``explorer.access``, ``explorer.grants.preview``, ``explorer.grants.apply``,
 ``principals.lookup``  see access.py (the Access view; grants across endpoints).
+
+The view's selection is the synced `selection` trait, written by the browser: a trait and not
+a message, so marimo's reactivity sees it (a cell reading `explorer.selected` re-runs when the
+selection changes), as it sees each refresh.
 
 The view tags each request of an opened panel with that endpoint's name (``endpoint`` next to
 ``kind``); one for an endpoint no longer open is refused (409 STALE_VIEW), never answered by
@@ -29,6 +32,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
+
+import traitlets
 
 from serving_panel.errors import ServingError
 from serving_panel.panel.access import ExplorerAccess
@@ -58,6 +63,10 @@ class ServingExplorer(EndpointHostWidget):
     _esm = bundle_file("explorer.js")
     _css = bundle_file("explorer.css")
 
+    selection = traitlets.List(traitlets.Unicode()).tag(sync=True)
+    """Names of the endpoints selected in the view (checkboxes, shift/ctrl-click), written by
+    the browser."""
+
     def __init__(
         self,
         client: ServingClient | None = None,
@@ -78,13 +87,11 @@ class ServingExplorer(EndpointHostWidget):
             client = ServingClient(**connection)
         super().__init__(auto_refresh=auto_refresh)
         self._init_host(client, metrics_interval_s)
-        self._selected: list[str] = []
         listing = EndpointListing(client)
         self.register_request("explorer.list", listing.list, background=True)
         self.register_request("explorer.details", listing.details, background=True)
         self.register_request("explorer.open", self._open_request)
         self.register_request("explorer.close", self._close_request)
-        self.register_request("explorer.select", self._select_request)
         access = ExplorerAccess(client)
         self.register_request("explorer.access", access.access, background=True)
         self.register_request("explorer.grants.preview", access.preview, background=True)
@@ -102,7 +109,7 @@ class ServingExplorer(EndpointHostWidget):
     @property
     def selected(self) -> list[str]:
         """The names of the endpoints selected in the view (checkboxes, shift/ctrl-click)."""
-        return list(self._selected)
+        return list(dict.fromkeys(self.selection))
 
     def endpoints_df(self) -> pd.DataFrame:
         """One row per endpoint, with each one's details (see ServingClient.endpoints_df)."""
@@ -157,10 +164,3 @@ class ServingExplorer(EndpointHostWidget):
     def _close_request(self, payload: Mapping[str, Any]) -> dict[str, Any]:
         self.back()
         return {}
-
-    def _select_request(self, payload: Mapping[str, Any]) -> dict[str, int]:
-        names = payload.get("names")
-        if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
-            raise invalid("names", "must be a list of endpoint names")
-        self._selected = list(dict.fromkeys(names))
-        return {"count": len(self._selected)}
