@@ -7,7 +7,8 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from harness.api import entity, unique
+from harness.api import unique
+from harness.explorer import ExplorerWalk
 from harness.marimo import Marimo, MarimoNotebook
 from serving_panel import ServingClient
 from serving_panel.local.handle import LocalWorkspace
@@ -33,34 +34,11 @@ def test_the_explorer_lists_opens_and_goes_back_in_marimo(
     client: ServingClient,
     workspace: LocalWorkspace,
 ) -> None:
-    marker = unique("xmarimo")
-    wanted, other = f"{marker}-ads", unique("e2e-marimo-other")
-    client.create(wanted, [entity("ads1", "1")], tags={"team": "explorer-marimo"})
-    client.create(other)
-    client.wait(wanted)
+    walk = ExplorerWalk.make(client, "xmarimo")
     # The explorer's value as marimo sees it is displayed too: all its synced state is in the page.
     path = marimo_server.add_notebook("explorer.py", [*CELLS, "explorer.value"])
     marimo_notebook.open(path)
-    root = marimo_notebook.output(3).locator(".serving-explorer")
-    rows = root.get_by_test_id("explorer-row")
-    expect(root.locator(f'[data-testid=explorer-row][data-name="{other}"]')).to_be_visible()
-
-    root.get_by_test_id("explorer-search").fill(marker)
-    expect(rows).to_have_count(1)
-    expect(rows.first).to_have_attribute("data-name", wanted)
-    expect(rows.first).to_contain_text("MANAGE")  # the details streamed in
-    expect(rows.first.get_by_test_id("explorer-tag")).to_have_text("team=explorer-marimo")
-
-    rows.first.click()
-    opened = root.get_by_test_id("explorer-opened")
-    expect(opened).to_have_attribute("data-name", wanted)
-    expect(opened.get_by_test_id("state-badge")).to_have_attribute("data-state", "Ready")
-    expect(opened).to_contain_text("ads1-1")
-
-    root.get_by_test_id("explorer-back").click()
-    expect(root.get_by_test_id("explorer-search")).to_have_value(marker)
-    expect(rows).to_have_count(1)
-    expect(rows.first).to_have_attribute("data-name", wanted)
+    walk.run(marimo_notebook.output(3).locator(".serving-explorer"))
 
     expect(marimo_notebook.output(4)).to_contain_text("snapshot")
     html = marimo_notebook.page.evaluate("() => document.documentElement.outerHTML")

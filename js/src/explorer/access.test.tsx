@@ -10,7 +10,7 @@ import { explorerRowFixture as rowFixture } from "../../test/explorer-fixtures";
 import { FakeModel, panelStateFixture } from "../../test/fake-model";
 import widget from "../explorer";
 import type { PanelState } from "../model";
-import { ACCESS_BATCH, grid, normalizeAccess } from "./access";
+import { ACCESS_BATCH, type Access, grid, normalizeAccess } from "./access";
 import { type AccessFilters, AccessView, MAX_COLUMNS } from "./access-view";
 
 const WAIT = { timeout: 10_000, interval: 5 };
@@ -83,6 +83,40 @@ const cell = (el: HTMLElement, principal: string) =>
       `[data-testid=access-row][data-principal="${principal}"] [data-testid=access-cell]`,
     ),
   ].map((td) => `${td.textContent}${td.dataset.inherited ? "!" : ""}`);
+
+/** The Access view alone, its filters kept here as the explorer keeps them. */
+function showAccess(accesses: Access[], initial: AccessFilters) {
+  const el = document.createElement("div");
+  document.body.append(el);
+  let filters = initial;
+  const draw = (): void =>
+    render(
+      <AccessView
+        state={{
+          loading: false,
+          done: accesses.length,
+          total: accesses.length,
+          accesses,
+          error: null,
+        }}
+        filters={filters}
+        setFilters={(next) => {
+          filters = next;
+          draw();
+        }}
+        onReload={() => undefined}
+      />,
+      el,
+    );
+  draw();
+  return {
+    el,
+    cleanup: () => {
+      render(null, el);
+      el.remove();
+    },
+  };
+}
 
 describe("the Access view", () => {
   it("reads the ACLs in batches with progress and shows principals by endpoints", async () => {
@@ -187,23 +221,11 @@ describe("the Access view's level filter and turned grid", () => {
   });
 
   it("answers 'what can alice@ query?' across more endpoints than fit as columns", async () => {
-    const el = document.createElement("div");
-    document.body.append(el);
-    let filters: AccessFilters = { who: "alice@", endpoint: "", level: "CAN_QUERY" };
-    const draw = (): void =>
-      render(
-        <AccessView
-          state={{ loading: false, done: 120, total: 120, accesses, error: null }}
-          filters={filters}
-          setFilters={(next) => {
-            filters = next;
-            draw();
-          }}
-          onReload={() => undefined}
-        />,
-        el,
-      );
-    draw();
+    const { el, cleanup } = showAccess(accesses, {
+      who: "alice@",
+      endpoint: "",
+      level: "CAN_QUERY",
+    });
     // One principal: all 80 endpoints as columns (the cell budget allows more than
     // MAX_COLUMNS when there are few rows), none left out.
     expect(80).toBeGreaterThan(MAX_COLUMNS);
@@ -219,8 +241,7 @@ describe("the Access view's level filter and turned grid", () => {
     expect(new Set(rows.map((row) => row.textContent?.replace(/^ep-\d+/, "")))).toEqual(
       new Set(["QUERY"]),
     );
-    render(null, el);
-    el.remove();
+    cleanup();
   });
 });
 
@@ -240,22 +261,7 @@ describe("the Access view's sort", () => {
         ]),
       ],
     });
-    const el = document.createElement("div");
-    document.body.append(el);
-    let filters: AccessFilters = { who: "", endpoint: "" };
-    const draw = (): void =>
-      render(
-        <AccessView
-          state={{ loading: false, done: 2, total: 2, accesses, error: null }}
-          filters={filters}
-          setFilters={(next) => {
-            filters = next;
-            draw();
-          }}
-          onReload={() => undefined}
-        />,
-        el,
-      );
+    const { el, cleanup } = showAccess(accesses, { who: "", endpoint: "" });
     const order = () =>
       [...el.querySelectorAll<HTMLElement>("[data-testid=access-row]")].map(
         (row) => row.dataset.principal,
@@ -265,7 +271,6 @@ describe("the Access view's sort", () => {
       if (found === undefined) throw new Error(`no header ${index}`);
       return found;
     };
-    draw();
     expect(order()).toEqual([
       "admins",
       "alice@example.com",
@@ -308,8 +313,7 @@ describe("the Access view's sort", () => {
         ]),
       WAIT,
     );
-    render(null, el);
-    el.remove();
+    cleanup();
   });
 });
 
