@@ -178,6 +178,30 @@ def following(explorer: ServingExplorer) -> bool:
     return bool(explorer.auto_refresh)
 
 
+def test_the_list_restores_an_endpoint_deleted_from_an_opened_panel(
+    client: ServingClient, comms: CommLog
+) -> None:
+    name = unique("explorer-restore")
+    client.create(name, [entity("ads1", "1")], tags={"team": "ads"})
+    client.wait(name)
+    explorer = ServingExplorer(client=client)
+    view = PanelView(explorer, comms)
+    view.result("explorer.open", name=name)
+    backup = view.result("delete.summary")["export"]
+    assert view.result("delete.confirm", typed_name=name) == {"deleted": True}
+    view.result("explorer.close")
+    assert name not in {row["name"] for row in view.result("explorer.list")["rows"]}
+
+    report = view.result("explorer.restore", backup=backup)
+    assert report["name"] == name and report["complete"] is True, report
+    assert name in {row["name"] for row in view.result("explorer.list")["rows"]}
+    assert client.wait(name).tags == {"team": "ads"}
+    # Refused by field, nothing created: the list's restore checks as the panel's does.
+    error = view.error("explorer.restore", backup="not an object")
+    assert error["status"] == 400 and error["message"].startswith("backup: "), error
+    client.delete(name)
+
+
 def test_a_failed_open_leaves_the_view_as_it_was(
     client: ServingClient, endpoints: list[str], comms: CommLog
 ) -> None:

@@ -14,6 +14,7 @@ import { useModelValue } from "../bridge/hooks";
 import type { Rpc } from "../bridge/rpc";
 import type { ScopedModel } from "../bridge/scoped-model";
 import { type PanelState, stateTone, UI_STATES } from "../model";
+import { RestoreDialog } from "../restore/dialog";
 import { ErrorLine, type ErrorView, toErrorView } from "../ui/errors";
 import { AccessLoader, type AccessState } from "./access";
 import { type AccessFilters, AccessView } from "./access-view";
@@ -75,6 +76,7 @@ export function Explorer({ model, rpc }: ExplorerProps) {
   const live = useRef(true);
   const [view, setView] = useState<"endpoints" | "access">("endpoints");
   const [granting, setGranting] = useState(false);
+  const [restoring, setRestoring] = useState(false);
   const [access, setAccess] = useState<AccessState | null>(null);
   const accessLoader = useMemo(() => new AccessLoader(rpc, setAccess), [rpc]);
   const [accessFilters, setAccessFilters] = useState<AccessFilters>({ who: "", endpoint: "" });
@@ -191,12 +193,28 @@ export function Explorer({ model, rpc }: ExplorerProps) {
       error={actionError}
       onOpen={(name) => act("explorer.open", { name })}
       onReload={() => void loader.load()}
+      restoring={restoring}
+      onRestore={setRestoring}
+      restoreDialog={
+        restoring ? (
+          <RestoreDialog
+            rpc={rpc}
+            idPrefix="spx-restore"
+            kind="explorer.restore"
+            onClose={() => setRestoring(false)}
+            onRestored={() => void loader.load()}
+          />
+        ) : null
+      }
     />
   );
 }
 
 interface EndpointsViewProps {
   head: ComponentChildren;
+  restoring: boolean;
+  onRestore: (open: boolean) => void;
+  restoreDialog: ComponentChildren;
   grants: ComponentChildren;
   onGrant: () => void;
   load: LoadState;
@@ -210,6 +228,9 @@ interface EndpointsViewProps {
 
 function EndpointsView({
   head,
+  restoring,
+  onRestore,
+  restoreDialog,
   grants,
   onGrant,
   load,
@@ -388,6 +409,17 @@ function EndpointsView({
         {progress}
         <button
           type="button"
+          class="sp-button"
+          aria-haspopup="dialog"
+          aria-expanded={restoring ? "true" : "false"}
+          data-testid="explorer-restore"
+          title="Re-create a deleted endpoint from the backup its delete dialog saved"
+          onClick={() => onRestore(true)}
+        >
+          Restore from backup…
+        </button>
+        <button
+          type="button"
           class={`sp-button${load.phase === "listing" ? " sp-busy" : ""}`}
           aria-label="Refresh the list"
           data-testid="explorer-refresh"
@@ -519,6 +551,7 @@ function EndpointsView({
         </div>
       )}
       {grants}
+      {restoreDialog}
       {busy && (
         <span class="sp-muted" role="status">
           opening…

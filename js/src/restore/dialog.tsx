@@ -62,9 +62,19 @@ interface RestoreDialogProps {
   rpc: Rpc;
   idPrefix: string;
   onClose: () => void;
+  /** The request that restores: the panel's `restore.run`, or the explorer list's. */
+  kind?: string;
+  /** Called with the restored endpoint's name once Python answered. */
+  onRestored?: (name: string) => void;
 }
 
-export function RestoreDialog({ rpc, idPrefix, onClose }: RestoreDialogProps) {
+export function RestoreDialog({
+  rpc,
+  idPrefix,
+  onClose,
+  kind = "restore.run",
+  onRestored,
+}: RestoreDialogProps) {
   const [backup, setBackup] = useState<Record<string, unknown> | null>(null);
   const [problem, setProblem] = useState<string | null>(null);
   const [name, setName] = useState("");
@@ -103,20 +113,20 @@ export function RestoreDialog({ rpc, idPrefix, onClose }: RestoreDialogProps) {
     setSending(true);
     setError(null);
     const payload = name === "" ? { backup } : { backup, name };
-    rpc
-      .request("restore.run", payload, { timeoutMs: RESTORE_TIMEOUT_MS, signal: controller.signal })
-      .then(
-        (raw) => {
-          if (controller.signal.aborted) return;
-          setSending(false);
-          setResult(normalizeRestoreResult(raw));
-        },
-        (reason: unknown) => {
-          if (controller.signal.aborted) return;
-          setSending(false);
-          setError(toErrorView(reason));
-        },
-      );
+    rpc.request(kind, payload, { timeoutMs: RESTORE_TIMEOUT_MS, signal: controller.signal }).then(
+      (raw) => {
+        if (controller.signal.aborted) return;
+        setSending(false);
+        const restored = normalizeRestoreResult(raw);
+        setResult(restored);
+        onRestored?.(restored.name);
+      },
+      (reason: unknown) => {
+        if (controller.signal.aborted) return;
+        setSending(false);
+        setError(toErrorView(reason));
+      },
+    );
   };
 
   return (

@@ -14,6 +14,8 @@ the explorer's own (the envelope is `protocol`'s):
 ``explorer.open``  ``{name}`` → ``{name, state}``: reads the endpoint, then hosts it (a failed
     read leaves the view as it was and comes back as the reply's error).
 ``explorer.close``  ``{}`` → ``{}``: back to the list; the opened endpoint's features go.
+``explorer.restore``  as the panel's ``restore.run`` (restore.py): an endpoint deleted is no
+    longer in the list to open, so the list restores it.
 ``explorer.access``, ``explorer.grants.preview``, ``explorer.grants.apply``,
 ``principals.lookup``  see access.py (the Access view; grants across endpoints).
 
@@ -41,6 +43,7 @@ from serving_panel.panel.host import EndpointHostWidget, bundle_file
 from serving_panel.panel.listing import EndpointListing
 from serving_panel.panel.metrics import DEFAULT_INTERVAL_S, check_interval
 from serving_panel.panel.protocol import invalid, request_error
+from serving_panel.panel.restore import restore_reply
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -92,6 +95,7 @@ class ServingExplorer(EndpointHostWidget):
         self.register_request("explorer.details", listing.details, background=True)
         self.register_request("explorer.open", self._open_request)
         self.register_request("explorer.close", self._close_request)
+        self.register_request("explorer.restore", lambda payload: restore_reply(client, payload))
         access = ExplorerAccess(client)
         self.register_request("explorer.access", access.access, background=True)
         self.register_request("explorer.grants.preview", access.preview, background=True)
