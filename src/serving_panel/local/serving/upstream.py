@@ -58,6 +58,7 @@ class _Connection(asyncio.Protocol):
         self.headers: dict[str, str] = {}
         self.parts: deque[bytes] = deque()
         self.error: BaseException | None = None
+        self.framed = True  # the answer says where it ends (else it ends with the connection)
         self._state = _IDLE
         self._buffer = bytearray()
         self._remaining = 0  # body bytes of a Content-Length answer or of the current chunk
@@ -249,6 +250,7 @@ class _Connection(asyncio.Protocol):
                 headers[name.strip().lower()] = value.strip()
         self.status = int(parts[1])
         self.headers = headers
+        self.framed = True
         if "chunked" in headers.get("transfer-encoding", "").lower():
             self._state = _CHUNK_SIZE
         elif "content-length" in headers:
@@ -258,6 +260,7 @@ class _Connection(asyncio.Protocol):
                 self._finish()
         else:
             self._state = _TO_EOF
+            self.framed = False
 
     def _add(self, part: bytes) -> None:
         if part:
@@ -291,9 +294,7 @@ class Reply:
         self._pool = pool
         self._address = address
         self._connection: _Connection | None = connection
-        self._keep = (
-            self.headers.get("connection", "").lower() != "close" and connection._state != _TO_EOF
-        )
+        self._keep = self.headers.get("connection", "").lower() != "close" and connection.framed
 
     async def read(self) -> bytes:
         """The whole body: for a `Content-Length` answer it is already here."""
