@@ -133,3 +133,30 @@ def test_reads_inside_a_rolled_back_transaction_are_not_remembered(
         refused_write()
     assert seen_inside[0] is not None
     assert server.principal_for_token(token) is None
+
+
+def test_lookups_in_one_block_answer_as_of_its_start_and_the_next_sees_a_change(
+    stores: tuple[Store, Store],
+) -> None:
+    """A query's door checks look at the database's version once; a revocation committed
+    meanwhile elsewhere counts from the next lookup outside the block."""
+    server, other = stores
+    token = other.create_token(_user(other, "heidi"))
+    assert server.principal_for_token(token) is not None  # remembered
+    with server.lookups():
+        other.delete_token(token)  # another process's commit, mid-block
+        assert server.principal_for_token(token) is not None
+    assert server.principal_for_token(token) is None
+    with server.lookups():
+        assert server.principal_for_token(token) is None
+
+
+def test_a_write_through_the_same_store_inside_a_block_is_seen_at_once(
+    stores: tuple[Store, Store],
+) -> None:
+    server, _ = stores
+    token = server.create_token(_user(server, "ivan"))
+    with server.lookups():
+        assert server.principal_for_token(token) is not None
+        assert server.delete_token(token)
+        assert server.principal_for_token(token) is None
