@@ -113,9 +113,12 @@ class _Query:
 
 
 async def invoke(request: Request) -> Response:
-    who = caller(request)
-    # Shared (remembered until the database changes): this route only reads the record.
-    endpoint = endpoint_named(request, request.path_params["name"], shared=True)
+    # The checks at the door look at the database's version once for all three lookups
+    # (token, groups, endpoint); the endpoint is shared (remembered until the database
+    # changes): this route only reads the record.
+    with workspace(request).store.lookups():
+        who = caller(request)
+        endpoint = endpoint_named(request, request.path_params["name"], shared=True)
     body = await read_body(request)
     return await _query(request, who, endpoint, body, request.path_params.get("served_model"))
 
@@ -243,6 +246,8 @@ async def _guarded(
     stopped: list[type[Exception]] = []
     finished = False
     watcher: asyncio.Future[None] | None = None
+    deadline = loop.time() + timeout_s
+    timer: asyncio.TimerHandle
 
     def stop(reason: type[Exception]) -> None:
         if not finished and not stopped:
@@ -254,13 +259,19 @@ async def _guarded(
             stop(_CallerGoneError)
 
     def watch() -> None:
-        nonlocal watcher
+        nonlocal watcher, timer
         if not finished:
             watcher = asyncio.ensure_future(_disconnected(receive))
             watcher.add_done_callback(on_disconnect)
+            timer = loop.call_at(deadline, stop, TimeoutError)
 
-    watch_timer = loop.call_later(WATCH_AFTER_S, watch)
-    timer = loop.call_later(timeout_s, stop, TimeoutError)
+    # One timer per query: the watch, which then sets the timeout's (the timeout is always
+    # the later of the two; a timeout shorter than the watch's delay gets its own at once).
+    timer = (
+        loop.call_later(WATCH_AFTER_S, watch)
+        if timeout_s > WATCH_AFTER_S
+        else loop.call_at(deadline, stop, TimeoutError)
+    )
     try:
         return await work()
     except asyncio.CancelledError:
@@ -273,7 +284,6 @@ async def _guarded(
     finally:
         finished = True
         timer.cancel()
-        watch_timer.cancel()
         if watcher is not None:
             watcher.cancel()
 
@@ -315,15 +325,16 @@ async def _until(chunks: AsyncIterator[bytes], deadline: float) -> AsyncIterator
         yield chunk
 
 
+# Queries by endpoint name first: Starlette tries routes in order, and no path matches two.
 routes = [
-    *(
-        Route(f"/serving-endpoints/{path}", openai_compatible, methods=["POST"])
-        for path in OPENAI_INPUTS
-    ),
     Route("/serving-endpoints/{name}/invocations", invoke, methods=["POST"]),
     Route(
         "/serving-endpoints/{name}/served-models/{served_model}/invocations",
         invoke,
         methods=["POST"],
+    ),
+    *(
+        Route(f"/serving-endpoints/{path}", openai_compatible, methods=["POST"])
+        for path in OPENAI_INPUTS
     ),
 ]
