@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from serving_panel.local.state import auth
+from serving_panel.local.state.errors import ApiError
 from serving_panel.local.state.store import Endpoint, Principal, Store
 
 
@@ -160,3 +162,24 @@ def test_a_write_through_the_same_store_inside_a_block_is_seen_at_once(
         assert server.principal_for_token(token) is not None
         assert server.delete_token(token)
         assert server.principal_for_token(token) is None
+
+
+def test_the_caller_behind_a_token_is_read_again_once_anything_changes(
+    stores: tuple[Store, Store],
+) -> None:
+    """`auth.authenticate` remembers the whole caller (principal and groups) per token: a
+    group joined or a token revoked through another connection counts on the next request."""
+    server, other = stores
+    judy = _user(other, "judy")
+    token = other.create_token(judy)
+    first = auth.authenticate(server, f"Bearer {token}")
+    assert first.groups == ()
+    assert auth.authenticate(server, f"Bearer {token}") is first  # remembered
+
+    other.add_member(other.add_principal("group", "admins"), judy)
+    assert auth.authenticate(server, f"Bearer {token}").is_admin
+
+    other.delete_token(token)
+    with pytest.raises(ApiError) as refused:
+        auth.authenticate(server, f"Bearer {token}")
+    assert str(refused.value) == "Invalid access token."

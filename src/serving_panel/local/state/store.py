@@ -212,6 +212,12 @@ class Store:
             finally:
                 self._checked = False
 
+    def remembered(self, key: tuple[object, ...], load: Callable[[], T]) -> T:
+        """`load()`'s answer, remembered as the store's own lookups are (`_remembered`): for a
+        value made only of what this store reads, such as the caller behind a token. The key's
+        first item names the kind of value, apart from the store's own kinds."""
+        return self._remembered(key, load)
+
     def _check_version(self) -> None:
         """Forgets every remembered lookup if the database changed since they were made."""
         (changes,) = self._db.execute("PRAGMA data_version").fetchone()
