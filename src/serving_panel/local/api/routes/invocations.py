@@ -135,10 +135,10 @@ class QueriesFirst:
     """Middleware, the app's innermost: a POST to a query path goes straight to `invoke`, past
     Starlette's router and exception middleware, which would try the app's routes in turn and
     wrap the request, its `send` and the call in layers of their own (a tenth of the
-    workspace's own work per query, measured in instructions). The app's other middleware (unexpected
-    errors, control characters, faults) is outside, so it applies as to any route, and an
-    `ApiError` is answered by the app's own handler (`api_error`). Other methods on these paths
-    and every other path go on to the app, whose routes still include these."""
+    workspace's own work per query, counted in instructions). The app's other middleware
+    (unexpected errors, control characters, faults) is outside, so it applies as to any route,
+    and an `ApiError` is answered by the app's own handler (`api_error`). Other methods on
+    these paths and every other path go on to the app, whose routes still include these."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
