@@ -9,6 +9,11 @@ and the router's p50 and throughput as ratios to the direct call and to MLflow's
 whether the router meets its goal against the direct call (p50 at most 1.3x, throughput at
 least 0.8x, at every level).
 
+Also the CPU time per query of the process that answers the client (the workspace's, for the
+router; the model server's, for the direct call) and of the model server behind the router,
+from the processes' own counters: unlike wall-clock ratios, these hardly move with the load
+of a shared machine, so they show what the router itself costs.
+
     .venv/bin/python benchmarks/invocations.py [--requests 600] [--concurrency 1 4 16]
         [--rounds 3] [--no-mlflow]
 """
@@ -16,6 +21,7 @@ least 0.8x, at every level).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import secrets
 import selectors
@@ -28,6 +34,7 @@ import threading
 import time
 from pathlib import Path
 
+import psutil
 import requests
 
 from _common import percentile, table
@@ -74,6 +81,16 @@ def load(url: str, headers: dict[str, str], clients: int, total: int) -> tuple[l
     if errors:
         raise RuntimeError(f"{len(errors)} failed requests, e.g. {errors[0]}")
     return latencies, time.perf_counter() - started
+
+
+def cpu_seconds(processes: list[psutil.Process]) -> float:
+    """User and system CPU time the processes have used so far (children not included)."""
+    total = 0.0
+    for process in processes:
+        with contextlib.suppress(psutil.Error):
+            times = process.cpu_times()
+            total += times.user + times.system
+    return total
 
 
 def free_port() -> int:
@@ -220,8 +237,18 @@ def main() -> None:
             ROUTER: (f"{ws.host}/serving-endpoints/bench/invocations", auth),
             DIRECT: (f"{direct_url}/invocations", direct_headers),
         }
+        # Per path: the process that answers the client, and the model server behind it.
+        workspace_process = psutil.Process(ws.pid)
+        fronts = {ROUTER: [workspace_process], DIRECT: [psutil.Process(direct.pid)]}
+        behind = {ROUTER: workspace_process.children(recursive=True), DIRECT: []}
         if mlflow_server is not None:
             paths["mlflow models serve (4 workers)"] = (f"{mlflow_url}/invocations", {})
+            mlflow_process = psutil.Process(mlflow_server.pid)
+            fronts["mlflow models serve (4 workers)"] = [
+                mlflow_process,
+                *mlflow_process.children(recursive=True),
+            ]
+            behind["mlflow models serve (4 workers)"] = []
         try:
             for url, headers in paths.values():  # every server warm (MLflow's 4 workers too)
                 load(url, headers, 4, 200)
@@ -230,15 +257,21 @@ def main() -> None:
                 rate: dict[str, float] = {}
                 samples: dict[str, list[float]] = {label: [] for label in paths}
                 walls = dict.fromkeys(paths, 0.0)
+                cpu = dict.fromkeys(paths, 0.0)
+                cpu_behind = dict.fromkeys(paths, 0.0)
                 # Rounds alternate the paths, so drift in the machine's load (a shared machine,
                 # a server still warming up) falls on all of them alike.
                 for _ in range(args.rounds):
                     for label, (url, headers) in paths.items():
+                        before = cpu_seconds(fronts[label]), cpu_seconds(behind[label])
                         latencies, wall = load(url, headers, clients, args.requests // args.rounds)
+                        cpu[label] += cpu_seconds(fronts[label]) - before[0]
+                        cpu_behind[label] += cpu_seconds(behind[label]) - before[1]
                         samples[label].extend(latencies)
                         walls[label] += wall
                 for label in paths:
                     latencies, wall = samples[label], walls[label]
+                    per_query = 1e6 / len(latencies)  # seconds in all → µs per query
                     p50[label] = percentile(latencies, 50)
                     rate[label] = len(latencies) / wall
                     rows.append(
@@ -249,6 +282,8 @@ def main() -> None:
                             p50[label] * 1000,
                             percentile(latencies, 99) * 1000,
                             rate[label],
+                            round(cpu[label] * per_query),
+                            round(cpu_behind[label] * per_query) if behind[label] else "",
                         ]
                     )
                 for other in list(paths)[1:]:
@@ -260,6 +295,8 @@ def main() -> None:
                             p50[ROUTER] / p50[other],
                             "",
                             rate[ROUTER] / rate[other],
+                            "",
+                            "",
                         ]
                     )
                 ratios[clients] = (p50[ROUTER] / p50[DIRECT], rate[ROUTER] / rate[DIRECT])
@@ -275,7 +312,17 @@ def main() -> None:
     )
     if mlflow_server is None:
         print(f"MLflow scoring server: not run ({mlflow_url})")
-    print(table(["clients", "path", "n", "p50 ms", "p99 ms", "req/s"], rows))
+    print(
+        table(
+            ["clients", "path", "n", "p50 ms", "p99 ms", "req/s", "cpu µs/q", "model cpu µs/q"],
+            rows,
+        )
+    )
+    print(
+        "cpu µs/q: CPU time per query of the process answering the client (the workspace's "
+        "for the router; for MLflow, its whole process tree); model cpu µs/q: of the model "
+        "server behind the router"
+    )
     print()
     print("router vs the model server directly (goal: p50 at most 1.3x, throughput at least 0.8x)")
     for clients, (latency, throughput) in ratios.items():

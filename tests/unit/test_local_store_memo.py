@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from serving_panel.local.state import auth
+from serving_panel.local.state.errors import ApiError
 from serving_panel.local.state.store import Endpoint, Principal, Store
 
 
@@ -133,3 +135,51 @@ def test_reads_inside_a_rolled_back_transaction_are_not_remembered(
         refused_write()
     assert seen_inside[0] is not None
     assert server.principal_for_token(token) is None
+
+
+def test_lookups_in_one_block_answer_as_of_its_start_and_the_next_sees_a_change(
+    stores: tuple[Store, Store],
+) -> None:
+    """A query's door checks look at the database's version once; a revocation committed
+    meanwhile elsewhere counts from the next lookup outside the block."""
+    server, other = stores
+    token = other.create_token(_user(other, "heidi"))
+    assert server.principal_for_token(token) is not None  # remembered
+    with server.lookups():
+        other.delete_token(token)  # another process's commit, mid-block
+        assert server.principal_for_token(token) is not None
+    assert server.principal_for_token(token) is None
+    with server.lookups():
+        assert server.principal_for_token(token) is None
+
+
+def test_a_write_through_the_same_store_inside_a_block_is_seen_at_once(
+    stores: tuple[Store, Store],
+) -> None:
+    server, _ = stores
+    token = server.create_token(_user(server, "ivan"))
+    with server.lookups():
+        assert server.principal_for_token(token) is not None
+        assert server.delete_token(token)
+        assert server.principal_for_token(token) is None
+
+
+def test_the_caller_behind_a_token_is_read_again_once_anything_changes(
+    stores: tuple[Store, Store],
+) -> None:
+    """`auth.authenticate` remembers the whole caller (principal and groups) per token: a
+    group joined or a token revoked through another connection counts on the next request."""
+    server, other = stores
+    judy = _user(other, "judy")
+    token = other.create_token(judy)
+    first = auth.authenticate(server, f"Bearer {token}")
+    assert first.groups == ()
+    assert auth.authenticate(server, f"Bearer {token}") is first  # remembered
+
+    other.add_member(other.add_principal("group", "admins"), judy)
+    assert auth.authenticate(server, f"Bearer {token}").is_admin
+
+    other.delete_token(token)
+    with pytest.raises(ApiError) as refused:
+        auth.authenticate(server, f"Bearer {token}")
+    assert str(refused.value) == "Invalid access token."

@@ -79,9 +79,12 @@ def create_app(workspace: Workspace) -> Starlette:
     middleware = [Middleware(AnswerUnexpectedErrors), Middleware(RejectControlCharacters)]
     if faults is not None:
         middleware.append(Middleware(FaultMiddleware, faults=faults))
+    # Innermost: queries skip the router (see QueriesFirst), below every rule above.
+    middleware.append(Middleware(invocations.QueriesFirst))
     app = Starlette(
         routes=[
-            # Queries first: Starlette tries routes in order, and these are the hot path.
+            # Queries first: Starlette tries routes in order (QueriesFirst answers their POSTs
+            # before the router; these routes answer other methods, with the 404 of the rest).
             *invocations.routes,
             Route("/.well-known/databricks-config", well_known, methods=["GET"]),
             *endpoints.routes,

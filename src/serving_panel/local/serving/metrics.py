@@ -37,6 +37,7 @@ clock is injectable (`ServingMetrics(clock=...)`), so tests move time instead of
 
 from __future__ import annotations
 
+import bisect
 import math
 import threading
 import time
@@ -66,13 +67,19 @@ class Minute:
         self._slots: deque[tuple[int, list[float]]] = deque()
 
     def add(self, now: float, amounts: Iterable[tuple[int, float]]) -> None:
-        second = math.floor(now)
-        self._prune(second)
-        if not self._slots or self._slots[-1][0] != second:
-            self._slots.append((second, [0.0] * self.width))
-        slot = self._slots[-1][1]
+        slot = self.slot(now)
         for index, amount in amounts:
             slot[index] += amount
+
+    def slot(self, now: float) -> list[float]:
+        """The current second's sums, to add to in place."""
+        second = math.floor(now)
+        slots = self._slots
+        if slots and slots[-1][0] == second:
+            return slots[-1][1]  # most calls: this second's slot exists, nothing to prune
+        self._prune(second)
+        slots.append((second, [0.0] * self.width))
+        return slots[-1][1]
 
     def totals(self, now: float) -> list[float]:
         self._prune(math.floor(now))
@@ -93,10 +100,9 @@ class Minute:
 
 def bucket_index(value: float) -> int:
     """The first bucket whose upper bound holds the value (len(BUCKETS_MS) for +Inf)."""
-    for index, bound in enumerate(BUCKETS_MS):
-        if value <= bound:
-            return index
-    return len(BUCKETS_MS)
+    if math.isnan(value):  # no bound holds it
+        return len(BUCKETS_MS)
+    return bisect.bisect_left(BUCKETS_MS, value)
 
 
 # Layout of an entity's request vector: counts, then each histogram's buckets, sum and count.
@@ -108,9 +114,14 @@ _REQUEST_WIDTH = _QUEUE + len(BUCKETS_MS) + 3
 _CPU_SUM, _CPU_N, _MEM_SUM, _MEM_N = 0, 1, 2, 3
 
 
-def _histogram(offset: int, value: float) -> list[tuple[int, float]]:
-    buckets = len(BUCKETS_MS) + 1
-    return [(offset + bucket_index(value), 1), (offset + buckets, value), (offset + buckets + 1, 1)]
+def _observe(slot: list[float], offset: int, value: float) -> None:
+    """Adds one value to the histogram at `offset` of a request vector."""
+    slot[offset + bucket_index(value)] += 1
+    slot[offset + _BUCKETS] += value
+    slot[offset + _BUCKETS + 1] += 1
+
+
+_BUCKETS = len(BUCKETS_MS) + 1  # with +Inf; the sum and the count follow
 
 
 @dataclass(frozen=True)
@@ -145,17 +156,21 @@ class ServingMetrics:
         latency_ms: float,
         queue_ms: float | None = None,
     ) -> None:
-        """One query answered (or refused, timed out, abandoned) by the router."""
-        amounts = [(_REQUESTS, 1.0), *_histogram(_LATENCY, latency_ms)]
-        if 400 <= status < 500:
-            amounts.append((_4XX, 1))
-        elif status >= 500:
-            amounts.append((_5XX, 1))
-        if queue_ms is not None:
-            amounts.extend(_histogram(_QUEUE, queue_ms))
+        """One query answered (or refused, timed out, abandoned) by the router. On every
+        query's path: adds to this second's sums in place."""
         with self._lock:
-            window = self._requests.setdefault((endpoint_id, entity), Minute(_REQUEST_WIDTH))
-            window.add(self.clock(), amounts)
+            window = self._requests.get((endpoint_id, entity))
+            if window is None:
+                window = self._requests[(endpoint_id, entity)] = Minute(_REQUEST_WIDTH)
+            slot = window.slot(self.clock())
+            slot[_REQUESTS] += 1
+            if 400 <= status < 500:
+                slot[_4XX] += 1
+            elif status >= 500:
+                slot[_5XX] += 1
+            _observe(slot, _LATENCY, latency_ms)
+            if queue_ms is not None:
+                _observe(slot, _QUEUE, queue_ms)
 
     def usage(
         self, endpoint_id: str, entity: str, cpu_percent: float | None, mem_percent: float

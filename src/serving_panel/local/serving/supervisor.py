@@ -194,8 +194,9 @@ class Supervisor:
             if worker is not None:
                 worker.inflight = max(0, worker.inflight - 1)
                 worker.last_used = time.monotonic()
-                with worker.changed:
-                    worker.changed.notify_all()
+                if worker.inflight == 0:  # what a drain (`stop`) waits for
+                    with worker.changed:
+                        worker.changed.notify_all()
 
     def stop(self, key: WorkerKey, *, drain_s: float = STOP_GRACE_S) -> None:
         """Stops a worker: waits for in-flight requests (up to `drain_s`), then SIGTERM, then

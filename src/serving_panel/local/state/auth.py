@@ -25,7 +25,7 @@ from serving_panel.local.state.errors import (
     missing_token,
     permission_denied,
 )
-from serving_panel.local.state.store import Principal, Store
+from serving_panel.local.state.store import Principal, Store, hash_token
 
 LEVELS = _wire.PERMISSION_LEVELS
 RANK = {level: rank for rank, level in enumerate(LEVELS, start=1)}
@@ -61,10 +61,18 @@ def authenticate(store: Store, authorization: str | None) -> Caller:
     scheme, _, token = authorization.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise missing_token()
-    principal = store.principal_for_token(token.strip())
-    if principal is None:
+    token = token.strip()
+    # Remembered whole until the database changes: the token, the principal and its groups
+    # are all read from it, so a revocation or a change of groups counts on the next request.
+    found = store.remembered(("caller", hash_token(token)), lambda: _caller_of(store, token))
+    if found is None:
         raise invalid_token()
-    return caller_for(store, principal)
+    return found
+
+
+def _caller_of(store: Store, token: str) -> Caller | None:
+    principal = store.principal_for_token(token)
+    return None if principal is None else caller_for(store, principal)
 
 
 def caller_for(store: Store, principal: Principal) -> Caller:

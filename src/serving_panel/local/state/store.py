@@ -145,6 +145,8 @@ class Store:
         self._own_writes = 0
         self._memo: dict[tuple[object, ...], object] = {}
         self._memo_version: tuple[int, int] | None = None
+        self._memo_own_writes = -1  # this store's commits as of the last look at the version
+        self._checked = False  # inside `lookups()`, which looked at the version already
         self._migrate()
 
     def close(self) -> None:
@@ -179,22 +181,51 @@ class Store:
     def _remembered(self, key: tuple[object, ...], load: Callable[[], T]) -> T:
         """`load()`'s answer, remembered until anything is committed to the database: by this
         store (counted in `_transaction`) or by any other connection, in this process or
-        another (SQLite's `data_version`, one cheap pragma per call). Never inside a write
-        transaction, whose reads may yet be rolled back."""
+        another (SQLite's `data_version`, one cheap pragma per call, or per `lookups()` block).
+        Never inside a write transaction, whose reads may yet be rolled back."""
         with self._lock:
             if self._depth:
                 return load()
-            (changes,) = self._db.execute("PRAGMA data_version").fetchone()
-            version = (int(changes), self._own_writes)
-            if version != self._memo_version or len(self._memo) >= MEMO_MAX:
-                self._memo.clear()
-                self._memo_version = version
+            if not self._checked or self._own_writes != self._memo_own_writes:
+                self._check_version()
             if key in self._memo:
                 found: T = self._memo[key]  # type: ignore[assignment]
                 return found
             value = load()
             self._memo[key] = value
             return value
+
+    @contextmanager
+    def lookups(self) -> Iterator[None]:
+        """Remembered lookups made together, such as a query's checks at the door (token,
+        groups, endpoint): they look at the database's version once, when the block starts,
+        rather than once each, so they answer as of that moment. The store is held for the
+        block: keep it short, with no await inside."""
+        with self._lock:
+            if self._checked or self._depth:
+                yield
+                return
+            self._check_version()
+            self._checked = True
+            try:
+                yield
+            finally:
+                self._checked = False
+
+    def remembered(self, key: tuple[object, ...], load: Callable[[], T]) -> T:
+        """`load()`'s answer, remembered as the store's own lookups are (`_remembered`): for a
+        value made only of what this store reads, such as the caller behind a token. The key's
+        first item names the kind of value, apart from the store's own kinds."""
+        return self._remembered(key, load)
+
+    def _check_version(self) -> None:
+        """Forgets every remembered lookup if the database changed since they were made."""
+        (changes,) = self._db.execute("PRAGMA data_version").fetchone()
+        version = (int(changes), self._own_writes)
+        if version != self._memo_version or len(self._memo) >= MEMO_MAX:
+            self._memo.clear()
+            self._memo_version = version
+        self._memo_own_writes = self._own_writes
 
     @contextmanager
     def locked_endpoint(self, endpoint_id: str) -> Iterator[Endpoint | None]:

@@ -18,14 +18,16 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
+from serving_panel.local.api.errors import api_error
 from serving_panel.local.api.routes.common import caller, endpoint_named, read_body, workspace
 from serving_panel.local.serving.admission import Gate, OverloadedError
 from serving_panel.local.serving.router import Router, Target, WorkerUnavailableError
@@ -113,11 +115,50 @@ class _Query:
 
 
 async def invoke(request: Request) -> Response:
-    who = caller(request)
-    # Shared (remembered until the database changes): this route only reads the record.
-    endpoint = endpoint_named(request, request.path_params["name"], shared=True)
+    # The checks at the door look at the database's version once for all three lookups
+    # (token, groups, endpoint); the endpoint is shared (remembered until the database
+    # changes): this route only reads the record.
+    with workspace(request).store.lookups():
+        who = caller(request)
+        endpoint = endpoint_named(request, request.path_params["name"], shared=True)
     body = await read_body(request)
     return await _query(request, who, endpoint, body, request.path_params.get("served_model"))
+
+
+#: The paths `invoke` answers, as the app's routes below match them (Starlette's `{name}`).
+QUERY_PATH = re.compile(
+    r"/serving-endpoints/(?P<name>[^/]+)(?:/served-models/(?P<served_model>[^/]+))?/invocations"
+)
+
+
+class QueriesFirst:
+    """Middleware, the app's innermost: a POST to a query path goes straight to `invoke`, past
+    Starlette's router and exception middleware, which would try the app's routes in turn and
+    wrap the request, its `send` and the call in layers of their own (a tenth of the
+    workspace's own work per query, counted in instructions). The app's other middleware
+    (unexpected errors, control characters, faults) is outside, so it applies as to any route,
+    and an `ApiError` is answered by the app's own handler (`api_error`). Other methods on
+    these paths and every other path go on to the app, whose routes still include these."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "POST":
+            found = QUERY_PATH.fullmatch(scope["path"])
+            if found is not None:
+                params = found.groupdict()
+                if params["served_model"] is None:
+                    del params["served_model"]
+                scope["path_params"] = params  # as the router sets them
+                request = Request(scope, receive, send)
+                try:
+                    response = await invoke(request)
+                except ApiError as error:
+                    response = await api_error(request, error)
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
 
 
 #: The OpenAI-compatible routes and the field each needs beside `model`.
@@ -243,6 +284,8 @@ async def _guarded(
     stopped: list[type[Exception]] = []
     finished = False
     watcher: asyncio.Future[None] | None = None
+    deadline = loop.time() + timeout_s
+    timer: asyncio.TimerHandle
 
     def stop(reason: type[Exception]) -> None:
         if not finished and not stopped:
@@ -254,13 +297,19 @@ async def _guarded(
             stop(_CallerGoneError)
 
     def watch() -> None:
-        nonlocal watcher
+        nonlocal watcher, timer
         if not finished:
             watcher = asyncio.ensure_future(_disconnected(receive))
             watcher.add_done_callback(on_disconnect)
+            timer = loop.call_at(deadline, stop, TimeoutError)
 
-    watch_timer = loop.call_later(WATCH_AFTER_S, watch)
-    timer = loop.call_later(timeout_s, stop, TimeoutError)
+    # One timer per query: the watch, which then sets the timeout's (the timeout is always
+    # the later of the two; a timeout shorter than the watch's delay gets its own at once).
+    timer = (
+        loop.call_later(WATCH_AFTER_S, watch)
+        if timeout_s > WATCH_AFTER_S
+        else loop.call_at(deadline, stop, TimeoutError)
+    )
     try:
         return await work()
     except asyncio.CancelledError:
@@ -273,7 +322,6 @@ async def _guarded(
     finally:
         finished = True
         timer.cancel()
-        watch_timer.cancel()
         if watcher is not None:
             watcher.cancel()
 
@@ -315,15 +363,16 @@ async def _until(chunks: AsyncIterator[bytes], deadline: float) -> AsyncIterator
         yield chunk
 
 
+# Queries by endpoint name first: Starlette tries routes in order, and no path matches two.
 routes = [
-    *(
-        Route(f"/serving-endpoints/{path}", openai_compatible, methods=["POST"])
-        for path in OPENAI_INPUTS
-    ),
     Route("/serving-endpoints/{name}/invocations", invoke, methods=["POST"]),
     Route(
         "/serving-endpoints/{name}/served-models/{served_model}/invocations",
         invoke,
         methods=["POST"],
+    ),
+    *(
+        Route(f"/serving-endpoints/{path}", openai_compatible, methods=["POST"])
+        for path in OPENAI_INPUTS
     ),
 ]
