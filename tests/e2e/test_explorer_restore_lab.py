@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from harness.api import entity, unique
+from harness.backups import Restorable, delete_saving_backup
 from harness.explorer import JUPYTER_CELL
 from harness.lab import JupyterLab
 from harness.notebook import NotebookPage
@@ -26,30 +26,16 @@ def test_delete_inside_the_explorer_then_restore_from_the_list(
     workspace: LocalWorkspace,
     tmp_path: Path,
 ) -> None:
-    name = unique("xrestore")
-    client.create(name, [entity("ads1", "1")], tags={"team": "ads"})
-    client.wait(name)
-    querier = f"{unique('querier')}@example.com"
-    workspace.add_user(querier)
-    client.grant(name, "CAN_QUERY", user=querier)
+    endpoint = Restorable.make(client, workspace, "xrestore")
+    name = endpoint.name
     notebook.open(lab.add_notebook(f"{name}.ipynb", [JUPYTER_CELL]))
     notebook.run_all()
     root = notebook.locator(".serving-explorer")
     root.get_by_test_id("explorer-search").fill(name)
     root.locator(f'[data-testid=explorer-row][data-name="{name}"]').click()
-
-    opened = root.get_by_test_id("explorer-opened")
-    opened.get_by_test_id("actions").click()
-    opened.get_by_test_id("action-delete").click()
-    dialog = opened.get_by_test_id("delete-dialog")
-    with notebook.page.expect_download() as saving:
-        dialog.get_by_test_id("delete-save").click()
-    backup = tmp_path / "backup.json"
-    saving.value.save_as(backup)
-    dialog.get_by_test_id("delete-input").fill(name)
-    dialog.get_by_test_id("delete-confirm").click()
-    expect(opened.get_by_test_id("state-badge")).to_have_text("Deleted")
-    dialog.get_by_test_id("delete-cancel").click()
+    backup = delete_saving_backup(
+        notebook.page, root.get_by_test_id("explorer-opened"), name, tmp_path
+    )
     root.get_by_test_id("explorer-back").click()
     root.get_by_test_id("explorer-refresh").click()
     row = root.locator(f'[data-testid=explorer-row][data-name="{name}"]')
@@ -63,8 +49,6 @@ def test_delete_inside_the_explorer_then_restore_from_the_list(
     expect(restore.get_by_test_id("restore-report")).to_contain_text(f"Restored {name}")
     # The list read itself again: the endpoint is back in it.
     expect(row).to_be_visible()
-    after = client.wait(name)
-    assert after.tags == {"team": "ads"}
-    assert client.permissions(name).level_of("user", querier) == "CAN_QUERY"
+    endpoint.check_restored(client)
     assert notebook.widget_errors() == []
     client.delete(name)

@@ -11,6 +11,7 @@ import pytest
 from playwright.sync_api import Locator, expect
 
 from harness.api import entity, unique
+from harness.backups import Restorable, delete_saving_backup
 from harness.lab import JupyterLab
 from harness.notebook import NotebookPage, open_panel
 from serving_panel import ServingClient
@@ -123,25 +124,10 @@ def test_delete_then_restore_from_the_saved_backup(
     workspace: LocalWorkspace,
     tmp_path: Path,
 ) -> None:
-    name = unique("e2e-restore")
-    client.create(name, [entity("ads1", "1")], tags={"team": "ads"})
-    client.wait(name)
-    querier = f"{unique('querier')}@example.com"
-    workspace.add_user(querier)
-    client.grant(name, "CAN_QUERY", user=querier)
+    endpoint = Restorable.make(client, workspace, "e2e-restore")
+    name = endpoint.name
     root = open_panel(lab, notebook, name)
-    root.get_by_test_id("actions").click()
-    root.get_by_test_id("action-delete").click()
-    dialog = root.get_by_test_id("delete-dialog")
-    expect(dialog.get_by_test_id("delete-restore-note")).to_contain_text("Restore from backup")
-    with notebook.page.expect_download() as saving:
-        dialog.get_by_test_id("delete-save").click()
-    backup = tmp_path / "backup.json"
-    saving.value.save_as(backup)
-    dialog.get_by_test_id("delete-input").fill(name)
-    dialog.get_by_test_id("delete-confirm").click()
-    expect(root.get_by_test_id("state-badge")).to_have_text("Deleted")
-    dialog.get_by_test_id("delete-cancel").click()
+    backup = delete_saving_backup(notebook.page, root, name, tmp_path)
 
     root.get_by_test_id("actions").click()
     root.get_by_test_id("action-restore").click()
@@ -151,9 +137,7 @@ def test_delete_then_restore_from_the_saved_backup(
     restore.get_by_test_id("restore-confirm").click()
     expect(restore.get_by_test_id("restore-report")).to_contain_text(f"Restored {name}")
     expect(root.get_by_test_id("state-badge")).not_to_have_text("Deleted")
-    after = client.wait(name)
-    assert after.tags == {"team": "ads"}
-    assert client.permissions(name).level_of("user", querier) == "CAN_QUERY"
+    endpoint.check_restored(client)
     client.delete(name)
 
 
