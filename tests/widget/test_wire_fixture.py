@@ -99,6 +99,10 @@ def play(client: ServingClient, workspace: LocalWorkspace, comms: CommLog) -> di
     sent["config.preview"] = preview
     sent["config.apply"] = view.result("config.apply", preview_id=preview["preview_id"])
     client.wait(name)
+    # The panel shows the update over (no pending config) before anything else is recorded:
+    # the snapshots recorded below must not depend on whether a refresh came after the wait.
+    panel.refresh()
+    assert panel.snapshot["pending"] is None, panel.snapshot["pending"]
     sent["config.history"] = view.result("config.history")
     sent["config.versions"] = view.result("config.versions", name="main.default.sentiment")
 
