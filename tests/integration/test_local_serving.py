@@ -137,6 +137,22 @@ def test_one_entity_can_be_targeted(api_module: Api, split: str) -> None:
     assert missing.status_code == 404
 
 
+def test_a_query_body_sent_in_chunks_is_read_whole_and_limited(api_module: Api, split: str) -> None:
+    """A body without Content-Length arrives in pieces: the query sees all of it, and one past
+    16 MB is refused by its size as read (no length was declared to check first)."""
+    path = f"/serving-endpoints/{split}/served-models/ads1-1/invocations"
+    pieces = [b'{"dataframe_records": [', b'{"x": 1.0}, ', b'{"x": 2.0}', b"]}"]
+    answer = api_module.post(path, data=iter(pieces), headers={"Content-Type": "application/json"})
+    assert answer.status_code == 200, answer.text
+    assert len(answer.json()["predictions"]) == 2
+
+    megabyte = b" " * (1024 * 1024)
+    too_big = api_module.post(path, data=(megabyte for _ in range(17)))
+    assert too_big.status_code == 400
+    assert too_big.json()["error_code"] == "INVALID_PARAMETER_VALUE"
+    assert "16 MB" in too_big.json()["message"]
+
+
 def test_bad_input_gets_the_models_own_error(api_module: Api) -> None:
     name = unique("classify")
     create_ready(api_module, name, entity("main.default.sentiment", "1"))

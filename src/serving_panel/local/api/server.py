@@ -85,7 +85,13 @@ def serve(
     sock = bind(host, port)
     address = f"http://{host}:{sock.getsockname()[1]}"
     config = uvicorn.Config(
-        create_app(workspace), log_level=log_level, access_log=False, lifespan="on"
+        create_app(workspace),
+        log_level=log_level,
+        access_log=False,
+        lifespan="on",
+        # No proxy sits in front, so X-Forwarded-* headers are not trusted (nothing here reads
+        # the client's address anyway), and their middleware is not on every query's path.
+        proxy_headers=False,
     )
     server = _Server(config)
     if exit_with_stdin:

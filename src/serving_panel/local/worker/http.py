@@ -83,6 +83,10 @@ class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "serving-panel-worker"
     disable_nagle_algorithm = True  # TCP_NODELAY: without it loopback responses stall ~40 ms
+    # Buffered: an answer's head and body leave in one send (`_dispatch` flushes), so the
+    # router is woken once per answer, not once for the head and again for the body. A
+    # stream's chunks are flushed one by one (`_write_chunk`).
+    wbufsize = 65536
     timeout = IDLE_TIMEOUT_SECONDS
     _status: int | None = None
 
@@ -122,8 +126,17 @@ class Handler(BaseHTTPRequestHandler):
                 self.close_connection = True
                 if self._status is None:
                     self._send_json_error(500, f"{type(error).__name__}: {error}")
+            # The answer leaves now: before the access line, and while the request still
+            # counts as in flight (a drain waits for it until it has gone).
+            self._flush()
         if not (self.command == "GET" and path in _PING_PATHS) and self._status is not None:
             self._access_log(path, started)
+
+    def _flush(self) -> None:
+        try:
+            self.wfile.flush()
+        except OSError:
+            self.close_connection = True  # the client went away
 
     def _reset_status(self) -> None:
         self._status = None
@@ -227,6 +240,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def _write_chunk(self, data: bytes) -> None:
         self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
+        self.wfile.flush()  # each frame goes out as the model yields it
 
     # Request bodies -----------------------------------------------------------------------
 

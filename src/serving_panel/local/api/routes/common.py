@@ -34,18 +34,18 @@ def caller(request: Request) -> auth.Caller:
 async def read_body(request: Request) -> bytes:
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-        raise _too_large(int(declared))
+        raise too_large(int(declared))
     chunks = []
     size = 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > MAX_BODY_BYTES:
-            raise _too_large(size)
+            raise too_large(size)
         chunks.append(chunk)
     return b"".join(chunks)
 
 
-def _too_large(size: int) -> ApiError:
+def too_large(size: int) -> ApiError:
     return invalid("body", f"request bodies are limited to 16 MB; this one is {size} bytes or more")
 
 

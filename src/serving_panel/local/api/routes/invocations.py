@@ -22,13 +22,20 @@ import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from serving_panel.local.api.errors import api_error
-from serving_panel.local.api.routes.common import caller, endpoint_named, read_body, workspace
+from serving_panel.local.api.routes.common import (
+    MAX_BODY_BYTES,
+    caller,
+    endpoint_named,
+    read_body,
+    too_large,
+    workspace,
+)
 from serving_panel.local.serving.admission import Gate, OverloadedError
 from serving_panel.local.serving.router import Router, Target, WorkerUnavailableError
 from serving_panel.local.serving.upstream import Reply, UpstreamError
@@ -114,6 +121,42 @@ class _Query:
         self.router.release(self.target)
 
 
+class _Answered:
+    """A query that has its answer (or its error), with what it holds until that has gone out.
+    It is recorded in the metrics (`record()`) before the answer goes, so a caller who has its
+    answer finds it counted; `query.close()` gives back the slot, after the answer has gone
+    (a relayed stream's, when the stream ends); `done()` does both."""
+
+    def __init__(self, ws: Workspace, endpoint_id: str, query: _Query, timeout_s: float) -> None:
+        self.ws = ws
+        self.endpoint_id = endpoint_id
+        self.query = query
+        self.started = time.perf_counter()
+        self.deadline = time.monotonic() + timeout_s  # the whole query, a stream included
+        self.status = 503
+        self.latency_ms = 0.0
+        self.content_type = "application/json"
+        self.data: bytes | None = b""  # None: a stream, to relay
+
+    def answered(self, status: int) -> None:
+        self.status = status
+        self.latency_ms = (time.perf_counter() - self.started) * 1000
+
+    def record(self) -> None:
+        query = self.query
+        self.ws.metrics.record(
+            self.endpoint_id, query.target.entity, self.status, self.latency_ms, query.queued_ms
+        )
+
+    def done(self) -> None:
+        self.query.close()
+        self.record()
+
+    def failed(self, status: int) -> None:
+        self.answered(status)
+        self.done()
+
+
 async def invoke(request: Request) -> Response:
     # The checks at the door look at the database's version once for all three lookups
     # (token, groups, endpoint); the endpoint is shared (remembered until the database
@@ -132,13 +175,15 @@ QUERY_PATH = re.compile(
 
 
 class QueriesFirst:
-    """Middleware, the app's innermost: a POST to a query path goes straight to `invoke`, past
+    """Middleware, the app's innermost: a POST to a query path is answered here, past
     Starlette's router and exception middleware, which would try the app's routes in turn and
-    wrap the request, its `send` and the call in layers of their own (a tenth of the
-    workspace's own work per query, counted in instructions). The app's other middleware
-    (unexpected errors, control characters, faults) is outside, so it applies as to any route,
-    and an `ApiError` is answered by the app's own handler (`api_error`). Other methods on
-    these paths and every other path go on to the app, whose routes still include these."""
+    wrap the request, its `send` and the call in layers of their own. It reads the two headers
+    it needs straight from the scope and sends the answer as two ASGI messages, with no
+    Request or Response objects, and gives back the query's slot once the answer has gone out
+    (off the caller's wait). The app's other middleware (unexpected errors, control
+    characters, faults) is outside, so it applies as to any route, and an `ApiError` is
+    answered by the app's own handler (`api_error`). Other methods on these paths and every
+    other path go on to the app, whose routes still include these."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -147,18 +192,83 @@ class QueriesFirst:
         if scope["type"] == "http" and scope["method"] == "POST":
             found = QUERY_PATH.fullmatch(scope["path"])
             if found is not None:
-                params = found.groupdict()
-                if params["served_model"] is None:
-                    del params["served_model"]
-                scope["path_params"] = params  # as the router sets them
-                request = Request(scope, receive, send)
+                name, served = found.group("name", "served_model")
                 try:
-                    response = await invoke(request)
+                    await _answer(scope, receive, send, name, served)
                 except ApiError as error:
+                    request = Request(scope, receive, send)
                     response = await api_error(request, error)
-                await response(scope, receive, send)
+                    await response(scope, receive, send)
                 return
         await self.app(scope, receive, send)
+
+
+async def _answer(
+    scope: Scope, receive: Receive, send: Send, name: str, served: str | None
+) -> None:
+    """`invoke`, for `QueriesFirst`: the same checks in the same order, the same answer."""
+    ws: Workspace = scope["app"].state.workspace
+    authorization = declared = None
+    for key, value in scope["headers"]:
+        if key == b"authorization" and authorization is None:
+            authorization = value.decode("latin-1")
+        elif key == b"content-length" and declared is None:
+            declared = value.decode("latin-1")
+    store = ws.store
+    with store.lookups():  # as in `invoke`
+        who = auth.authenticate(store, authorization)
+        endpoint = store.endpoint_by_name(name, shared=True)
+        if endpoint is None:
+            raise endpoint_not_found(name)
+    body = await _read_body(receive, declared)
+    answered = await _run(ws, receive, who, endpoint, body, served)
+    answered.record()
+    if answered.data is None:
+        relay = _Relay(answered.query, answered.deadline, _answer_headers(answered))
+        await relay(scope, receive, send)
+        return
+    try:
+        await send(
+            {
+                "type": "http.response.start",
+                "status": answered.status,
+                "headers": [
+                    (b"content-length", b"%d" % len(answered.data)),
+                    (b"content-type", answered.content_type.encode("latin-1")),
+                    (b"served-model-name", answered.query.target.entity.encode()),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": answered.data})
+    finally:
+        answered.query.close()
+
+
+async def _read_body(receive: Receive, declared: str | None) -> bytes:
+    """`read_body` on the raw ASGI messages (the same limit, the same 400)."""
+    if declared is not None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise too_large(int(declared))
+    message = await receive()
+    if message["type"] != "http.request":
+        raise ClientDisconnect()
+    body: bytes = message.get("body", b"")
+    if not message.get("more_body", False):
+        if len(body) > MAX_BODY_BYTES:
+            raise too_large(len(body))
+        return body
+    chunks = [body]
+    size = len(body)
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            raise ClientDisconnect()
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise too_large(size)
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks)
 
 
 #: The OpenAI-compatible routes and the field each needs beside `model`.
@@ -186,7 +296,33 @@ async def openai_compatible(request: Request) -> Response:
 async def _query(
     request: Request, who: auth.Caller, endpoint: Endpoint, body: bytes, served: str | None
 ) -> Response:
-    ws = workspace(request)
+    answered = await _run(workspace(request), request.receive, who, endpoint, body, served)
+    if answered.data is None:
+        answered.record()
+        return _Relay(answered.query, answered.deadline, _answer_headers(answered))
+    answered.done()
+    return Response(
+        answered.data,
+        status_code=answered.status,
+        media_type=answered.content_type,
+        headers=_answer_headers(answered),
+    )
+
+
+def _answer_headers(answered: _Answered) -> dict[str, str]:
+    return {"served-model-name": answered.query.target.entity}
+
+
+async def _run(
+    ws: Workspace,
+    receive: Receive,
+    who: auth.Caller,
+    endpoint: Endpoint,
+    body: bytes,
+    served: str | None,
+) -> _Answered:
+    """Checks the query and sends it to a model server; the answer comes back holding the
+    query's slot (`done()` gives it back). An error raised here has given it back already."""
     # Checked once the body is in, against the endpoint as resolved at the door (by id): a
     # CAN_QUERY revoked while the body was in flight no longer counts.
     auth.require(ws.store, who, endpoint.id, endpoint.name, "CAN_QUERY", "querying it")
@@ -207,26 +343,15 @@ async def _query(
     if target is None:
         raise _no_target(ws, endpoint)
     query = _Query(ws.router, target)
-    started = time.perf_counter()
-    status = 503
-    relayed = False
     timeout_s = ws.router.request_timeout_s
-    deadline = time.monotonic() + timeout_s  # the whole query: queue, start-up, answer, stream
+    answered = _Answered(ws, endpoint.id, query, timeout_s)
     try:
-        data = await _guarded(request.receive, timeout_s, lambda: query.send(body, stream=stream))
-        assert query.reply is not None
-        status = query.reply.status
-        headers = {"served-model-name": target.entity}
-        content_type = query.reply.headers.get("content-type", "application/json")
-        if data is not None:
-            return Response(data, status_code=status, media_type=content_type, headers=headers)
-        relayed = True
-        return _Relay(query, deadline, headers)
+        data = await _guarded(receive, timeout_s, lambda: query.send(body, stream=stream))
     except _CallerGoneError:
-        status = CLIENT_CLOSED
-        return Response(status_code=CLIENT_CLOSED)
+        answered.answered(CLIENT_CLOSED)  # nobody receives it; the metrics count it
+        return answered
     except TimeoutError:
-        status = 504
+        answered.failed(504)
         raise ApiError(
             504,
             "DEADLINE_EXCEEDED",
@@ -234,18 +359,17 @@ async def _query(
             f"the request timeout ({timeout_s:g} s).",
         ) from None
     except ApiError as error:
-        status = error.status
+        answered.failed(error.status)
         raise
-    finally:
-        if not relayed:
-            query.close()
-        ws.metrics.record(
-            endpoint.id,
-            target.entity,
-            status,
-            (time.perf_counter() - started) * 1000,
-            query.queued_ms,
-        )
+    except BaseException:
+        answered.failed(503)
+        raise
+    reply = query.reply
+    assert reply is not None
+    answered.answered(reply.status)
+    answered.content_type = reply.headers.get("content-type", "application/json")
+    answered.data = data
+    return answered
 
 
 def _no_target(ws: Workspace, endpoint: Endpoint) -> ApiError:
