@@ -4,10 +4,16 @@ model, side by side in one run.
 
 Each level runs N concurrent clients (requests.Session each) sending the same small
 `dataframe_records` body a fixed number of times (bounded), in rounds that alternate the paths
-so that the machine's changing load falls on each alike. Prints p50/p99 latency, throughput,
+so that the machine's changing load falls on each alike (ten by default: on a shared machine,
+three left ratios moving by 0.15 between identical runs). Prints p50/p99 latency, throughput,
 and the router's p50 and throughput as ratios to the direct call and to MLflow's server, then
 whether the router meets its goal against the direct call (p50 at most 1.3x, throughput at
 least 0.8x, at every level).
+
+Beside them runs a bare forwarder on the router's own stack (`_forwarder.py`: uvicorn and the
+router's upstream client, nothing else), with its own ratios to the direct call: what any
+router on this stack costs at least, so the router's distance from its goal can be told apart
+from the stack's.
 
 Also the CPU time per query of the process that answers the client (the workspace's, for the
 router; the model server's, for the direct call) and of the model server behind the router,
@@ -45,6 +51,7 @@ from serving_panel.local.secret import SECRET_HEADER
 BODY = {"dataframe_records": [{"x": 1.0}, {"x": 2.0}]}
 ROUTER = "local workspace (router)"
 DIRECT = "model server directly"
+FLOOR = "bare forwarder (same stack)"
 P50_GOAL = 1.3  # router p50 at most this many times the direct call's (issue 11)
 THROUGHPUT_GOAL = 0.8  # router throughput at least this share of the direct call's
 
@@ -148,6 +155,28 @@ def start_model_server(
     raise SystemExit("the model server did not answer /ping within 120 s")
 
 
+def start_forwarder(model_server_url: str, secret: str) -> tuple[subprocess.Popen[bytes], str]:
+    """`_forwarder.py` in front of the direct path's model server (its secret on stdin)."""
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            str(Path(__file__).with_name("_forwarder.py")),
+            model_server_url.rsplit(":", 1)[1],
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        start_new_session=True,
+    )
+    assert process.stdin is not None
+    assert process.stdout is not None
+    process.stdin.write(secret.encode() + b"\n")
+    process.stdin.flush()  # stdin stays open: the forwarder exits when it closes
+    port = int(process.stdout.readline() or b"0")
+    if not port:
+        raise SystemExit(f"the bare forwarder exited with {process.wait()}")
+    return process, f"http://127.0.0.1:{port}"
+
+
 def start_mlflow_server(
     model_dir: Path, workers: int
 ) -> tuple[subprocess.Popen[bytes] | None, str]:
@@ -206,12 +235,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--requests", type=int, default=600)
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 4, 16])
-    parser.add_argument("--rounds", type=int, default=3, help="alternations of the paths")
+    parser.add_argument("--rounds", type=int, default=10, help="alternations of the paths")
     parser.add_argument("--no-mlflow", dest="mlflow", action="store_false")
     args = parser.parse_args()
     models = write_demo_models(Path(tempfile.mkdtemp()) / "models")
     rows: list[list[object]] = []
     ratios: dict[int, tuple[float, float]] = {}
+    floor_ratios: dict[int, tuple[float, float]] = {}
     with LocalWorkspace.start() as ws:
         ws.register_model("bench", models["regressor"])
         auth = {"Authorization": f"Bearer {ws.token}"}
@@ -228,6 +258,7 @@ def main() -> None:
             models["regressor"],
             concurrency=16,  # Large, as the endpoint's own
         )
+        forwarder, forwarder_url = start_forwarder(direct_url, direct_headers[SECRET_HEADER])
         mlflow_server, mlflow_url = (
             start_mlflow_server(models["regressor"], workers=4)
             if args.mlflow
@@ -236,11 +267,22 @@ def main() -> None:
         paths: dict[str, tuple[str, dict[str, str]]] = {
             ROUTER: (f"{ws.host}/serving-endpoints/bench/invocations", auth),
             DIRECT: (f"{direct_url}/invocations", direct_headers),
+            FLOOR: (f"{forwarder_url}/invocations", {}),
         }
         # Per path: the process that answers the client, and the model server behind it.
         workspace_process = psutil.Process(ws.pid)
-        fronts = {ROUTER: [workspace_process], DIRECT: [psutil.Process(direct.pid)]}
-        behind = {ROUTER: workspace_process.children(recursive=True), DIRECT: []}
+        direct_process = psutil.Process(direct.pid)
+        fronts = {
+            ROUTER: [workspace_process],
+            DIRECT: [direct_process],
+            FLOOR: [psutil.Process(forwarder.pid)],
+        }
+        # Rounds never overlap, so the direct path's model server counts for the forwarder's.
+        behind = {
+            ROUTER: workspace_process.children(recursive=True),
+            DIRECT: [],
+            FLOOR: [direct_process],
+        }
         if mlflow_server is not None:
             paths["mlflow models serve (4 workers)"] = (f"{mlflow_url}/invocations", {})
             mlflow_process = psutil.Process(mlflow_server.pid)
@@ -299,8 +341,23 @@ def main() -> None:
                             "",
                         ]
                     )
+                rows.append(
+                    [
+                        clients,
+                        "bare forwarder / model server",
+                        "ratio",
+                        p50[FLOOR] / p50[DIRECT],
+                        "",
+                        rate[FLOOR] / rate[DIRECT],
+                        "",
+                        "",
+                    ]
+                )
                 ratios[clients] = (p50[ROUTER] / p50[DIRECT], rate[ROUTER] / rate[DIRECT])
+                floor_ratios[clients] = (p50[FLOOR] / p50[DIRECT], rate[FLOOR] / rate[DIRECT])
         finally:
+            os.killpg(forwarder.pid, signal.SIGTERM)
+            forwarder.wait(timeout=20)
             os.killpg(direct.pid, signal.SIGTERM)
             direct.wait(timeout=20)
             if mlflow_server is not None:
@@ -327,9 +384,11 @@ def main() -> None:
     print("router vs the model server directly (goal: p50 at most 1.3x, throughput at least 0.8x)")
     for clients, (latency, throughput) in ratios.items():
         verdict = "meets" if latency <= P50_GOAL and throughput >= THROUGHPUT_GOAL else "misses"
+        floor_latency, floor_throughput = floor_ratios[clients]
         print(
             f"  {clients:>3} clients: p50 {latency:.2f}x, throughput {throughput:.2f}x: "
-            f"{verdict} the goal"
+            f"{verdict} the goal (a bare forwarder on the same stack: p50 {floor_latency:.2f}x, "
+            f"throughput {floor_throughput:.2f}x)"
         )
 
 
