@@ -328,31 +328,11 @@ def main() -> None:
                             round(cpu_behind[label] * per_query) if behind[label] else "",
                         ]
                     )
-                for other in list(paths)[1:]:
-                    rows.append(
-                        [
-                            clients,
-                            f"router / {other.split(' (')[0]}",
-                            "ratio",
-                            p50[ROUTER] / p50[other],
-                            "",
-                            rate[ROUTER] / rate[other],
-                            "",
-                            "",
-                        ]
-                    )
-                rows.append(
-                    [
-                        clients,
-                        "bare forwarder / model server",
-                        "ratio",
-                        p50[FLOOR] / p50[DIRECT],
-                        "",
-                        rate[FLOOR] / rate[DIRECT],
-                        "",
-                        "",
-                    ]
-                )
+                pairs = [(ROUTER, other, f"router / {other.split(' (')[0]}") for other in paths]
+                pairs = [*pairs[1:], (FLOOR, DIRECT, "bare forwarder / model server")]
+                for top, bottom, label in pairs:
+                    latency, throughput = p50[top] / p50[bottom], rate[top] / rate[bottom]
+                    rows.append([clients, label, "ratio", latency, "", throughput, "", ""])
                 ratios[clients] = (p50[ROUTER] / p50[DIRECT], rate[ROUTER] / rate[DIRECT])
                 floor_ratios[clients] = (p50[FLOOR] / p50[DIRECT], rate[FLOOR] / rate[DIRECT])
         finally:
