@@ -4,12 +4,11 @@ line in arrival order, refusal past it, and slots given back by callers who give
 from __future__ import annotations
 
 import asyncio
-import threading
-from collections.abc import Callable, Coroutine
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import pytest
 
+from harness.loops import run_on_own_loop
 from serving_panel.local.serving.admission import (
     MAX_CONCURRENCY,
     Gate,
@@ -18,27 +17,6 @@ from serving_panel.local.serving.admission import (
 )
 
 T = TypeVar("T")
-
-
-def run_on_own_loop(scenario: Callable[[], Coroutine[Any, Any, T]]) -> T:
-    """`asyncio.run` in a thread of its own: the suite's browser tests keep an event loop
-    running in the main thread, where `asyncio.run` refuses to start."""
-    results: list[T] = []
-    errors: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            results.append(asyncio.run(scenario()))
-        except BaseException as error:
-            errors.append(error)
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    thread.join(timeout=60)
-    assert not thread.is_alive(), "the scenario did not finish"
-    if errors:
-        raise errors[0]
-    return results[0]
 
 
 async def one_turn() -> None:

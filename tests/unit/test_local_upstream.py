@@ -7,45 +7,16 @@ workspace's)."""
 from __future__ import annotations
 
 import asyncio
-import importlib.util
-import threading
-from collections.abc import AsyncGenerator, Awaitable, Callable, Coroutine
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from typing import Any, TypeVar
 
 import pytest
 
+from harness.loops import LOOPS, run_on_own_loop
 from serving_panel.local.serving.upstream import ModelServerClient, UpstreamError
 
 T = TypeVar("T")
 Script = Callable[[int], list[bytes]]  # the answer to the n-th request of a connection, in pieces
-
-LOOPS = ["asyncio", *(["uvloop"] if importlib.util.find_spec("uvloop") else [])]
-
-
-def run_on_own_loop(loop_kind: str, scenario: Callable[[], Coroutine[Any, Any, T]]) -> T:
-    """Runs the scenario in a thread of its own (the suite's browser tests keep an event loop
-    running in the main thread)."""
-    results: list[T] = []
-    errors: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            if loop_kind == "uvloop":
-                import uvloop
-
-                results.append(uvloop.run(scenario()))
-            else:
-                results.append(asyncio.run(scenario()))
-        except BaseException as error:
-            errors.append(error)
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    thread.join(timeout=60)
-    assert not thread.is_alive(), "the scenario did not finish"
-    if errors:
-        raise errors[0]
-    return results[0]
 
 
 async def serve(
@@ -124,7 +95,9 @@ def test_a_content_length_answer_is_read_whole_and_its_connection_kept(
     async def talk(client: ModelServerClient, address: tuple[str, int]) -> list[bytes]:
         return [await post_and_read(client, address) for _ in range(3)]
 
-    bodies, connections = run_on_own_loop(loop_kind, lambda: exchange(lambda _: pieces, talk))
+    bodies, connections = run_on_own_loop(
+        loop_kind=loop_kind, scenario=lambda: exchange(lambda _: pieces, talk)
+    )
     assert bodies == [b'{"predictions": [1]}'] * 3
     assert connections == 1
 
@@ -148,7 +121,9 @@ def test_a_chunked_answer_is_relayed_chunk_by_chunk_then_the_connection_reused(
             relayed.append([chunk async for chunk in reply.chunks()])
         return relayed
 
-    relayed, connections = run_on_own_loop(loop_kind, lambda: exchange(lambda _: stream, talk))
+    relayed, connections = run_on_own_loop(
+        loop_kind=loop_kind, scenario=lambda: exchange(lambda _: stream, talk)
+    )
     assert relayed == [[b"data: 1", b"data: 2"]] * 2
     assert connections == 1
 
@@ -159,8 +134,8 @@ def test_an_answer_without_framing_ends_with_its_connection(loop_kind: str) -> N
         return [await post_and_read(client, address) for _ in range(2)]
 
     bodies, connections = run_on_own_loop(
-        loop_kind,
-        lambda: exchange(
+        loop_kind=loop_kind,
+        scenario=lambda: exchange(
             lambda _: [b"HTTP/1.1 200 OK\r\n\r\n", b"all ", b"of it"], talk, close_after=1
         ),
     )
@@ -174,8 +149,8 @@ def test_connection_close_is_honoured(loop_kind: str) -> None:
         return [await post_and_read(client, address) for _ in range(2)]
 
     bodies, connections = run_on_own_loop(
-        loop_kind,
-        lambda: exchange(lambda _: [answer(b"{}", extra=b"Connection: close\r\n")], talk),
+        loop_kind=loop_kind,
+        scenario=lambda: exchange(lambda _: [answer(b"{}", extra=b"Connection: close\r\n")], talk),
     )
     assert bodies == [b"{}"] * 2
     assert connections == 2
@@ -195,7 +170,8 @@ def test_a_kept_alive_connection_the_server_closed_is_replaced(loop_kind: str) -
         return bodies
 
     bodies, connections = run_on_own_loop(
-        loop_kind, lambda: exchange(lambda _: [answer(b"{}")], talk, close_after=1)
+        loop_kind=loop_kind,
+        scenario=lambda: exchange(lambda _: [answer(b"{}")], talk, close_after=1),
     )
     assert bodies == [b"{}"] * 3
     assert connections == 3
@@ -217,7 +193,9 @@ def test_an_answer_broken_off_is_an_upstream_error(loop_kind: str, pieces: list[
             await post_and_read(client, address)
         return str(raised.value)
 
-    message, _ = run_on_own_loop(loop_kind, lambda: exchange(lambda _: pieces, talk, close_after=1))
+    message, _ = run_on_own_loop(
+        loop_kind=loop_kind, scenario=lambda: exchange(lambda _: pieces, talk, close_after=1)
+    )
     assert message
 
 
@@ -230,7 +208,9 @@ def test_a_server_that_closes_before_answering_a_new_connection_is_an_upstream_e
             await post_and_read(client, address)
         return str(raised.value)
 
-    message, _ = run_on_own_loop(loop_kind, lambda: exchange(lambda _: [], talk, close_after=1))
+    message, _ = run_on_own_loop(
+        loop_kind=loop_kind, scenario=lambda: exchange(lambda _: [], talk, close_after=1)
+    )
     assert "closed before answering" in message
 
 
@@ -255,6 +235,8 @@ def test_an_abandoned_answer_closes_its_connection(loop_kind: str) -> None:
         reply = await client.post(address, "/invocations", {}, b"{}")
         return await reply.read()
 
-    body, connections = run_on_own_loop(loop_kind, lambda: exchange(lambda _: stream, talk))
+    body, connections = run_on_own_loop(
+        loop_kind=loop_kind, scenario=lambda: exchange(lambda _: stream, talk)
+    )
     assert body == b"ab"
     assert connections == 2
