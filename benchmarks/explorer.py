@@ -56,16 +56,14 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import comm
 import requests
-from comm.base_comm import BaseComm
 from databricks.sdk import WorkspaceClient
 
 from _common import median, percentile, table
+from _harness import CommLog, front_end_message, recording_comms
 from access import _sdk_rows
 from fleet import create_fleet
 from serving_panel import ServingClient, ServingExplorer
@@ -88,56 +86,37 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background
 # The widget's request path -------------------------------------------------------------------
 
 
-class _RecordingComm(BaseComm):
-    """Keeps the custom messages a widget sends, as a front end would receive them."""
-
-    def __init__(self, sink: list[dict[str, Any]], **kwargs: Any) -> None:
-        self._sink = sink
-        super().__init__(**kwargs)
-
-    def publish_msg(
-        self,
-        msg_type: str,
-        data: dict[str, Any] | None = None,
-        metadata: dict[str, Any] | None = None,
-        buffers: list[Any] | None = None,
-        **keys: Any,
-    ) -> None:
-        if msg_type == "comm_msg" and data is not None and data.get("method") == "custom":
-            self._sink.append(data["content"])
-
-
-@contextmanager
-def recording_comms() -> Iterator[list[dict[str, Any]]]:
-    sink: list[dict[str, Any]] = []
-    original = comm.create_comm
-    comm.create_comm = lambda *args, **kwargs: _RecordingComm(sink, *args, **kwargs)
-    try:
-        yield sink
-    finally:
-        comm.create_comm = original
-
-
 class FrontEnd:
-    """Sends the explorer requests as the browser does; returns each request's result."""
+    """Sends the explorer requests as the browser does; returns each request's result, which
+    the widget sends from its own threads (its list, details and access reads run there)."""
 
     _ids = itertools.count(1)
 
-    def __init__(self, explorer: ServingExplorer, sink: list[dict[str, Any]]) -> None:
+    def __init__(self, explorer: ServingExplorer, log: CommLog) -> None:
         self.explorer = explorer
-        self.sink = sink
+        self.log = log
 
     def result(self, kind: str, /, **payload: Any) -> dict[str, Any]:
         request_id = f"bench-{next(self._ids)}"
         message = {"type": "request", "kind": kind, "id": request_id, "payload": payload}
-        self.explorer._handle_msg(
-            {"content": {"data": {"method": "custom", "content": message}}, "buffers": []}
-        )
-        [reply] = [m for m in self.sink if m.get("id") == request_id and m.get("type") == "reply"]
-        self.sink.clear()
-        if not reply["ok"]:
-            raise RuntimeError(f"{kind} failed: {reply['error']}")
-        result: dict[str, Any] = reply["result"]
+        messages = self.log.messages
+        seen = len(messages)  # the reply is among what arrives after the request
+
+        def reply() -> dict[str, Any] | None:
+            for published in messages[seen:]:
+                content = published.data.get("content")
+                if isinstance(content, dict) and (content.get("id"), content.get("type")) == (
+                    request_id,
+                    "reply",
+                ):
+                    return content
+            return None
+
+        self.explorer._handle_msg(front_end_message(message))
+        answer = self.log.wait_for(reply, timeout=600)
+        if not answer["ok"]:
+            raise RuntimeError(f"{kind} failed: {answer['error']}")
+        result: dict[str, Any] = answer["result"]
         return result
 
 
@@ -197,8 +176,8 @@ def python_figures(args: argparse.Namespace) -> tuple[list[list[object]], list[s
         client = ServingClient(ws.host, ws.token)
         sdk = WorkspaceClient(host=ws.host, token=ws.token)
         pool = client.max_workers
-        with recording_comms() as sink:
-            front = FrontEnd(ServingExplorer(client=client, auto_refresh=False), sink)
+        with recording_comms() as log:
+            front = FrontEnd(ServingExplorer(client=client, auto_refresh=False), log)
 
             # 1. First rows.
             # Each first call on a fresh client and widget, as a new explorer's first rows
@@ -207,7 +186,7 @@ def python_figures(args: argparse.Namespace) -> tuple[list[list[object]], list[s
             firsts, reloads = [], []
             for _ in range(args.runs):
                 with ServingClient(ws.host, ws.token) as new_client:
-                    fresh = FrontEnd(ServingExplorer(client=new_client, auto_refresh=False), sink)
+                    fresh = FrontEnd(ServingExplorer(client=new_client, auto_refresh=False), log)
                     firsts.append(seconds(lambda: fresh.result("explorer.list")))  # noqa: B023
                     fresh.explorer.close()
             for _ in range(args.runs):
