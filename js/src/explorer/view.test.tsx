@@ -8,6 +8,7 @@ import { explorerRowFixture as rowFixture } from "../../test/explorer-fixtures";
 import { FakeModel, panelStateFixture } from "../../test/fake-model";
 import widget from "../explorer";
 import type { PanelState } from "../model";
+import { LIST_POLL_MS, UPDATING_POLL_MS } from "./loader";
 import type { Row } from "./model";
 
 const WAIT = { timeout: 10_000, interval: 5 };
@@ -283,6 +284,38 @@ describe("ServingExplorer's Endpoints view", () => {
     expect(model.requestCount("explorer.list")).toBe(1); // the rows were kept, not re-listed
     cleanup();
     expect(model.listenerCount()).toBe(0);
+  });
+
+  it("stops following while a row is open as the panel, and follows again once back", async () => {
+    vi.useFakeTimers();
+    try {
+      const model = new FakeModel({ ...emptyState(), auto_refresh: true });
+      const { cleanup } = mount(model);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(model.requestCount("explorer.list")).toBe(1);
+      const row = rowFixture({ name: "ep-0000", updating: true });
+      const details = { rows: [{ ...row, detailed: true }], missing: [], errors: [] };
+      model.answer("explorer.list", { rows: [row], me: "alice@example.com", fetched_at: 1 });
+      await vi.advanceTimersByTimeAsync(1);
+      model.answer("explorer.details", details);
+      await vi.advanceTimersByTimeAsync(UPDATING_POLL_MS);
+      expect(model.requestCount("explorer.details")).toBe(2); // the updating row, read again
+      model.answer("explorer.details", details);
+      await vi.advanceTimersByTimeAsync(1);
+
+      model.fromPython("snapshot", panelStateFixture({ name: "ep-0000" }).snapshot);
+      model.fromPython("endpoint_name", "ep-0000");
+      await vi.advanceTimersByTimeAsync(LIST_POLL_MS * 2);
+      expect(model.requestCount("explorer.details")).toBe(2);
+      expect(model.requestCount("explorer.list")).toBe(1);
+
+      model.fromPython("endpoint_name", "");
+      await vi.advanceTimersByTimeAsync(500); // Preact runs effects after the next paint
+      expect(model.requestCount("explorer.list")).toBe(2); // due for a minute: read at once
+      cleanup();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it("shows names, tags and creators as text, never as HTML", async () => {

@@ -100,9 +100,12 @@ export function Explorer({ model, rpc }: ExplorerProps) {
     };
   }, [loader]);
 
-  // The explorer's auto_refresh: rows with an update in progress and the list follow along.
+  // The explorer's auto_refresh: rows with an update in progress and the list follow along,
+  // while the list is what is shown (an opened panel follows its own endpoint). Back at the
+  // list, a list read that fell due meanwhile happens at once.
   const following = useModelValue(model, "auto_refresh");
-  useEffect(() => loader.setFollowing(following), [loader, following]);
+  const showingList = opened === "";
+  useEffect(() => loader.setFollowing(following && showingList), [loader, following, showingList]);
 
   // The selection is a synced trait (Python's `explorer.selected`), written only on a change.
   const firstSelection = useRef(true);
