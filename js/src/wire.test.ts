@@ -66,7 +66,10 @@ const NORMALIZERS: Record<string, (raw: unknown) => unknown> = {
   "query.send.streamed": (raw) => sendAsSent(normalizeSend(raw)),
   // The tab hands each partial's chunk whole to chunkText (checked below), as it arrived.
   "query.send.partial": (raw) => ({ chunk: fields(raw).chunk }),
-  "query.history": (raw) => ({ entries: normalizeHistory(raw).map(entryAsSent) }),
+  "query.history": (raw) => {
+    const history = normalizeHistory(raw);
+    return { entries: history.entries.map(entryAsSent), limit: history.limit };
+  },
   "query.snippets": normalizeSnippets,
   "config.history": (raw) => configHistoryAsSent(normalizeConfigHistory(raw)),
   "config.preview": (raw) => previewAsSent(normalizePreview(raw)),
@@ -107,7 +110,6 @@ const IGNORED: Record<string, Record<string, string>> = {
     chunks: "the streamed chunks are the body's items; the view counts none",
   },
   "query.send.partial": { index: "partials arrive in order over one comm; the tab appends them" },
-  "query.history": { limit: "the tab keeps the same 50 (HISTORY_LIMIT) when a send adds one" },
   "restore.run": { endpoint_id: "the report names the endpoint; its id is not shown" },
   "explorer.access": { "endpoints.*.endpoint_id": "the Access view keys endpoints by name" },
   "explorer.grants.preview": {

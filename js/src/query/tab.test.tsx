@@ -196,6 +196,23 @@ describe("the Query tab", () => {
     expect((h.byTestId("query-target") as HTMLSelectElement).value).toBe("ads1-2");
   });
 
+  it("keeps as many sends in its history as the kernel says it keeps", async () => {
+    const h = mount();
+    await h.reply("query.prefill", { request: { a: 1 }, source: "skeleton", note: "" });
+    await h.reply("query.history", {
+      entries: [
+        { id: 1, target: null, request: { a: 1 }, status: 200 },
+        { id: 2, target: null, request: { a: 2 }, status: 400 },
+      ],
+      limit: 2,
+    });
+    h.click("query-send");
+    await h.reply("query.send", answer({ entry: { ...answer().entry, id: 3, status: 201 } }));
+    const items = h.el.querySelectorAll<HTMLElement>('[data-testid="query-history-item"]');
+    expect([...items].map((item) => item.textContent?.includes("201"))).toEqual([true, false]);
+    expect(items[1]?.textContent).toContain("400"); // the oldest (id 1) went
+  });
+
   it("copies a snippet Python built, and shows it as text", async () => {
     const h = mount();
     await h.ready();

@@ -20,11 +20,13 @@ import { History } from "./history";
 import { Result } from "./result";
 import {
   chunkText,
+  DEFAULT_HISTORY_LIMIT,
   type HistoryEntry,
   normalizeHistory,
   normalizePrefill,
   normalizeSend,
   type Prefill,
+  type QueryHistory,
   type SendResult,
 } from "./types";
 import "./query.css";
@@ -52,7 +54,10 @@ export function QueryTab({ rpc, snapshot, active }: QueryTabProps) {
   const [sending, setSending] = useState(false);
   const [streamed, setStreamed] = useState("");
   const [result, setResult] = useState<SendResult | null>(null);
-  const [history, setHistory] = useState<HistoryEntry[]>([]);
+  const [history, setHistory] = useState<QueryHistory>({
+    entries: [],
+    limit: DEFAULT_HISTORY_LIMIT,
+  });
   const [error, setError] = useState<ErrorView | null>(null);
   const started = useRef(false);
   const live = useRef(true);
@@ -107,7 +112,8 @@ export function QueryTab({ rpc, snapshot, active }: QueryTabProps) {
           const answer = normalizeSend(raw);
           setResult(answer);
           const entry = answer.entry;
-          if (entry !== null) setHistory((old) => [...old, entry].slice(-50));
+          if (entry !== null)
+            setHistory((old) => ({ ...old, entries: [...old.entries, entry].slice(-old.limit) }));
         },
         (reason: unknown) => live.current && setError(toErrorView(reason)),
       )
@@ -181,7 +187,7 @@ export function QueryTab({ rpc, snapshot, active }: QueryTabProps) {
       )}
       <Result result={result} streamed={streamed} sending={sending} />
       <h4 class="sp-h">History</h4>
-      <History entries={history} onPick={pick} />
+      <History entries={history.entries} onPick={pick} />
     </div>
   );
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import {
   chunkText,
+  DEFAULT_HISTORY_LIMIT,
   normalizeHistory,
   normalizePrefill,
   normalizeSend,
@@ -31,7 +32,12 @@ describe("query replies", () => {
   it("survives partial or odd answers", () => {
     expect(normalizeSend(null)).toMatchObject({ status: null, entry: null, streamed: false });
     expect(normalizePrefill("x")).toEqual({ request: null, source: "skeleton", note: "" });
-    expect(normalizeHistory({ entries: [{ id: 1 }, { id: 2, request: {} }, 7] })).toHaveLength(1);
+    expect(normalizeHistory({ entries: [{ id: 1 }, { id: 2, request: {} }, 7] })).toEqual({
+      entries: [expect.objectContaining({ id: 2 })],
+      limit: DEFAULT_HISTORY_LIMIT,
+    });
+    expect(normalizeHistory({ entries: [], limit: 0 }).limit).toBe(DEFAULT_HISTORY_LIMIT);
+    expect(normalizeHistory({ entries: [], limit: 20 }).limit).toBe(20);
     expect(normalizeSnippets({ curl: "curl …", sql: 3, cli: "databricks …" })).toEqual({
       curl: "curl …",
       cli: "databricks …",

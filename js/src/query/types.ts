@@ -71,10 +71,22 @@ export function normalizeEntry(raw: unknown): HistoryEntry | null {
   };
 }
 
-export function normalizeHistory(raw: unknown): HistoryEntry[] {
-  return list(fields(raw).entries)
-    .map(normalizeEntry)
-    .filter((entry): entry is HistoryEntry => entry !== null);
+/** How many sends the history keeps when the kernel does not say (it does: `limit`). */
+export const DEFAULT_HISTORY_LIMIT = 50;
+
+export type QueryHistory = { entries: HistoryEntry[]; limit: number };
+
+/** `query.history`: the session's sends, oldest first, and how many the kernel keeps (the
+ * tab keeps as many as a send adds one). */
+export function normalizeHistory(raw: unknown): QueryHistory {
+  const r = fields(raw);
+  const limit = num(r.limit);
+  return {
+    entries: list(r.entries)
+      .map(normalizeEntry)
+      .filter((entry): entry is HistoryEntry => entry !== null),
+    limit: limit !== null && Number.isInteger(limit) && limit > 0 ? limit : DEFAULT_HISTORY_LIMIT,
+  };
 }
 
 export function normalizeSend(raw: unknown): SendResult {
