@@ -77,7 +77,7 @@ export const DEFAULT_HISTORY_LIMIT = 50;
 export type QueryHistory = { entries: HistoryEntry[]; limit: number };
 
 /** `query.history`: the session's sends, oldest first, and how many the kernel keeps (the
- * tab keeps as many as a send adds one). */
+ * tab keeps no more than that as its own sends add to the list). */
 export function normalizeHistory(raw: unknown): QueryHistory {
   const r = fields(raw);
   const limit = num(r.limit);
