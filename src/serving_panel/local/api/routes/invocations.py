@@ -157,15 +157,17 @@ class _Answered:
         self.done()
 
 
-async def invoke(request: Request) -> Response:
-    # The checks at the door look at the database's version once for all three lookups
-    # (token, groups, endpoint); the endpoint is shared (remembered until the database
-    # changes): this route only reads the record.
-    with workspace(request).store.lookups():
-        who = caller(request)
-        endpoint = endpoint_named(request, request.path_params["name"], shared=True)
-    body = await read_body(request)
-    return await _query(request, who, endpoint, body, request.path_params.get("served_model"))
+class _QueryRoute:
+    """The query routes' endpoint, an ASGI app (so Starlette passes the scope as it is): the
+    answer `QueriesFirst` gives, from the path parameters the route matched. `QueriesFirst`
+    answers every POST to these paths first, so this serves only an app built without it."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        params = scope["path_params"]
+        await answer_query(scope, receive, send, params["name"], params.get("served_model"))
+
+
+invoke = _QueryRoute()
 
 
 #: The paths `invoke` answers, as the app's routes below match them (Starlette's `{name}`).
@@ -192,21 +194,29 @@ class QueriesFirst:
         if scope["type"] == "http" and scope["method"] == "POST":
             found = QUERY_PATH.fullmatch(scope["path"])
             if found is not None:
-                name, served = found.group("name", "served_model")
-                try:
-                    await _answer(scope, receive, send, name, served)
-                except ApiError as error:
-                    request = Request(scope, receive, send)
-                    response = await api_error(request, error)
-                    await response(scope, receive, send)
+                await answer_query(scope, receive, send, *found.group("name", "served_model"))
                 return
         await self.app(scope, receive, send)
+
+
+async def answer_query(
+    scope: Scope, receive: Receive, send: Send, name: str, served: str | None
+) -> None:
+    """The query to endpoint `name` (to its entity `served`, if named) answered, an `ApiError`
+    by the app's own handler."""
+    try:
+        await _answer(scope, receive, send, name, served)
+    except ApiError as error:
+        response = await api_error(Request(scope, receive, send), error)
+        await response(scope, receive, send)
 
 
 async def _answer(
     scope: Scope, receive: Receive, send: Send, name: str, served: str | None
 ) -> None:
-    """`invoke`, for `QueriesFirst`: the same checks in the same order, the same answer."""
+    # The checks at the door look at the database's version once for all three lookups
+    # (token, groups, endpoint); the endpoint is shared (remembered until the database
+    # changes): a query only reads the record.
     ws: Workspace = scope["app"].state.workspace
     authorization = declared = None
     for key, value in scope["headers"]:
@@ -215,7 +225,7 @@ async def _answer(
         elif key == b"content-length" and declared is None:
             declared = value.decode("latin-1")
     store = ws.store
-    with store.lookups():  # as in `invoke`
+    with store.lookups():
         who = auth.authenticate(store, authorization)
         endpoint = store.endpoint_by_name(name, shared=True)
         if endpoint is None:
